@@ -1,0 +1,25 @@
+//! Talos chain rules.
+//!
+//! Pure domain logic: no I/O, no async, no networking. Hashes, headers, blocks and signed
+//! items; RFC 9162 Merkle trees and inclusion proofs; proof of work and retargeting; network
+//! specs and genesis; layered validation as typestate; fork choice; the mempool, block templates
+//! and a cancellable miner. The only threads are the miner's.
+
+pub mod block;
+mod canonical;
+pub mod hash;
+pub mod header;
+pub mod item;
+pub mod merkle;
+pub mod pow;
+pub mod spec;
+
+pub use block::Block;
+pub use hash::Hash256;
+pub use header::BlockHeader;
+pub use item::{ItemKind, SignedItem, UnsignedItem};
+pub use pow::{CompactTarget, Target, Work};
+pub use spec::{Limits, NetworkSpec};
+
+/// Re-exported so callers sign and name keys with the same types.
+pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
