@@ -7,12 +7,18 @@
 
 pub mod block;
 mod canonical;
+pub mod forkchoice;
 pub mod hash;
 pub mod header;
 pub mod item;
+pub mod mempool;
 pub mod merkle;
+pub mod miner;
 pub mod pow;
 pub mod spec;
+pub mod template;
+pub mod validate;
+pub mod wire;
 
 pub use block::Block;
 pub use hash::Hash256;
