@@ -16,6 +16,8 @@ pub mod merkle;
 pub mod miner;
 pub mod pow;
 pub mod spec;
+pub mod spv;
+pub mod status;
 pub mod template;
 pub mod validate;
 pub mod wire;
@@ -26,6 +28,8 @@ pub use header::BlockHeader;
 pub use item::{ItemKind, SignedItem, UnsignedItem};
 pub use pow::{CompactTarget, Target, Work};
 pub use spec::{Limits, NetworkSpec};
+pub use spv::ItemProof;
+pub use status::ChainStatus;
 
 /// Re-exported so callers sign and name keys with the same types.
 pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};

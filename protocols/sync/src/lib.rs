@@ -1,0 +1,1 @@
+//! Talos chain-sync protocol (in progress).

@@ -1,0 +1,1 @@
+//! Talos storage (in progress).
