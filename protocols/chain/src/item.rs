@@ -7,6 +7,7 @@
 //! once, when the item is built, so an item is immutable.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
 
 use crate::canonical::{Writer, var_len};
 use crate::hash::Hash256;
@@ -222,34 +223,97 @@ impl SignedItem {
         self.encoded_len
     }
 
-    /// Verifies the signature for `network_id` (strict: rejects malleable signatures).
+    /// Verifies the signature for `network_id` under the ZIP 215 rules (see
+    /// [`verify_batch`]): the same verdict a block's batch verification reaches.
     pub fn verify(&self, network_id: u32) -> Result<(), BadSignature> {
-        self.item
-            .author
-            .verify_strict(&self.item.signing_bytes(network_id), &self.signature)
-            .map_err(|_| BadSignature)
+        let key = ed25519_consensus::VerificationKey::try_from(self.item.author.to_bytes())
+            .map_err(|_| BadSignature)?;
+        let signature = ed25519_consensus::Signature::from(self.signature.to_bytes());
+        key.verify(&signature, &self.item.signing_bytes(network_id)).map_err(|_| BadSignature)
     }
 }
 
-/// Verifies many item signatures at once with Ed25519 batch verification. On failure, finds
-/// the first failing item with single verification and returns its index.
+/// Verifies many item signatures at once with Ed25519 batch verification.
+///
+/// Signing uses `ed25519-dalek`; verification, single and batched, uses `ed25519-consensus`,
+/// which implements ZIP 215: batch and single verification accept exactly the same signatures.
+/// (With other libraries a crafted signature can pass a batch but fail alone, so a block could
+/// hold an item that the mempool or a light client rejects.) The batch's random coefficients
+/// come from a SHA-256 transcript of the whole batch, so verification is deterministic and needs
+/// no system randomness. On failure, finds the first failing item with single verification.
 pub fn verify_batch(items: &[SignedItem], network_id: u32) -> Result<(), BatchError> {
     if items.is_empty() {
         return Ok(());
     }
-    let messages: Vec<Vec<u8>> = items
-        .iter()
-        .map(|i| i.item.signing_bytes(network_id))
-        .collect();
-    let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    let signatures: Vec<Signature> = items.iter().map(|i| i.signature).collect();
-    let keys: Vec<VerifyingKey> = items.iter().map(|i| i.item.author).collect();
-    if ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok() {
+    let messages: Vec<Vec<u8>> = items.iter().map(|i| i.item.signing_bytes(network_id)).collect();
+    let mut transcript = Sha256::new();
+    transcript.update(b"talos/item-batch/v1");
+    let mut verifier = ed25519_consensus::batch::Verifier::new();
+    for (item, message) in items.iter().zip(&messages) {
+        let key = ed25519_consensus::VerificationKeyBytes::from(item.item.author.to_bytes());
+        let signature = item.signature.to_bytes();
+        transcript.update(item.id.0);
+        verifier.queue((key, ed25519_consensus::Signature::from(signature), message));
+    }
+    let rng = TranscriptRng::new(transcript.finalize().into());
+    if verifier.verify(rng).is_ok() {
         return Ok(());
     }
     let index = items.iter().position(|i| i.verify(network_id).is_err());
     Err(BatchError { index })
 }
+
+/// A deterministic CSPRNG for batch coefficients: SHA-256 in counter mode over a seed that
+/// commits to every (key, message, signature) of the batch (through the item ids), so a signer
+/// cannot choose signatures that cancel out under the coefficients.
+struct TranscriptRng {
+    seed: [u8; 32],
+    counter: u64,
+    block: [u8; 32],
+    used: usize,
+}
+
+impl TranscriptRng {
+    fn new(seed: [u8; 32]) -> Self {
+        Self { seed, counter: 0, block: [0; 32], used: 32 }
+    }
+}
+
+impl rand_core::RngCore for TranscriptRng {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill_bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for byte in dest {
+            if self.used == self.block.len() {
+                let mut h = Sha256::new();
+                h.update(self.seed);
+                h.update(self.counter.to_le_bytes());
+                self.block = h.finalize().into();
+                self.counter = self.counter.wrapping_add(1);
+                self.used = 0;
+            }
+            *byte = self.block[self.used];
+            self.used += 1;
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rand_core::CryptoRng for TranscriptRng {}
 
 /// A batch of signatures failed to verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

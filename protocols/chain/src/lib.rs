@@ -33,3 +33,12 @@ pub use status::ChainStatus;
 
 /// Re-exported so callers sign and name keys with the same types.
 pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
+
+pub use forkchoice::{ForkChoiceConfig, ForkChoiceError, HeaderTree, InsertOutcome, Reorg, Tip};
+pub use mempool::{Inserted, Mempool, MempoolError, Returned};
+pub use miner::{Miner, MinerError, MiningCanceller, MiningJob, mine_nonce};
+pub use template::{BlockTemplate, TemplateError};
+pub use validate::{
+    BlockError, CheckedBlock, ErrorLayer, ItemError, ItemLookup, MemoryItemIndex, ParentContext,
+    ValidBlock, validate_item,
+};

@@ -21,6 +21,9 @@ pub enum MempoolError {
         /// The network's `max_item_bytes`.
         max: usize,
     },
+    /// The author key has small order (it would "sign" almost anything).
+    #[error("item has a weak (small-order) author key")]
+    WeakAuthorKey,
     /// The signature does not verify (strictly) for this network.
     #[error("item signature does not verify")]
     BadSignature,
@@ -37,13 +40,14 @@ pub enum MempoolError {
 
 impl MempoolError {
     /// Stable snake_case code: `duplicate`, `nonce_reused`, `already_in_chain`, `too_large`,
-    /// `bad_signature`, `author_cap` or `full`.
+    /// `weak_author_key`, `bad_signature`, `author_cap` or `full`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Duplicate => "duplicate",
             Self::NonceReused => "nonce_reused",
             Self::AlreadyInChain => "already_in_chain",
             Self::TooLarge { .. } => "too_large",
+            Self::WeakAuthorKey => "weak_author_key",
             Self::BadSignature => "bad_signature",
             Self::AuthorCap { .. } => "author_cap",
             Self::Full => "full",
@@ -53,6 +57,9 @@ impl MempoolError {
     /// Whether the item itself is invalid (a peer relaying it misbehaves), as opposed to
     /// merely redundant or refused for lack of room.
     pub fn is_invalid_item(&self) -> bool {
-        matches!(self, Self::TooLarge { .. } | Self::BadSignature)
+        matches!(
+            self,
+            Self::TooLarge { .. } | Self::WeakAuthorKey | Self::BadSignature
+        )
     }
 }

@@ -1,1 +1,40 @@
-//! (in progress)
+//! Block validation as typestate: [`Block`](crate::Block) → [`CheckedBlock`] →
+//! [`ValidBlock`], plus the single-item admission check [`validate_item`].
+//!
+//! [`Block::check`](crate::Block::check) runs the context-free layers, cheapest first, so an
+//! invalid block costs as little as possible:
+//!
+//! 1. **structural** — comparisons and sums only: version, network, height, counts, sizes,
+//!    target form and range;
+//! 2. **cryptographic** — one hash for the block id and proof of work, duplicate ids, the
+//!    Merkle root, then batch signature verification.
+//!
+//! [`CheckedBlock::validate`] then runs the layers that need the parent ([`ParentContext`])
+//! and the chain ([`ItemLookup`]):
+//!
+//! 3. **consensus** — parent link, height, retarget, median time past, future drift;
+//! 4. **semantic** — no replayed item id or (author, nonce).
+//!
+//! Every rejection is a typed [`BlockError`] with a stable [`BlockError::code`].
+
+mod admission;
+mod checked;
+mod context;
+mod contextual;
+mod cryptographic;
+mod error;
+mod lookup;
+mod structural;
+mod valid;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;
+
+pub use admission::validate_item;
+pub use checked::CheckedBlock;
+pub use context::{ParentContext, genesis_work, median_time_past};
+pub use error::{BlockError, ErrorLayer, ItemError};
+pub use lookup::{ItemLookup, MemoryItemIndex};
+pub use valid::ValidBlock;

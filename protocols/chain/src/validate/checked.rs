@@ -1,0 +1,75 @@
+//! [`CheckedBlock`]: a block that passed the context-free layers (structural, cryptographic).
+
+use crate::block::Block;
+use crate::hash::Hash256;
+use crate::header::BlockHeader;
+use crate::pow::Work;
+use crate::spec::NetworkSpec;
+
+use super::error::BlockError;
+use super::{cryptographic, structural};
+
+/// A block whose shape, limits, proof of work, item ids, Merkle root and signatures have been
+/// checked, independent of any chain. Caches what later stages need (block id, item ids, work)
+/// so nothing is hashed twice. Built only by [`Block::check`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedBlock {
+    pub(super) block: Block,
+    pub(super) id: Hash256,
+    pub(super) item_ids: Vec<Hash256>,
+    pub(super) work: Work,
+}
+
+impl Block {
+    /// Runs the context-free validation layers.
+    ///
+    /// Structural (no hashing): version, network, height ≥ 1, item count against the header
+    /// and the limit, item and block sizes, target form and range. Then cryptographic, cheapest
+    /// first: block id and proof of work (one hash), duplicate item ids, Merkle root, weak
+    /// author keys, batch signature verification.
+    pub fn check(self, spec: &NetworkSpec) -> Result<CheckedBlock, BlockError> {
+        let target = structural::check(&self, spec)?;
+        let id = cryptographic::check_work(&self, &target)?;
+        let item_ids = cryptographic::item_ids(&self.items)?;
+        cryptographic::check_merkle_root(&self, &item_ids)?;
+        cryptographic::check_signatures(&self, spec)?;
+        Ok(CheckedBlock {
+            block: self,
+            id,
+            item_ids,
+            work: target.work(),
+        })
+    }
+}
+
+impl CheckedBlock {
+    /// The block.
+    pub fn block(&self) -> &Block {
+        &self.block
+    }
+
+    /// The header.
+    pub fn header(&self) -> &BlockHeader {
+        &self.block.header
+    }
+
+    /// The block id (computed once, during the check).
+    pub fn id(&self) -> Hash256 {
+        self.id
+    }
+
+    /// The item ids in block order (the Merkle leaves).
+    pub fn item_ids(&self) -> &[Hash256] {
+        &self.item_ids
+    }
+
+    /// The proof of work of this block alone (work of its target).
+    pub fn work(&self) -> Work {
+        self.work
+    }
+
+    /// Gives the block back.
+    pub fn into_block(self) -> Block {
+        self.block
+    }
+}

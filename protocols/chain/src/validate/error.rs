@@ -1,0 +1,309 @@
+//! Typed rejection reasons for blocks and single items.
+//!
+//! Every variant has a stable snake_case [`BlockError::code`] (metrics labels, API error codes)
+//! and the [`ErrorLayer`] that produced it. Codes never change once published; add variants
+//! instead.
+
+use crate::hash::Hash256;
+use crate::pow::{CompactTarget, TargetError};
+
+/// Which validation layer rejected a block or item, cheapest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorLayer {
+    /// Shape and limits, checked before any hashing or signature work.
+    Structural,
+    /// Proof of work, duplicate ids, Merkle root, signatures.
+    Cryptographic,
+    /// Agreement with the parent: link, height, target, timestamps.
+    Consensus,
+    /// Agreement with the chain's history: replayed items and nonces.
+    Semantic,
+}
+
+impl ErrorLayer {
+    /// Stable snake_case name (metrics label).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Structural => "structural",
+            Self::Cryptographic => "cryptographic",
+            Self::Consensus => "consensus",
+            Self::Semantic => "semantic",
+        }
+    }
+}
+
+/// Why a block was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    // ---- structural ----
+    /// The header version is not [`crate::header::HEADER_VERSION`].
+    #[error("unsupported header version {found}")]
+    UnsupportedVersion {
+        /// The header's version.
+        found: u32,
+    },
+    /// The header belongs to another network.
+    #[error("block is for network {found:#x}, expected {expected:#x}")]
+    WrongNetwork {
+        /// This network's id.
+        expected: u32,
+        /// The header's network id.
+        found: u32,
+    },
+    /// Height 0: genesis is never validated, it comes from the spec.
+    #[error("block claims height 0; genesis comes from the network spec")]
+    GenesisHeight,
+    /// More items than the network allows in one block.
+    #[error("block has {count} items, at most {max} are allowed")]
+    TooManyItems {
+        /// Number of items carried.
+        count: usize,
+        /// The limit.
+        max: u32,
+    },
+    /// The header's item count differs from the number of items carried.
+    #[error("header commits to {header} items but the block carries {actual}")]
+    ItemCountMismatch {
+        /// The header's `item_count`.
+        header: u32,
+        /// Number of items carried.
+        actual: usize,
+    },
+    /// One item exceeds the item size limit.
+    #[error("item {index} is {size} bytes, at most {max} are allowed")]
+    ItemTooLarge {
+        /// Index of the item.
+        index: usize,
+        /// Its canonical size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The whole block exceeds the block size limit.
+    #[error("block is at least {size} bytes, at most {max} are allowed")]
+    BlockTooLarge {
+        /// Canonical size counted so far (counting stops once over the limit).
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The header's compact target is not a valid target.
+    #[error("invalid compact target {target}: {reason}")]
+    InvalidTarget {
+        /// The header's target.
+        target: CompactTarget,
+        /// Why it is invalid.
+        reason: TargetError,
+    },
+    /// The header's target is easier than the network's proof-of-work limit.
+    #[error("target {target} is easier than the network limit {limit}")]
+    TargetAboveLimit {
+        /// The header's target.
+        target: CompactTarget,
+        /// The network's `pow_limit`.
+        limit: CompactTarget,
+    },
+
+    // ---- cryptographic ----
+    /// The block id does not meet the header's own target.
+    #[error("block hash {id} does not meet its target {target}")]
+    InsufficientWork {
+        /// The block id.
+        id: Hash256,
+        /// The header's target.
+        target: CompactTarget,
+    },
+    /// The same item appears twice in the block.
+    #[error("item {index} ({id}) appears earlier in the block")]
+    DuplicateItem {
+        /// Index of the second occurrence.
+        index: usize,
+        /// The item id.
+        id: Hash256,
+    },
+    /// The header's Merkle root is not the root over the items.
+    #[error("merkle root mismatch: header has {header}, items give {computed}")]
+    MerkleRootMismatch {
+        /// The header's root.
+        header: Hash256,
+        /// The root computed over the items.
+        computed: Hash256,
+    },
+    /// An item's author key has small order (a key that "signs" almost anything).
+    #[error("item {index} has a weak (small-order) author key")]
+    WeakAuthorKey {
+        /// Index of the item.
+        index: usize,
+    },
+    /// Item signatures do not verify.
+    #[error("item signatures do not verify (first bad item: {index:?})")]
+    BadSignature {
+        /// Index of the first item that fails on its own, if one does.
+        index: Option<usize>,
+    },
+
+    // ---- consensus ----
+    /// The block does not build on the given parent.
+    #[error("block builds on {found}, expected parent {expected}")]
+    PrevHashMismatch {
+        /// The parent's id.
+        expected: Hash256,
+        /// The header's `prev_hash`.
+        found: Hash256,
+    },
+    /// The height is not the parent's height plus one.
+    #[error("block height {found}, expected {expected}")]
+    WrongHeight {
+        /// Parent height + 1.
+        expected: u64,
+        /// The header's height.
+        found: u64,
+    },
+    /// The target is not the retarget of the parent's.
+    #[error("block target {found}, expected {expected}")]
+    WrongTarget {
+        /// What the retarget rule gives.
+        expected: CompactTarget,
+        /// The header's target.
+        found: CompactTarget,
+    },
+    /// The timestamp is not after the median time past.
+    #[error("block time {timestamp_ms} is not after the median time past {median_ms}")]
+    TimestampTooOld {
+        /// The header's timestamp.
+        timestamp_ms: u64,
+        /// The median of the recent ancestors' timestamps.
+        median_ms: u64,
+    },
+    /// The timestamp is too far ahead of the validator's clock.
+    #[error("block time {timestamp_ms} is after the latest acceptable time {max_ms}")]
+    TimestampTooFarInFuture {
+        /// The header's timestamp.
+        timestamp_ms: u64,
+        /// Validator's clock plus the allowed drift.
+        max_ms: u64,
+    },
+
+    // ---- semantic ----
+    /// An item is already in the chain the block extends.
+    #[error("item {index} ({id}) is already in the chain")]
+    ItemAlreadyInChain {
+        /// Index of the item.
+        index: usize,
+        /// The item id.
+        id: Hash256,
+    },
+    /// An item reuses an (author, nonce) pair already used in the chain.
+    #[error("item {index} reuses nonce {nonce} of its author already used in the chain")]
+    NonceAlreadyUsed {
+        /// Index of the item.
+        index: usize,
+        /// The nonce.
+        nonce: u64,
+    },
+    /// Two items of the block share an (author, nonce) pair.
+    #[error("item {index} reuses nonce {nonce} of its author earlier in the block")]
+    DuplicateNonce {
+        /// Index of the second occurrence.
+        index: usize,
+        /// The nonce.
+        nonce: u64,
+    },
+}
+
+impl BlockError {
+    /// Stable snake_case code (metrics label, API error code).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnsupportedVersion { .. } => "unsupported_version",
+            Self::WrongNetwork { .. } => "wrong_network",
+            Self::GenesisHeight => "genesis_height",
+            Self::TooManyItems { .. } => "too_many_items",
+            Self::ItemCountMismatch { .. } => "item_count_mismatch",
+            Self::ItemTooLarge { .. } => "item_too_large",
+            Self::BlockTooLarge { .. } => "block_too_large",
+            Self::InvalidTarget { .. } => "invalid_target",
+            Self::TargetAboveLimit { .. } => "target_above_limit",
+            Self::InsufficientWork { .. } => "insufficient_work",
+            Self::DuplicateItem { .. } => "duplicate_item",
+            Self::MerkleRootMismatch { .. } => "merkle_root_mismatch",
+            Self::WeakAuthorKey { .. } => "weak_author_key",
+            Self::BadSignature { .. } => "bad_signature",
+            Self::PrevHashMismatch { .. } => "prev_hash_mismatch",
+            Self::WrongHeight { .. } => "wrong_height",
+            Self::WrongTarget { .. } => "wrong_target",
+            Self::TimestampTooOld { .. } => "timestamp_too_old",
+            Self::TimestampTooFarInFuture { .. } => "timestamp_too_far_in_future",
+            Self::ItemAlreadyInChain { .. } => "item_already_in_chain",
+            Self::NonceAlreadyUsed { .. } => "nonce_already_used",
+            Self::DuplicateNonce { .. } => "duplicate_nonce",
+        }
+    }
+
+    /// The layer that rejected the block.
+    pub fn layer(&self) -> ErrorLayer {
+        match self {
+            Self::UnsupportedVersion { .. }
+            | Self::WrongNetwork { .. }
+            | Self::GenesisHeight
+            | Self::TooManyItems { .. }
+            | Self::ItemCountMismatch { .. }
+            | Self::ItemTooLarge { .. }
+            | Self::BlockTooLarge { .. }
+            | Self::InvalidTarget { .. }
+            | Self::TargetAboveLimit { .. } => ErrorLayer::Structural,
+            Self::InsufficientWork { .. }
+            | Self::DuplicateItem { .. }
+            | Self::MerkleRootMismatch { .. }
+            | Self::WeakAuthorKey { .. }
+            | Self::BadSignature { .. } => ErrorLayer::Cryptographic,
+            Self::PrevHashMismatch { .. }
+            | Self::WrongHeight { .. }
+            | Self::WrongTarget { .. }
+            | Self::TimestampTooOld { .. }
+            | Self::TimestampTooFarInFuture { .. } => ErrorLayer::Consensus,
+            Self::ItemAlreadyInChain { .. }
+            | Self::NonceAlreadyUsed { .. }
+            | Self::DuplicateNonce { .. } => ErrorLayer::Semantic,
+        }
+    }
+}
+
+/// Why a single item is not admissible (mempool, API).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ItemError {
+    /// The item exceeds the item size limit.
+    #[error("item is {size} bytes, at most {max} are allowed")]
+    TooLarge {
+        /// Its canonical size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The author key has small order.
+    #[error("item has a weak (small-order) author key")]
+    WeakAuthorKey,
+    /// The signature does not verify (strict verification) on this network.
+    #[error("item signature does not verify")]
+    BadSignature,
+}
+
+impl ItemError {
+    /// Stable snake_case code (metrics label, API error code). Shares the block codes of the
+    /// same reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "item_too_large",
+            Self::WeakAuthorKey => "weak_author_key",
+            Self::BadSignature => "bad_signature",
+        }
+    }
+
+    /// The layer that rejected the item.
+    pub fn layer(&self) -> ErrorLayer {
+        match self {
+            Self::TooLarge { .. } => ErrorLayer::Structural,
+            Self::WeakAuthorKey | Self::BadSignature => ErrorLayer::Cryptographic,
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Stable codes, layers, and the median-time-past helper.
+
+use super::*;
+
+fn one_of_each() -> Vec<BlockError> {
+    let h = Hash256::ZERO;
+    let t = EASY;
+    vec![
+        BlockError::UnsupportedVersion { found: 0 },
+        BlockError::WrongNetwork {
+            expected: 0,
+            found: 1,
+        },
+        BlockError::GenesisHeight,
+        BlockError::TooManyItems { count: 0, max: 0 },
+        BlockError::ItemCountMismatch {
+            header: 0,
+            actual: 0,
+        },
+        BlockError::ItemTooLarge {
+            index: 0,
+            size: 0,
+            max: 0,
+        },
+        BlockError::BlockTooLarge { size: 0, max: 0 },
+        BlockError::InvalidTarget {
+            target: t,
+            reason: TargetError::Zero,
+        },
+        BlockError::TargetAboveLimit {
+            target: t,
+            limit: t,
+        },
+        BlockError::InsufficientWork { id: h, target: t },
+        BlockError::DuplicateItem { index: 0, id: h },
+        BlockError::MerkleRootMismatch {
+            header: h,
+            computed: h,
+        },
+        BlockError::WeakAuthorKey { index: 0 },
+        BlockError::BadSignature { index: None },
+        BlockError::PrevHashMismatch {
+            expected: h,
+            found: h,
+        },
+        BlockError::WrongHeight {
+            expected: 0,
+            found: 0,
+        },
+        BlockError::WrongTarget {
+            expected: t,
+            found: t,
+        },
+        BlockError::TimestampTooOld {
+            timestamp_ms: 0,
+            median_ms: 0,
+        },
+        BlockError::TimestampTooFarInFuture {
+            timestamp_ms: 0,
+            max_ms: 0,
+        },
+        BlockError::ItemAlreadyInChain { index: 0, id: h },
+        BlockError::NonceAlreadyUsed { index: 0, nonce: 0 },
+        BlockError::DuplicateNonce { index: 0, nonce: 0 },
+    ]
+}
+
+#[test]
+fn codes_are_unique_snake_case_and_layers_are_ordered() {
+    let all = one_of_each();
+    let codes: HashSet<_> = all.iter().map(BlockError::code).collect();
+    assert_eq!(codes.len(), all.len());
+    for code in &codes {
+        assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    }
+    let layers: Vec<ErrorLayer> = all.iter().map(BlockError::layer).collect();
+    let rank = |l: &ErrorLayer| match l {
+        ErrorLayer::Structural => 0,
+        ErrorLayer::Cryptographic => 1,
+        ErrorLayer::Consensus => 2,
+        ErrorLayer::Semantic => 3,
+    };
+    assert!(layers.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])));
+    assert_eq!(layers.first().map(ErrorLayer::as_str), Some("structural"));
+    assert_eq!(layers.last().map(ErrorLayer::as_str), Some("semantic"));
+    for e in &all {
+        assert!(!e.to_string().is_empty());
+    }
+}
+
+#[test]
+fn median_time_past_is_the_middle_value() {
+    assert_eq!(median_time_past(&[]), 0);
+    assert_eq!(median_time_past(&[5]), 5);
+    assert_eq!(median_time_past(&[9, 1, 5]), 5);
+    assert_eq!(median_time_past(&[4, 1, 3, 2]), 3);
+    assert_eq!(median_time_past(&[11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]), 6);
+}
+
+#[test]
+fn context_ignores_timestamps_beyond_the_span() {
+    let mut spec = easy_spec();
+    spec.median_time_span = 3;
+    let mut ctx = ParentContext::for_genesis(&spec);
+    ctx.timestamps = vec![100, 90, 80, 1_000_000];
+    assert_eq!(ctx.median_time_past(&spec), 90);
+}

@@ -1,0 +1,251 @@
+//! Property tests of the sync codec: every encodable message round-trips, and no byte string
+//! makes a decoder panic.
+
+use ed25519_dalek::SigningKey;
+use proptest::prelude::*;
+use talos_chain::item::{Anchor, AuditEvent, DidAnchor, Revocation};
+use talos_chain::merkle::MerkleProof;
+use talos_chain::{
+    Block, BlockHeader, ChainStatus, CompactTarget, Hash256, ItemKind, ItemProof, NetworkSpec,
+    SignedItem, UnsignedItem, Work,
+};
+use talos_sync::limits::{
+    MAX_BLOCKS_PER_RESPONSE, MAX_ERROR_MESSAGE_BYTES, MAX_HASHES_PER_REQUEST,
+    MAX_HEADERS_PER_RESPONSE,
+};
+use talos_sync::{
+    ErrorCode, SyncRequest, SyncResponse, decode_request, decode_response, encode_request,
+    encode_response,
+};
+
+fn hash() -> impl Strategy<Value = Hash256> {
+    any::<[u8; 32]>().prop_map(Hash256)
+}
+
+fn work() -> impl Strategy<Value = Work> {
+    proptest::collection::vec(any::<u8>(), 0..=32)
+        .prop_map(|bytes| Work::from_be_slice(&bytes).unwrap_or_default())
+}
+
+fn status() -> impl Strategy<Value = ChainStatus> {
+    (any::<u32>(), hash(), hash(), any::<u64>(), work()).prop_map(
+        |(network_id, genesis_hash, tip_hash, tip_height, cumulative_work)| ChainStatus {
+            network_id,
+            genesis_hash,
+            tip_hash,
+            tip_height,
+            cumulative_work,
+        },
+    )
+}
+
+fn header() -> impl Strategy<Value = BlockHeader> {
+    (
+        (any::<u32>(), any::<u32>(), any::<u64>(), hash(), hash()),
+        (any::<u32>(), any::<u64>(), any::<u32>(), any::<u64>()),
+    )
+        .prop_map(
+            |(
+                (version, network_id, height, prev_hash, merkle_root),
+                (item_count, timestamp_ms, target, nonce),
+            )| BlockHeader {
+                version,
+                network_id,
+                height,
+                prev_hash,
+                merkle_root,
+                item_count,
+                timestamp_ms,
+                target: CompactTarget(target),
+                nonce,
+            },
+        )
+}
+
+fn text() -> impl Strategy<Value = String> {
+    "\\PC{0,24}"
+}
+
+fn kind() -> impl Strategy<Value = ItemKind> {
+    prop_oneof![
+        (hash(), text()).prop_map(|(content_hash, label)| ItemKind::Anchor(Anchor {
+            content_hash,
+            label
+        })),
+        (text(), text(), text(), hash()).prop_map(|(subject, action, outcome, details_hash)| {
+            ItemKind::AuditEvent(AuditEvent {
+                subject,
+                action,
+                outcome,
+                details_hash,
+            })
+        }),
+        (text(), hash())
+            .prop_map(|(did, document_hash)| ItemKind::DidAnchor(DidAnchor { did, document_hash })),
+        (hash(), text()).prop_map(|(capability_id, reason)| ItemKind::Revocation(Revocation {
+            capability_id,
+            reason
+        })),
+    ]
+}
+
+fn item() -> impl Strategy<Value = SignedItem> {
+    (
+        any::<[u8; 32]>(),
+        any::<u64>(),
+        any::<u64>(),
+        kind(),
+        any::<u32>(),
+    )
+        .prop_map(|(seed, nonce, timestamp_ms, kind, network_id)| {
+            let key = SigningKey::from_bytes(&seed);
+            UnsignedItem {
+                author: key.verifying_key(),
+                nonce,
+                timestamp_ms,
+                kind,
+            }
+            .sign(&key, network_id)
+        })
+}
+
+fn block() -> impl Strategy<Value = Block> {
+    (header(), proptest::collection::vec(item(), 0..5))
+        .prop_map(|(header, items)| Block { header, items })
+}
+
+fn item_proof() -> impl Strategy<Value = ItemProof> {
+    (
+        item(),
+        header(),
+        any::<u64>(),
+        any::<u64>(),
+        proptest::collection::vec(hash(), 0..=64),
+    )
+        .prop_map(|(item, header, leaf_index, tree_size, path)| ItemProof {
+            item,
+            header,
+            proof: MerkleProof {
+                leaf_index,
+                tree_size,
+                path,
+            },
+        })
+}
+
+fn error_code() -> impl Strategy<Value = ErrorCode> {
+    prop_oneof![
+        Just(ErrorCode::BadRequest),
+        Just(ErrorCode::Busy),
+        Just(ErrorCode::WrongNetwork),
+        Just(ErrorCode::NotFound),
+        Just(ErrorCode::RateLimited),
+        Just(ErrorCode::Internal),
+        "x_[a-z_]{0,40}".prop_map(ErrorCode::Other),
+    ]
+}
+
+fn request() -> impl Strategy<Value = SyncRequest> {
+    prop_oneof![
+        status().prop_map(SyncRequest::Status),
+        (
+            0..=u64::MAX - u64::from(MAX_HEADERS_PER_RESPONSE),
+            1..=MAX_HEADERS_PER_RESPONSE
+        )
+            .prop_map(|(start_height, count)| SyncRequest::HeadersByRange {
+                start_height,
+                count
+            }),
+        (
+            0..=u64::MAX - u64::from(MAX_BLOCKS_PER_RESPONSE),
+            1..=MAX_BLOCKS_PER_RESPONSE
+        )
+            .prop_map(|(start_height, count)| SyncRequest::BlocksByRange {
+                start_height,
+                count
+            }),
+        proptest::collection::vec(hash(), 1..=MAX_HASHES_PER_REQUEST)
+            .prop_map(SyncRequest::BlocksByHash),
+        hash().prop_map(SyncRequest::Proof),
+    ]
+}
+
+fn response() -> impl Strategy<Value = SyncResponse> {
+    prop_oneof![
+        status().prop_map(SyncResponse::Status),
+        proptest::collection::vec(header(), 0..40).prop_map(SyncResponse::Headers),
+        proptest::collection::vec(block(), 0..4).prop_map(SyncResponse::Blocks),
+        proptest::option::of(item_proof().prop_map(Box::new)).prop_map(SyncResponse::Proof),
+        (
+            error_code(),
+            proptest::string::string_regex(&format!("\\PC{{0,{}}}", MAX_ERROR_MESSAGE_BYTES / 4))
+                .unwrap_or_else(|e| panic!("{e}"))
+        )
+            .prop_map(|(code, message)| SyncResponse::Error { code, message }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn requests_round_trip(request in request()) {
+        let bytes = encode_request(&request);
+        prop_assert_eq!(decode_request(&bytes), Ok(request));
+    }
+
+    #[test]
+    fn responses_round_trip(response in response()) {
+        let limits = NetworkSpec::local().limits;
+        let bytes = encode_response(&response);
+        let decoded = decode_response(&bytes, &limits);
+        prop_assert_eq!(&decoded, &Ok(response.clone()));
+        if let (Ok(SyncResponse::Blocks(decoded)), SyncResponse::Blocks(blocks)) =
+            (decoded, response)
+        {
+            for (a, b) in blocks.iter().zip(&decoded) {
+                prop_assert_eq!(a.id(), b.id());
+                let ids = |b: &Block| b.items.iter().map(SignedItem::id).collect::<Vec<_>>();
+                prop_assert_eq!(ids(a), ids(b));
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let limits = NetworkSpec::local().limits;
+        if let Ok(request) = decode_request(&bytes) {
+            prop_assert_eq!(decode_request(&encode_request(&request)), Ok(request));
+        }
+        if let Ok(response) = decode_response(&bytes, &limits) {
+            prop_assert_eq!(decode_response(&encode_response(&response), &limits), Ok(response));
+        }
+    }
+
+    #[test]
+    fn mutated_encodings_never_panic(
+        request in request(),
+        response in response(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+    ) {
+        let limits = NetworkSpec::local().limits;
+        let mut req = encode_request(&request);
+        let mut resp = encode_response(&response);
+        for (at, byte) in flips {
+            if !req.is_empty() {
+                let i = at.index(req.len());
+                req[i] = byte;
+            }
+            if !resp.is_empty() {
+                let i = at.index(resp.len());
+                resp[i] = byte;
+            }
+        }
+        if let Err(e) = decode_request(&req) {
+            prop_assert!(!e.code().is_empty());
+        }
+        if let Err(e) = decode_response(&resp, &limits) {
+            prop_assert!(!e.code().is_empty());
+        }
+    }
+}
