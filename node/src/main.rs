@@ -13,7 +13,8 @@ fn load_spec(arg: Option<&str>) -> Result<NetworkSpec, String> {
     if let Some(spec) = NetworkSpec::embedded(name) {
         return Ok(spec);
     }
-    let text = std::fs::read_to_string(name).map_err(|e| format!("cannot read spec {name}: {e}"))?;
+    let text =
+        std::fs::read_to_string(name).map_err(|e| format!("cannot read spec {name}: {e}"))?;
     NetworkSpec::from_toml(&text).map_err(|e| e.to_string())
 }
 
@@ -25,7 +26,10 @@ fn print_spec(spec: &NetworkSpec) {
     println!("block interval     {} ms", spec.retarget.block_interval_ms);
     println!("max block          {} bytes", spec.limits.max_block_bytes);
     println!("max item           {} bytes", spec.limits.max_item_bytes);
-    println!("mempool            {} items / {} bytes", spec.limits.mempool_max_items, spec.limits.mempool_max_bytes);
+    println!(
+        "mempool            {} items / {} bytes",
+        spec.limits.mempool_max_items, spec.limits.mempool_max_bytes
+    );
 }
 
 fn main() -> ExitCode {

@@ -229,7 +229,8 @@ impl SignedItem {
         let key = ed25519_consensus::VerificationKey::try_from(self.item.author.to_bytes())
             .map_err(|_| BadSignature)?;
         let signature = ed25519_consensus::Signature::from(self.signature.to_bytes());
-        key.verify(&signature, &self.item.signing_bytes(network_id)).map_err(|_| BadSignature)
+        key.verify(&signature, &self.item.signing_bytes(network_id))
+            .map_err(|_| BadSignature)
     }
 }
 
@@ -245,7 +246,10 @@ pub fn verify_batch(items: &[SignedItem], network_id: u32) -> Result<(), BatchEr
     if items.is_empty() {
         return Ok(());
     }
-    let messages: Vec<Vec<u8>> = items.iter().map(|i| i.item.signing_bytes(network_id)).collect();
+    let messages: Vec<Vec<u8>> = items
+        .iter()
+        .map(|i| i.item.signing_bytes(network_id))
+        .collect();
     let mut transcript = Sha256::new();
     transcript.update(b"talos/item-batch/v1");
     let mut verifier = ed25519_consensus::batch::Verifier::new();
@@ -275,7 +279,12 @@ struct TranscriptRng {
 
 impl TranscriptRng {
     fn new(seed: [u8; 32]) -> Self {
-        Self { seed, counter: 0, block: [0; 32], used: 32 }
+        Self {
+            seed,
+            counter: 0,
+            block: [0; 32],
+            used: 32,
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! [`Mempool::insert`] runs the cheap checks before the expensive one: the size limit, then
 //! duplicates by id and by (author, nonce) in the pool, then the best chain through an
 //! [`ItemLookup`], then the per-author cap and room in the pool, and only then the network's
-//! item check ([`validate_item`]: weak author key, strict Ed25519 signature). Nothing is
+//! item check ([`validate_item`]: weak author key, ZIP 215 Ed25519 signature). Nothing is
 //! changed until every check has passed.
 //!
 //! # Bounds and eviction
@@ -396,7 +396,7 @@ impl Mempool {
     }
 }
 
-/// The network's single-item admission check (size, weak key, strict signature).
+/// The network's single-item admission check (size, weak key, ZIP 215 signature).
 fn verify_item(item: &SignedItem, spec: &NetworkSpec) -> Result<(), MempoolError> {
     validate_item(item, spec).map_err(|e| match e {
         ItemError::TooLarge { size, max } => MempoolError::TooLarge { size, max },

@@ -24,7 +24,7 @@ pub enum MempoolError {
     /// The author key has small order (it would "sign" almost anything).
     #[error("item has a weak (small-order) author key")]
     WeakAuthorKey,
-    /// The signature does not verify (strictly) for this network.
+    /// The signature does not verify (ZIP 215) for this network.
     #[error("item signature does not verify")]
     BadSignature,
     /// The author already has the most items one author may keep in the pool.

@@ -5,7 +5,7 @@ use crate::spec::NetworkSpec;
 
 use super::error::ItemError;
 
-/// Checks one item on its own: size first, then a small-order author key, then strict
+/// Checks one item on its own: size first, then a small-order author key, then ZIP 215
 /// signature verification on `spec`'s network. Replays (item id or nonce already in the
 /// chain) are the caller's to check against its chain and pool.
 pub fn validate_item(item: &SignedItem, spec: &NetworkSpec) -> Result<(), ItemError> {

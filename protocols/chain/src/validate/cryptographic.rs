@@ -56,9 +56,10 @@ pub(super) fn check_merkle_root(block: &Block, ids: &[Hash256]) -> Result<(), Bl
 
 /// Rejects small-order author keys, then batch-verifies every signature.
 ///
-/// Batch verification alone would accept some signatures under small-order keys that strict
-/// single verification (what [`super::validate_item`] uses) rejects; the weak-key check keeps
-/// the two in agreement for such keys at the cost of three point doublings per item.
+/// Single and batch verification follow ZIP 215 and agree on every signature (see
+/// [`item::verify_batch`]). ZIP 215 itself accepts small-order keys, under which anyone can
+/// forge; Talos rejects them as policy everywhere an item enters (wire decoding,
+/// [`super::validate_item`], here), at the cost of three point doublings per item.
 pub(super) fn check_signatures(block: &Block, spec: &NetworkSpec) -> Result<(), BlockError> {
     if let Some(index) = block.items.iter().position(|i| i.author().is_weak()) {
         return Err(BlockError::WeakAuthorKey { index });

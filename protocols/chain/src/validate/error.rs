@@ -283,7 +283,7 @@ pub enum ItemError {
     /// The author key has small order.
     #[error("item has a weak (small-order) author key")]
     WeakAuthorKey,
-    /// The signature does not verify (strict verification) on this network.
+    /// The signature does not verify (ZIP 215 verification) on this network.
     #[error("item signature does not verify")]
     BadSignature,
 }
