@@ -115,14 +115,14 @@ pub fn verify_chain<S: ChainStore + ?Sized>(
             ),
         ));
     }
-    if let Some(above) = tip.height.checked_add(1) {
-        if let Some(stray) = store.best_id_at(above)? {
-            return Err(corrupt(
-                "heights",
-                above.to_string(),
-                format!("entry {stray} above the tip at height {}", tip.height),
-            ));
-        }
+    if let Some(above) = tip.height.checked_add(1)
+        && let Some(stray) = store.best_id_at(above)?
+    {
+        return Err(corrupt(
+            "heights",
+            above.to_string(),
+            format!("entry {stray} above the tip at height {}", tip.height),
+        ));
     }
 
     let mut id = tip.id;
@@ -146,14 +146,14 @@ pub fn verify_chain<S: ChainStore + ?Sized>(
                 ),
             ));
         }
-        if let Some(child_work) = child_work {
-            if entry.cumulative_work >= child_work {
-                return Err(corrupt(
-                    "headers",
-                    key,
-                    "cumulative work not below its best-chain child's",
-                ));
-            }
+        if let Some(child_work) = child_work
+            && entry.cumulative_work >= child_work
+        {
+            return Err(corrupt(
+                "headers",
+                key,
+                "cumulative work not below its best-chain child's",
+            ));
         }
         match store.best_id_at(height)? {
             Some(indexed) if indexed == id => {}

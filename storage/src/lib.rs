@@ -7,8 +7,9 @@
 //!   tip.
 //! - [`KvStore`]: a namespaced key-value space for other protocols (ratchet sessions,
 //!   mailbox).
-//! - [`SledStore`]: sled 0.34 with one transaction + flush per commit, checksums on every
-//!   value verified on every read, and an integrity walk at open.
+//! - [`SledStore`]: sled 0.34 with all chain data in one tree under per-space key prefixes,
+//!   so each commit is one atomic batch + flush; checksums on every value verified on every
+//!   read, and an integrity walk at open.
 //! - [`MemoryStore`]: the same semantics in memory, for tests and the simulator.
 //!
 //! [`verify_chain`] (the integrity walk) works on any store.

@@ -190,10 +190,10 @@ pub trait ChainStore: Send + Sync {
     /// syncing peer shares with us).
     fn find_fork_point(&self, locator: &[Hash256]) -> Result<Option<HeaderEntry>> {
         for id in locator.iter().take(MAX_LOCATOR_LEN) {
-            if let Some(entry) = self.header(id)? {
-                if self.best_id_at(entry.height())? == Some(*id) {
-                    return Ok(Some(entry));
-                }
+            if let Some(entry) = self.header(id)?
+                && self.best_id_at(entry.height())? == Some(*id)
+            {
+                return Ok(Some(entry));
             }
         }
         Ok(None)

@@ -3,7 +3,7 @@
 use talos_chain::{Block, BlockHeader, Hash256, Work};
 
 /// Most blocks one [`ChainUpdate`] may touch (stored + disconnected + connected). Bounds the
-/// size of one transaction; a deeper reorg or a bigger batch is split by the caller.
+/// size of one atomic write; a deeper reorg or a bigger batch is split by the caller.
 pub const MAX_UPDATE_BLOCKS: usize = 1024;
 
 /// Most headers one range query returns.

@@ -20,14 +20,78 @@ fn no_walk() -> SledConfig {
     config().with_integrity(IntegrityOptions::default().with_depth(IntegrityDepth::Skip))
 }
 
-/// Opens the database underneath the store (the store must be closed) and runs `f` on a tree.
-fn raw(path: &Path, tree: &str, f: impl FnOnce(&sled::Tree)) {
-    let db = sled::open(path).unwrap();
-    f(&db.open_tree(tree).unwrap());
+/// Where a logical tree lives on disk (format 2, see `src/sled/trees.rs`): the chain spaces
+/// share the sled tree `chain` under one-byte key prefixes; the key-value space has its own
+/// tree `kv`.
+fn location(space: &str) -> (&'static str, Option<u8>) {
+    match space {
+        "blocks" => ("chain", Some(0x01)),
+        "headers" => ("chain", Some(0x02)),
+        "heights" => ("chain", Some(0x03)),
+        "items" => ("chain", Some(0x04)),
+        "nonces" => ("chain", Some(0x05)),
+        "meta" => ("chain", Some(0x06)),
+        "kv" => ("kv", None),
+        other => panic!("no space {other}"),
+    }
+}
+
+/// One logical tree of a closed store, addressed by its keys without the prefix.
+struct RawSpace {
+    tree: sled::Tree,
+    prefix: Option<u8>,
+}
+
+impl RawSpace {
+    fn key(&self, key: &[u8]) -> Vec<u8> {
+        self.prefix.into_iter().chain(key.iter().copied()).collect()
+    }
+
+    fn get(&self, key: impl AsRef<[u8]>) -> sled::Result<Option<sled::IVec>> {
+        self.tree.get(self.key(key.as_ref()))
+    }
+
+    fn insert(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl Into<sled::IVec>,
+    ) -> sled::Result<Option<sled::IVec>> {
+        self.tree.insert(self.key(key.as_ref()), value)
+    }
+
+    fn remove(&self, key: impl AsRef<[u8]>) -> sled::Result<Option<sled::IVec>> {
+        self.tree.remove(self.key(key.as_ref()))
+    }
+}
+
+/// Opens the database underneath the store (the store must be closed) and runs `f` on one
+/// logical tree.
+fn raw(path: &Path, space: &str, f: impl FnOnce(&RawSpace)) {
+    let db = open_raw(path);
+    let (tree, prefix) = location(space);
+    f(&RawSpace {
+        tree: db.open_tree(tree).unwrap(),
+        prefix,
+    });
     db.flush().unwrap();
 }
 
-fn flip_last_byte(tree: &sled::Tree, key: &[u8]) {
+/// Opens the database directly. sled 0.34 may finish a log write on a background thread just
+/// after the last handle of a database is dropped, holding its file lock a moment longer.
+fn open_raw(path: &Path) -> sled::Db {
+    for _ in 0..100 {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("opening {}: {e}", path.display()),
+        }
+    }
+    panic!("{} stayed locked", path.display())
+}
+
+fn flip_last_byte(tree: &RawSpace, key: &[u8]) {
     let mut value = tree.get(key).unwrap().expect("value to damage").to_vec();
     *value.last_mut().unwrap() ^= 0x01;
     tree.insert(key, value).unwrap();
@@ -266,4 +330,102 @@ fn damaged_kv_value_is_reported() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A value framed as the store frames it: CRC-32 over the logical tree name, the key and the
+/// payload (see `src/codec.rs`), then the payload.
+fn sealed(tree: &str, key: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut h = crc32fast::Hasher::new();
+    h.update(tree.as_bytes());
+    h.update(&[0]);
+    h.update(&(key.len() as u64).to_le_bytes());
+    h.update(key);
+    h.update(payload);
+    let mut out = h.finalize().to_le_bytes().to_vec();
+    out.extend_from_slice(payload);
+    out
+}
+
+#[test]
+fn format_one_store_is_refused() {
+    // Format 1 kept each logical tree in its own sled tree, its version in `meta`.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    {
+        let db = sled::open(&path).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert(b"format", sealed("meta", b"format", &1u32.to_be_bytes()))
+            .unwrap();
+        db.open_tree("blocks")
+            .unwrap()
+            .insert([7u8; 32], sealed("blocks", &[7u8; 32], b"old block"))
+            .unwrap();
+        db.flush().unwrap();
+    }
+    match SledStore::open(&path, &genesis(), config()) {
+        Err(StorageError::UnsupportedFormat { found, supported }) => {
+            assert_eq!((found, supported), (1, 2));
+        }
+        other => panic!("expected UnsupportedFormat, got {other:?}"),
+    }
+    // Nothing was written over the old store.
+    let db = open_raw(&path);
+    assert!(db.open_tree("chain").unwrap().is_empty());
+}
+
+#[test]
+fn other_format_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = populated(dir.path());
+    raw(&path, "meta", |t| {
+        t.insert(b"format", sealed("meta", b"format", &3u32.to_be_bytes()))
+            .unwrap();
+    });
+    assert!(matches!(
+        SledStore::open(&path, &genesis(), config()),
+        Err(StorageError::UnsupportedFormat {
+            found: 3,
+            supported: 2
+        })
+    ));
+}
+
+#[test]
+fn value_moved_to_another_logical_tree_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, ids) = populated(dir.path());
+    let mut header = None;
+    raw(&path, "headers", |t| {
+        header = t.get(ids[2].as_bytes()).unwrap();
+    });
+    raw(&path, "blocks", |t| {
+        t.insert(ids[2].as_bytes(), header.unwrap()).unwrap();
+    });
+    let store = SledStore::open(&path, &genesis(), no_walk()).unwrap();
+    assert_corrupt(
+        store.block(&ids[2]).unwrap_err(),
+        "blocks",
+        &ids[2].to_hex(),
+    );
+    assert!(store.header(&ids[2]).unwrap().is_some());
+}
+
+#[test]
+fn a_store_killed_during_creation_is_recreated() {
+    // A crash while creating a store leaves at most an unfinished sibling `<name>.init`
+    // directory (here with a corrupt sled config) and maybe an empty store directory.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let init = dir.path().join("db.init");
+    std::fs::create_dir_all(&init).unwrap();
+    std::fs::write(init.join("conf"), b"\xff\x00garbage").unwrap();
+    std::fs::create_dir_all(&path).unwrap();
+
+    let store = SledStore::open(&path, &genesis(), config()).unwrap();
+    assert_eq!(store.tip().unwrap().id, genesis().id());
+    assert!(!init.exists(), "the unfinished store is cleaned up");
+    drop(store);
+    // And it reopens as an ordinary store.
+    let store = SledStore::open(&path, &genesis(), config()).unwrap();
+    assert_eq!(store.tip().unwrap().height, 0);
 }

@@ -2,11 +2,22 @@
 //!
 //! One [`sled::Db`] per path per process (a second open of the same path in this process is
 //! refused with [`StorageError::AlreadyOpen`]; clones of a [`SledStore`] share the database).
-//! Chain data lives in the trees `blocks`, `headers`, `heights`, `items`, `nonces` and `meta`;
-//! each [`ChainStore::commit`] is one transaction over all of them followed by
-//! [`sled::Db::flush`], so a commit that returned survives a crash and one that did not leaves
-//! no trace. Every value carries a checksum checked on every read, and [`SledStore::open`]
-//! walks the chain back from the tip before handing out the store.
+//!
+//! Layout (format version 2): all chain data lives in one sled tree, `chain`, split into
+//! logical trees by a one-byte key prefix: `blocks`, `headers`, `heights`, `items`, `nonces`
+//! and `meta` (see `trees.rs` for the exact keys and values). Because they share one tree,
+//! each [`ChainStore::commit`] is a single [`sled::Tree::apply_batch`] — atomic in sled's log
+//! recovery, and far cheaper than a multi-tree transaction, which tracks and re-reads every
+//! key it writes — followed by [`sled::Db::flush`], so a commit that returned survives a crash
+//! and one that did not leaves no trace. The key-value space is a separate tree, `kv`, written
+//! with its own batch + flush (its writes are never part of a chain commit).
+//!
+//! Every value carries a checksum over the logical tree's name, the key and the payload,
+//! checked on every read; a mismatch is reported as [`StorageError::Corrupt`] naming the
+//! logical tree and key. [`SledStore::open`] refuses stores of another format version
+//! (including format 1, one sled tree per logical tree) with
+//! [`StorageError::UnsupportedFormat`], and walks the chain back from the tip before handing
+//! out the store.
 
 mod trees;
 
@@ -27,7 +38,10 @@ use crate::plan::{WriteSet, plan};
 use crate::traits::{ChainStore, KvStore};
 use crate::types::{ChainTip, ChainUpdate, CommitSummary, HeaderEntry, ItemLocation, StoreStats};
 
-use trees::{FORMAT_VERSION, KV, META_FORMAT, META_GENESIS, Trees, count};
+use trees::{
+    BLOCKS, FORMAT_VERSION, HEADERS, HEIGHTS, ITEMS, KV, LEGACY_TREES, META, META_FORMAT,
+    META_GENESIS, NONCES, Trees, count, parse_format,
+};
 
 /// Default sled page cache size.
 pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -145,7 +159,7 @@ struct Inner {
     trees: Trees,
     db: sled::Db,
     genesis: Hash256,
-    /// Serializes commits: the planner reads, then the transaction writes.
+    /// Serializes commits: the planner reads, then the batch writes.
     write_lock: Mutex<()>,
     _claim: PathClaim,
 }
@@ -164,17 +178,9 @@ impl SledStore {
     /// `config` ([`StorageError::Corrupt`] otherwise).
     pub fn open(path: impl AsRef<Path>, genesis: &Block, config: SledConfig) -> Result<Self> {
         check_genesis(genesis)?;
+        create_if_absent(path.as_ref(), genesis, &config)?;
         let claim = PathClaim::claim(path.as_ref())?;
-        let mode = match config.mode {
-            SledMode::LowSpace => sled::Mode::LowSpace,
-            SledMode::HighThroughput => sled::Mode::HighThroughput,
-        };
-        let db = sled::Config::new()
-            .path(&claim.0)
-            .cache_capacity(config.cache_bytes)
-            .mode(mode)
-            .open()
-            .map_err(|e| StorageError::backend("opening the database", e))?;
+        let db = open_db(&claim.0, &config)?;
         let trees = Trees::open(&db, config.limits)?;
         let genesis_id = init_or_check(&db, &trees, genesis)?;
         let store = Self {
@@ -222,6 +228,71 @@ impl SledStore {
     }
 }
 
+fn open_db(path: &Path, config: &SledConfig) -> Result<sled::Db> {
+    let mode = match config.mode {
+        SledMode::LowSpace => sled::Mode::LowSpace,
+        SledMode::HighThroughput => sled::Mode::HighThroughput,
+    };
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(config.cache_bytes)
+        .mode(mode)
+        .open()
+        .map_err(|e| StorageError::backend("opening the database", e))
+}
+
+/// Creates a new store atomically when `path` holds none yet.
+///
+/// sled cannot always reopen a database killed while it writes its first files (its `conf`
+/// file reads back as corrupt). So a new store is built in a sibling `<name>.init` directory,
+/// genesis written and flushed, and only then renamed to `path`: a crash at any point leaves
+/// either no store (and a stale `.init` directory, which never held a committed block and is
+/// removed on the next start) or a complete one.
+fn create_if_absent(path: &Path, genesis: &Block, config: &SledConfig) -> Result<()> {
+    let exists = std::fs::read_dir(path)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if exists {
+        return Ok(());
+    }
+    let name = path.file_name().ok_or_else(|| {
+        StorageError::backend(
+            "naming the store directory",
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "store path has no file name",
+            ),
+        )
+    })?;
+    let mut init_name = name.to_owned();
+    init_name.push(".init");
+    let init = path.with_file_name(init_name);
+    if init.exists() {
+        std::fs::remove_dir_all(&init)
+            .map_err(|e| StorageError::backend("removing an unfinished store", e))?;
+    }
+    {
+        let claim = PathClaim::claim(&init)?;
+        let db = open_db(&claim.0, config)?;
+        let trees = Trees::open(&db, config.limits)?;
+        init_or_check(&db, &trees, genesis)?;
+        db.flush()
+            .map_err(|e| StorageError::backend("flushing a new store", e))?;
+    }
+    if path.exists() {
+        std::fs::remove_dir(path)
+            .map_err(|e| StorageError::backend("replacing an empty directory", e))?;
+    }
+    std::fs::rename(&init, path)
+        .map_err(|e| StorageError::backend("moving the new store into place", e))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::File::open(parent)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StorageError::backend("syncing the store's parent directory", e))?;
+    }
+    Ok(())
+}
+
 /// Writes genesis into an empty store, or checks the stored one. Returns the genesis id.
 fn init_or_check(db: &sled::Db, trees: &Trees, genesis: &Block) -> Result<Hash256> {
     let expected = genesis.id();
@@ -234,17 +305,10 @@ fn init_or_check(db: &sled::Db, trees: &Trees, genesis: &Block) -> Result<Hash25
             });
         }
         None => {
-            let chain_trees = [
-                &trees.blocks,
-                &trees.headers,
-                &trees.heights,
-                &trees.items,
-                &trees.nonces,
-                &trees.meta,
-            ];
-            if chain_trees.iter().any(|t| !t.is_empty()) {
+            check_no_legacy_store(db)?;
+            if !trees.chain.is_empty() {
                 return Err(StorageError::corrupt(
-                    "meta",
+                    META.name,
                     "format",
                     "store holds chain data but no format record",
                 ));
@@ -256,15 +320,49 @@ fn init_or_check(db: &sled::Db, trees: &Trees, genesis: &Block) -> Result<Hash25
         }
     }
     let stored = trees.meta_hash(META_GENESIS)?.ok_or_else(|| {
-        StorageError::corrupt("meta", "genesis", "format recorded but no genesis id")
+        StorageError::corrupt(META.name, "genesis", "format recorded but no genesis id")
     })?;
     if stored != expected {
         return Err(StorageError::WrongGenesis { stored, expected });
     }
     if trees.tip()?.is_none() {
-        return Err(StorageError::corrupt("meta", "tip", "no tip recorded"));
+        return Err(StorageError::corrupt(META.name, "tip", "no tip recorded"));
     }
     Ok(expected)
+}
+
+/// Refuses a store written in format 1 (one sled tree per logical tree), which keeps its
+/// format record in its own `meta` tree. Empty format-1 trees (a first open killed before
+/// genesis was committed) hold nothing and are ignored.
+fn check_no_legacy_store(db: &sled::Db) -> Result<()> {
+    let names = db.tree_names();
+    let present = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
+    let open = |name: &str| {
+        db.open_tree(name)
+            .map_err(|e| StorageError::backend("opening a tree", e))
+    };
+    if present(META.name) {
+        let record = open(META.name)?
+            .get(META_FORMAT)
+            .map_err(|e| StorageError::backend("reading", e))?;
+        if let Some(stored) = record {
+            let found = parse_format(crate::codec::unseal(META.name, META_FORMAT, &stored)?)?;
+            return Err(StorageError::UnsupportedFormat {
+                found,
+                supported: FORMAT_VERSION,
+            });
+        }
+    }
+    for name in LEGACY_TREES {
+        if present(name) && !open(name)?.is_empty() {
+            return Err(StorageError::corrupt(
+                META.name,
+                "format",
+                format!("store holds a format-1 tree `{name}` but no format record"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn write_genesis(trees: &Trees, genesis: &Block) -> Result<()> {
@@ -357,11 +455,11 @@ impl ChainStore for SledStore {
     fn stats(&self) -> Result<StoreStats> {
         let t = self.trees();
         Ok(StoreStats {
-            blocks: count(&t.blocks)?,
-            headers: count(&t.headers)?,
-            heights: count(&t.heights)?,
-            items: count(&t.items)?,
-            nonces: count(&t.nonces)?,
+            blocks: t.count(BLOCKS)?,
+            headers: t.count(HEADERS)?,
+            heights: t.count(HEIGHTS)?,
+            items: t.count(ITEMS)?,
+            nonces: t.count(NONCES)?,
             kv_entries: count(&t.kv)?,
         })
     }
