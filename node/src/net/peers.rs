@@ -1,0 +1,272 @@
+//! The peer book: what we know about each connected peer, a local misbehaviour score, and bans
+//! with expiry.
+//!
+//! The local score starts at 0 and only goes down through [`Offence`]s (recovering slowly
+//! toward 0 on every [`PeerBook::decay`]); at [`BAN_SCORE`] or below the peer is banned.
+//! Gossipsub's own score is polled separately and bans a peer below the graylist threshold
+//! (see [`super::behaviour::GRAYLIST_THRESHOLD`]). The event loop applies a ban with
+//! `allow_block_list::block_peer` and lifts it when it expires.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use libp2p::{Multiaddr, PeerId};
+
+/// At or below this local score a peer is banned.
+pub const BAN_SCORE: i32 = -100;
+
+/// Most addresses remembered per peer.
+const MAX_ADDRS: usize = 8;
+
+/// Something a peer did wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offence {
+    /// A gossip message that did not decode or was invalid.
+    InvalidGossip,
+    /// A block from this peer (gossip or sync) failed validation.
+    InvalidBlock,
+    /// A sync frame over the cap, or one that did not decode.
+    BadFrame,
+    /// A sync request we had to refuse as malformed.
+    BadRequest,
+    /// The sync state machine judged a response bad (`code` is its stable reason).
+    Sync {
+        /// Stable reason.
+        code: &'static str,
+        /// Score penalty (positive).
+        penalty: u32,
+    },
+    /// The peer is on another network or genesis: banned at once.
+    WrongNetwork,
+}
+
+impl Offence {
+    /// Stable reason code (ban metrics label, logs).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidGossip => "invalid_gossip",
+            Self::InvalidBlock => "invalid_block",
+            Self::BadFrame => "bad_frame",
+            Self::BadRequest => "bad_request",
+            Self::Sync { code, .. } => code,
+            Self::WrongNetwork => "wrong_network",
+        }
+    }
+
+    /// How much the offence lowers the local score.
+    pub fn penalty(&self) -> i32 {
+        match self {
+            Self::InvalidGossip => 20,
+            Self::InvalidBlock => 50,
+            Self::BadFrame => 50,
+            Self::BadRequest => 25,
+            Self::Sync { penalty, .. } => i32::try_from(*penalty).unwrap_or(i32::MAX),
+            Self::WrongNetwork => i32::MAX,
+        }
+    }
+}
+
+/// What we know about one peer.
+#[derive(Clone, Debug, Default)]
+pub struct PeerEntry {
+    /// Addresses (its listen addresses from identify, or the address we dialed).
+    pub addrs: Vec<Multiaddr>,
+    /// Agent version from identify.
+    pub agent: Option<String>,
+    /// Tip height from its status.
+    pub tip_height: Option<u64>,
+    /// Local misbehaviour score (≤ 0).
+    pub score: i32,
+    /// Open connections.
+    pub connections: u32,
+    /// Whether identify listed our sync protocol.
+    pub speaks_sync: bool,
+}
+
+impl PeerEntry {
+    /// Remembers an address (bounded, no duplicates).
+    pub fn add_addr(&mut self, addr: Multiaddr) {
+        if !self.addrs.contains(&addr) {
+            if self.addrs.len() >= MAX_ADDRS {
+                self.addrs.remove(0);
+            }
+            self.addrs.push(addr);
+        }
+    }
+}
+
+/// Connected peers, their scores, and active bans.
+#[derive(Debug)]
+pub struct PeerBook {
+    peers: HashMap<PeerId, PeerEntry>,
+    bans: HashMap<PeerId, Instant>,
+    ban_duration: Duration,
+}
+
+impl PeerBook {
+    /// An empty book whose bans last `ban_duration`.
+    pub fn new(ban_duration: Duration) -> Self {
+        Self {
+            peers: HashMap::new(),
+            bans: HashMap::new(),
+            ban_duration,
+        }
+    }
+
+    /// A connection to `peer` was established.
+    pub fn connected(&mut self, peer: PeerId) -> &mut PeerEntry {
+        let entry = self.peers.entry(peer).or_default();
+        entry.connections += 1;
+        entry
+    }
+
+    /// A connection to `peer` closed; `remaining` connections are left. The entry is
+    /// forgotten with the last one (scores of banned peers live on in the ban).
+    pub fn disconnected(&mut self, peer: &PeerId, remaining: u32) {
+        if remaining == 0 {
+            self.peers.remove(peer);
+        } else if let Some(e) = self.peers.get_mut(peer) {
+            e.connections = remaining;
+        }
+    }
+
+    /// The entry of a connected peer.
+    pub fn get(&self, peer: &PeerId) -> Option<&PeerEntry> {
+        self.peers.get(peer)
+    }
+
+    /// The entry of a connected peer, mutably.
+    pub fn get_mut(&mut self, peer: &PeerId) -> Option<&mut PeerEntry> {
+        self.peers.get_mut(peer)
+    }
+
+    /// Connected peers.
+    pub fn iter(&self) -> impl Iterator<Item = (&PeerId, &PeerEntry)> {
+        self.peers.iter()
+    }
+
+    /// Number of connected peers.
+    pub fn len(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Whether no peer is connected.
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
+    }
+
+    /// Lowers `peer`'s local score for `offence`. Returns true when the peer must now be
+    /// banned (score at or below [`BAN_SCORE`], or an offence that bans at once).
+    pub fn penalize(&mut self, peer: &PeerId, offence: Offence) -> bool {
+        if offence == Offence::WrongNetwork {
+            return true;
+        }
+        // A peer no longer connected is judged on this offence alone (no entry is created for
+        // it, so offences reported after a disconnect cannot grow the book).
+        let score = match self.peers.get_mut(peer) {
+            Some(entry) => {
+                entry.score = entry.score.saturating_sub(offence.penalty());
+                entry.score
+            }
+            None => offence.penalty().saturating_neg(),
+        };
+        score <= BAN_SCORE
+    }
+
+    /// Records a ban of `peer` from `now`; returns false when it was already banned.
+    pub fn ban(&mut self, peer: PeerId, now: Instant) -> bool {
+        let fresh = !self.is_banned(&peer, now);
+        self.bans.insert(peer, now + self.ban_duration);
+        fresh
+    }
+
+    /// Whether `peer` is banned at `now`.
+    pub fn is_banned(&self, peer: &PeerId, now: Instant) -> bool {
+        self.bans.get(peer).is_some_and(|until| *until > now)
+    }
+
+    /// Removes and returns the bans that expired by `now`.
+    pub fn expire_bans(&mut self, now: Instant) -> Vec<PeerId> {
+        let expired: Vec<PeerId> = self
+            .bans
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in &expired {
+            self.bans.remove(p);
+        }
+        expired
+    }
+
+    /// Moves every local score a tenth of the way back toward 0 (rounding toward 0).
+    pub fn decay(&mut self) {
+        for e in self.peers.values_mut() {
+            e.score -= e.score / 10;
+            if e.score > -10 {
+                e.score = (e.score + 1).min(0);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offences_accumulate_to_a_ban() {
+        let mut book = PeerBook::new(Duration::from_secs(60));
+        let p = PeerId::random();
+        book.connected(p);
+        assert!(!book.penalize(&p, Offence::InvalidBlock));
+        assert!(book.penalize(&p, Offence::BadFrame));
+        assert!(book.penalize(&PeerId::random(), Offence::WrongNetwork));
+        // Unknown peers are judged on the one offence and not remembered.
+        let gone = PeerId::random();
+        assert!(!book.penalize(&gone, Offence::InvalidBlock));
+        assert!(book.get(&gone).is_none());
+    }
+
+    #[test]
+    fn bans_expire() {
+        let mut book = PeerBook::new(Duration::from_secs(60));
+        let p = PeerId::random();
+        let now = Instant::now();
+        assert!(book.ban(p, now));
+        assert!(!book.ban(p, now));
+        assert!(book.is_banned(&p, now + Duration::from_secs(59)));
+        assert!(book.expire_bans(now + Duration::from_secs(30)).is_empty());
+        assert_eq!(book.expire_bans(now + Duration::from_secs(61)), vec![p]);
+        assert!(!book.is_banned(&p, now + Duration::from_secs(61)));
+    }
+
+    #[test]
+    fn scores_recover() {
+        let mut book = PeerBook::new(Duration::from_secs(60));
+        let p = PeerId::random();
+        book.connected(p);
+        book.penalize(&p, Offence::InvalidBlock);
+        for _ in 0..100 {
+            book.decay();
+        }
+        assert_eq!(book.get(&p).unwrap().score, 0);
+    }
+
+    #[test]
+    fn entries_live_while_connected() {
+        let mut book = PeerBook::new(Duration::from_secs(60));
+        let p = PeerId::random();
+        book.connected(p);
+        book.connected(p);
+        book.disconnected(&p, 1);
+        assert_eq!(book.get(&p).unwrap().connections, 1);
+        book.disconnected(&p, 0);
+        assert!(book.get(&p).is_none());
+        let mut e = PeerEntry::default();
+        for i in 0..20u16 {
+            e.add_addr(format!("/ip4/127.0.0.1/tcp/{i}").parse().unwrap());
+        }
+        assert_eq!(e.addrs.len(), MAX_ADDRS);
+    }
+}

@@ -1,0 +1,425 @@
+//! The sans-IO range-sync state machine.
+//!
+//! No networking, no async, no clock: the node feeds events in (peer connected, status,
+//! responses, failures, import feedback, ticks with the current [`Instant`]) and drains
+//! [`Action`]s out (requests to send, blocks to import, penalties, disconnects). Generic over
+//! the peer id so tests use small integers and the node uses libp2p's `PeerId`.
+//!
+//! # Algorithm
+//!
+//! Headers first. Every peer is asked for its status on connect and every
+//! [`SyncConfig::status_interval`]. A peer on another network or genesis is disconnected. The
+//! peer advertising the most cumulative work above ours becomes the target of a *round*:
+//!
+//! 1. **Fork point.** Ask the target for headers from just above our tip. If the first header's
+//!    parent is not a block we store, step back exponentially (our height − 1, − 2, − 4, …,
+//!    down to genesis) until the headers link to a block we know; leading headers we already
+//!    store are skipped. This finds where a heavier fork left our chain (a reorg).
+//! 2. **Headers.** Each header batch is checked cheaply: no more than asked, contiguous
+//!    heights from the height asked, each linked to the one before (and the first to the last
+//!    accepted header), each meeting its own target, all on our network. A peer failing that is
+//!    penalized and the round is dropped. Headers are held up to
+//!    [`SyncConfig::max_headers_ahead`] past the import point.
+//! 3. **Blocks.** The accepted headers are cut into ranges of
+//!    [`SyncConfig::blocks_per_request`] within [`SyncConfig::window`] of the import point and
+//!    spread over every peer that has them (the target, peers at the same tip or at a tip in the
+//!    accepted chain, and heavier peers), at most [`SyncConfig::max_in_flight_per_peer`] per
+//!    peer. Each answer must match the accepted headers block for block (fewer blocks than asked
+//!    is fine, the rest is asked again); mismatches, extra blocks and empty answers are
+//!    penalized and the range goes to another peer. Timeouts too, lightly. Ranges are handed to
+//!    import strictly in height order, parent first.
+//! 4. **Feedback.** The machine reads the chain ([`ChainView`]) to learn which handed-over
+//!    blocks are stored, which moves the window. An invalid block from a peer is penalized
+//!    heavily and ends the round. When the round is done, the next one starts while some peer
+//!    is still ahead.
+//!
+//! Orphans from gossip ([`SyncMachine::on_missing_parent`]) are resolved separately: their
+//! ancestors are fetched one by one by hash from the peer that sent them, up to
+//! [`SyncConfig::max_orphans`] deep, then handed to import oldest first. A deeper gap is left to
+//! range sync (the peer is asked for its status).
+
+mod actions;
+mod blocks;
+mod chain_view;
+mod config;
+mod headers;
+mod job;
+mod orphans;
+mod peer;
+mod requests;
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::time::Instant;
+
+use talos_chain::{ChainStatus, Hash256};
+
+pub use actions::{Action, DisconnectReason, Misbehaviour, RequestId, SyncStatus};
+pub use chain_view::ChainView;
+pub use config::SyncConfig;
+
+use actions::ActionQueue;
+use job::Job;
+use orphans::OrphanFetch;
+use peer::PeerState;
+use requests::InFlight;
+
+use crate::messages::{ErrorCode, SyncResponse};
+
+/// The range-sync state machine. See the [module documentation](self) for the algorithm.
+#[derive(Debug)]
+pub struct SyncMachine<P> {
+    config: SyncConfig,
+    local: ChainStatus,
+    peers: HashMap<P, PeerState>,
+    requests: HashMap<RequestId, InFlight<P>>,
+    /// Header, block and orphan requests in flight (status requests not counted).
+    in_flight: usize,
+    next_request: u64,
+    next_job: u64,
+    job: Option<Job<P>>,
+    orphans: Vec<OrphanFetch<P>>,
+    actions: ActionQueue<P>,
+}
+
+impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
+    /// A machine for a node whose chain is at `local`. The configuration is
+    /// [normalized](SyncConfig::normalized).
+    pub fn new(config: SyncConfig, local: ChainStatus) -> Self {
+        let config = config.normalized();
+        let actions = ActionQueue::new(config.max_queued_actions);
+        Self {
+            config,
+            local,
+            peers: HashMap::new(),
+            requests: HashMap::new(),
+            in_flight: 0,
+            next_request: 0,
+            next_job: 0,
+            job: None,
+            orphans: Vec::new(),
+            actions,
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &SyncConfig {
+        &self.config
+    }
+
+    /// Our status as last read from the chain: what to answer a peer's status request with.
+    pub fn local_status(&self) -> &ChainStatus {
+        &self.local
+    }
+
+    /// Whether we are catching up with a peer.
+    pub fn state(&self) -> SyncStatus {
+        match &self.job {
+            Some(job) => SyncStatus::Syncing {
+                target_height: job.target.tip_height,
+            },
+            None => SyncStatus::Idle,
+        }
+    }
+
+    /// The status `peer` last told us.
+    pub fn peer_status(&self, peer: &P) -> Option<ChainStatus> {
+        self.peers.get(peer).and_then(|p| p.status)
+    }
+
+    /// Number of peers known (connected and not dropped).
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Requests sent and not yet answered, status requests included.
+    pub fn requests_in_flight(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Orphan-chain blocks held while their ancestors are fetched.
+    pub fn orphans_held(&self) -> usize {
+        self.orphans.iter().map(|o| o.blocks.len()).sum()
+    }
+
+    /// Penalties and disconnects dropped because the output queue was full.
+    pub fn dropped_actions(&self) -> u64 {
+        self.actions.dropped()
+    }
+
+    /// Actions waiting to be drained.
+    pub fn queued_actions(&self) -> usize {
+        self.actions.len()
+    }
+
+    /// The next action for the node, oldest first.
+    pub fn poll_action(&mut self) -> Option<Action<P>> {
+        self.actions.pop()
+    }
+
+    /// A peer connected: ask for its status (with ours).
+    pub fn on_peer_connected(&mut self, peer: P, now: Instant) {
+        self.peers.entry(peer).or_default();
+        self.request_status(peer, now);
+    }
+
+    /// A peer disconnected: forget it; its block ranges go back to the queue (no penalty), and
+    /// a round following its headers is dropped.
+    pub fn on_peer_disconnected(&mut self, peer: P) {
+        self.remove_peer(peer);
+    }
+
+    /// A peer told us its status, in a request or a response. A peer on another network or
+    /// genesis is disconnected.
+    pub fn on_status(
+        &mut self,
+        peer: P,
+        status: ChainStatus,
+        chain: &impl ChainView,
+        now: Instant,
+    ) {
+        if !status.same_network(&self.local) {
+            tracing::debug!(
+                ?peer,
+                network_id = status.network_id,
+                "sync: peer on another network"
+            );
+            self.remove_peer(peer);
+            self.actions.push_control(Action::Disconnect {
+                peer,
+                reason: DisconnectReason::WrongNetwork,
+            });
+            return;
+        }
+        if let Some(job) = self.job.as_mut()
+            && job.peer == peer
+            && status.cumulative_work > job.target.cumulative_work
+        {
+            job.target = status;
+            job.headers_done = false;
+        }
+        let state = self.peers.entry(peer).or_default();
+        state.status = Some(status);
+        self.drive(chain, now);
+    }
+
+    /// The answer to request `id` from `peer`.
+    pub fn on_response(
+        &mut self,
+        peer: P,
+        id: RequestId,
+        response: SyncResponse,
+        chain: &impl ChainView,
+        now: Instant,
+    ) {
+        let Some(request) = self.take_request(peer, id) else {
+            // Answered after we gave up on it, or not ours: nothing to do.
+            tracing::trace!(?peer, %id, "sync: response to an unknown request");
+            return;
+        };
+        match (request.kind, response) {
+            (requests::Kind::Status, SyncResponse::Status(status)) => {
+                return self.on_status(peer, status, chain, now);
+            }
+            (requests::Kind::Headers { job, start, count }, SyncResponse::Headers(headers)) => {
+                self.on_headers(peer, job, start, count, headers, chain, now)
+            }
+            (requests::Kind::Blocks { job, start, count }, SyncResponse::Blocks(blocks)) => {
+                self.on_blocks(peer, id, job, start, count, blocks, now);
+            }
+            (requests::Kind::Orphan { want }, SyncResponse::Blocks(blocks)) => {
+                self.on_orphan_blocks(peer, id, want, blocks, chain, now);
+            }
+            (kind, SyncResponse::Error { code, .. }) => {
+                tracing::debug!(?peer, %code, "sync: peer refused a request");
+                if code == ErrorCode::WrongNetwork {
+                    self.remove_peer(peer);
+                    self.actions.push_control(Action::Disconnect {
+                        peer,
+                        reason: DisconnectReason::WrongNetwork,
+                    });
+                    return;
+                }
+                let penalty = (code == ErrorCode::NotFound).then_some(Misbehaviour::EmptyResponse);
+                self.request_failed(peer, id, kind, penalty);
+            }
+            (kind, other) => {
+                tracing::debug!(?peer, kind = other.kind_name(), "sync: wrong response kind");
+                self.request_failed(peer, id, kind, Some(Misbehaviour::UnrequestedData));
+            }
+        }
+        self.drive(chain, now);
+    }
+
+    /// Request `id` to `peer` failed (timeout, stream or connection error, undecodable
+    /// answer): the peer is penalized lightly and the range is retried, preferably elsewhere.
+    /// Ranges are re-assigned on the next [`SyncMachine::tick`] or event.
+    pub fn on_request_failed(&mut self, peer: P, id: RequestId, now: Instant) {
+        if let Some(request) = self.take_request(peer, id) {
+            self.request_failed(peer, id, request.kind, Some(Misbehaviour::Timeout));
+            self.schedule(now);
+        }
+    }
+
+    /// Blocks were imported (or found already stored): the window may move on.
+    pub fn on_blocks_imported(&mut self, chain: &impl ChainView, now: Instant) {
+        self.drive(chain, now);
+    }
+
+    /// A block from `peer` failed validation (`code`: the chain crate's error code). The peer
+    /// is penalized heavily; if it served blocks of the current round, the round is dropped and
+    /// its target is not followed again at that tip.
+    pub fn on_import_failed(&mut self, peer: P, code: &str) {
+        tracing::debug!(?peer, code, "sync: invalid block from peer");
+        self.actions.push_control(Action::Penalize {
+            peer,
+            misbehaviour: Misbehaviour::InvalidBlock,
+        });
+        let served_round = self
+            .job
+            .as_ref()
+            .is_some_and(|job| job.emitted_by.iter().any(|(_, p)| *p == peer));
+        if served_round {
+            self.abort_job(true);
+        }
+    }
+
+    /// The local best tip moved.
+    pub fn on_local_tip_changed(&mut self, chain: &impl ChainView, now: Instant) {
+        self.drive(chain, now);
+    }
+
+    /// A block from `peer` (gossip) has an unknown parent: fetch its ancestors by hash.
+    pub fn on_missing_parent(
+        &mut self,
+        peer: P,
+        parent: Hash256,
+        chain: &impl ChainView,
+        now: Instant,
+    ) {
+        self.start_orphan_fetch(peer, parent, chain, now);
+        self.drive(chain, now);
+    }
+
+    /// Time passed: expire requests, re-read the chain, start what can be started.
+    pub fn tick(&mut self, now: Instant, chain: &impl ChainView) {
+        self.expire_requests(now);
+        self.drive(chain, now);
+    }
+
+    /// Re-reads the chain, ends or starts a round, then schedules requests and imports.
+    fn drive(&mut self, chain: &impl ChainView, now: Instant) {
+        self.local = chain.tip();
+        self.confirm_imports(chain, now);
+        self.finish_job_if_done(now);
+        if self.job.is_none() {
+            self.start_job(now);
+        }
+        self.schedule(now);
+    }
+
+    /// Sends what can be sent and hands over what can be imported (no chain access).
+    fn schedule(&mut self, now: Instant) {
+        self.request_due_statuses(now);
+        self.request_headers(now);
+        self.plan_batches();
+        self.assign_batches(now);
+        self.emit_imports(now);
+        self.send_orphan_requests(now);
+    }
+
+    /// Starts a round with the peer advertising the most work above ours, if any.
+    fn start_job(&mut self, now: Instant) {
+        let best = self
+            .peers
+            .iter()
+            .filter_map(|(peer, state)| Some((*peer, state.ahead_of(&self.local)?)))
+            .max_by(|a, b| a.1.cumulative_work.cmp(&b.1.cumulative_work));
+        let Some((peer, target)) = best else {
+            return;
+        };
+        let target = *target;
+        self.next_job = self.next_job.wrapping_add(1);
+        let fork_hint = (self.local.tip_height, self.local.tip_hash);
+        tracing::debug!(
+            ?peer,
+            height = target.tip_height,
+            hash = %target.tip_hash.to_hex(),
+            "sync: round started"
+        );
+        self.job = Some(Job::new(self.next_job, peer, target, fork_hint, now));
+    }
+
+    /// Ends the round when done, stalled, or no longer ahead of us.
+    fn finish_job_if_done(&mut self, now: Instant) {
+        let Some(job) = self.job.as_ref() else {
+            return;
+        };
+        if self.local.cumulative_work >= job.target.cumulative_work {
+            tracing::debug!(
+                height = self.local.tip_height,
+                "sync: caught up with target"
+            );
+            self.abort_job(false);
+        } else if job.is_complete() {
+            // Everything the target had is stored, yet it is still "ahead": its claim was
+            // false or its chain lost to ours. Do not follow that tip again.
+            tracing::debug!(peer = ?job.peer, "sync: round done short of the advertised work");
+            self.abort_job(true);
+        } else if now.saturating_duration_since(job.last_progress) >= self.config.import_timeout {
+            // Nothing handed to import or confirmed for a long time: imports dropped by the
+            // pipeline, or no peer able to serve the next range. Start afresh.
+            tracing::debug!(peer = ?job.peer, "sync: round made no progress in time; restarting");
+            self.abort_job(false);
+        }
+    }
+
+    /// Drops the round; its requests are forgotten (late answers are ignored). With `exhaust`,
+    /// its target is not followed again until it advertises another tip.
+    fn abort_job(&mut self, exhaust: bool) {
+        let Some(job) = self.job.take() else {
+            return;
+        };
+        if exhaust && let Some(state) = self.peers.get_mut(&job.peer) {
+            state.exhausted_tip = Some(job.target.tip_hash);
+        }
+        let stale: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.kind.job() == Some(job.id))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            if let Some(request) = self.requests.remove(&id) {
+                self.release(request.peer, &request.kind);
+            }
+        }
+    }
+
+    /// Forgets a peer and everything in flight to it.
+    fn remove_peer(&mut self, peer: P) {
+        self.peers.remove(&peer);
+        let ids: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.peer == peer)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(request) = self.requests.remove(&id) {
+                self.release(peer, &request.kind);
+                if let requests::Kind::Blocks { job, start, .. } = request.kind {
+                    self.requeue_batch(job, start, id);
+                }
+            }
+        }
+        self.orphans.retain(|o| o.peer != peer);
+        if self.job.as_ref().is_some_and(|job| job.peer == peer) {
+            self.abort_job(false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! Orphans from gossip: fetching their missing ancestors by hash.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::time::Instant;
+
+use talos_chain::{Block, Hash256};
+
+use super::SyncMachine;
+use super::actions::{Action, Misbehaviour, RequestId};
+use super::chain_view::ChainView;
+use super::requests::Kind;
+use crate::messages::SyncRequest;
+
+/// The walk back from one orphan towards a block we store.
+#[derive(Clone, Debug)]
+pub(crate) struct OrphanFetch<P> {
+    /// The peer that sent the orphan, asked for its ancestors.
+    pub(crate) peer: P,
+    /// The ancestor fetched next.
+    pub(crate) want: Hash256,
+    /// Ancestors fetched so far, newest first.
+    pub(crate) blocks: Vec<Block>,
+    /// The request for `want`, once sent.
+    pub(crate) request: Option<RequestId>,
+    /// The oldest block links to a stored one: waiting for room to hand the chain to import.
+    pub(crate) complete: bool,
+}
+
+impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
+    /// Starts fetching the ancestors of an orphan whose parent is `parent`, unless it is
+    /// stored, already wanted, range sync is running, or too many fetches are going on.
+    pub(super) fn start_orphan_fetch(
+        &mut self,
+        peer: P,
+        parent: Hash256,
+        chain: &impl ChainView,
+        now: Instant,
+    ) {
+        if chain.contains_block(&parent) {
+            return;
+        }
+        self.peers.entry(peer).or_default();
+        if self.job.is_some() {
+            // A round is catching up anyway; make sure we know how far this peer is.
+            self.request_status(peer, now);
+            return;
+        }
+        let wanted = self
+            .orphans
+            .iter()
+            .any(|o| o.want == parent || o.blocks.iter().any(|b| b.id() == parent));
+        if wanted {
+            return;
+        }
+        if self.orphans.len() >= self.config.max_orphan_fetches {
+            tracing::debug!(
+                ?peer,
+                "sync: too many orphan fetches; leaving it to range sync"
+            );
+            self.request_status(peer, now);
+            return;
+        }
+        tracing::debug!(?peer, hash = %parent.to_hex(), "sync: fetching orphan parent");
+        self.orphans.push(OrphanFetch {
+            peer,
+            want: parent,
+            blocks: Vec::new(),
+            request: None,
+            complete: false,
+        });
+    }
+
+    /// Sends the requests of fetches waiting for one; hands complete chains to import.
+    pub(super) fn send_orphan_requests(&mut self, now: Instant) {
+        let mut index = 0;
+        while index < self.orphans.len() {
+            let (peer, want, complete, waiting) = {
+                let o = &self.orphans[index];
+                (o.peer, o.want, o.complete, o.request.is_none())
+            };
+            if complete {
+                if !self.actions.has_room() {
+                    index += 1;
+                    continue;
+                }
+                let fetch = self.orphans.swap_remove(index);
+                let blocks: Vec<Block> = fetch.blocks.into_iter().rev().collect();
+                tracing::debug!(
+                    ?peer,
+                    count = blocks.len(),
+                    "sync: orphan ancestors complete"
+                );
+                self.actions.push(Action::Import { peer, blocks });
+                continue;
+            }
+            if waiting && self.can_send_to(&peer) {
+                let request = SyncRequest::BlocksByHash(vec![want]);
+                let id = self.send(peer, Kind::Orphan { want }, request, now);
+                self.orphans[index].request = Some(id);
+            }
+            index += 1;
+        }
+    }
+
+    /// Blocks answering the request `id` for the orphan ancestor `want`.
+    pub(super) fn on_orphan_blocks(
+        &mut self,
+        peer: P,
+        id: RequestId,
+        want: Hash256,
+        blocks: Vec<Block>,
+        chain: &impl ChainView,
+        now: Instant,
+    ) {
+        let Some(index) = self
+            .orphans
+            .iter()
+            .position(|o| o.peer == peer && o.request == Some(id))
+        else {
+            return;
+        };
+        let fault = match blocks.as_slice() {
+            [] => Some(Misbehaviour::EmptyResponse),
+            [block] if block.id() == want => None,
+            [_] => Some(Misbehaviour::UnrequestedData),
+            _ => Some(Misbehaviour::TooManyItems),
+        };
+        if let Some(misbehaviour) = fault {
+            self.orphans.swap_remove(index);
+            self.penalize(peer, misbehaviour);
+            return;
+        }
+        let Some(block) = blocks.into_iter().next() else {
+            return;
+        };
+        let parent = block.header.prev_hash;
+        let held_elsewhere: usize = self
+            .orphans
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != index)
+            .map(|(_, o)| o.blocks.len())
+            .sum();
+        let max = self.config.max_orphans;
+        let fetch = &mut self.orphans[index];
+        fetch.blocks.push(block);
+        fetch.request = None;
+        if chain.contains_block(&parent) {
+            fetch.complete = true;
+        } else if fetch.blocks.len() >= max || held_elsewhere + fetch.blocks.len() >= max {
+            tracing::debug!(
+                ?peer,
+                "sync: orphan chain too deep; leaving it to range sync"
+            );
+            self.orphans.swap_remove(index);
+            self.request_status(peer, now);
+        } else {
+            fetch.want = parent;
+        }
+    }
+}
