@@ -19,6 +19,8 @@ pub mod spec;
 pub mod spv;
 pub mod status;
 pub mod template;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod validate;
 pub mod wire;
 

@@ -3,130 +3,36 @@
 
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
-use talos_chain::item::{Anchor, AuditEvent, DidAnchor, Revocation};
-use talos_chain::merkle::MerkleProof;
+use talos_chain::item::AuditEvent;
+use talos_chain::testkit::{self, header, status};
 use talos_chain::wire::{
-    DecodeError, MAX_PROOF_PATH, decode_block, decode_header, decode_item, decode_item_proof,
-    decode_status, encode_block, encode_header, encode_item, encode_item_proof, encode_status,
+    DecodeError, decode_block, decode_header, decode_item, decode_item_proof, decode_status,
+    encode_block, encode_header, encode_item, encode_item_proof, encode_status,
 };
 use talos_chain::{
-    Block, BlockHeader, ChainStatus, CompactTarget, Hash256, ItemKind, ItemProof, Limits,
-    NetworkSpec, SignedItem, UnsignedItem, Work,
+    Block, Hash256, ItemKind, ItemProof, Limits, NetworkSpec, SignedItem, UnsignedItem,
 };
 
 fn limits() -> Limits {
     NetworkSpec::local().limits
 }
 
-fn hash() -> impl Strategy<Value = Hash256> {
-    any::<[u8; 32]>().prop_map(Hash256)
-}
-
-fn work() -> impl Strategy<Value = Work> {
-    proptest::collection::vec(any::<u8>(), 0..=32)
-        .prop_map(|bytes| Work::from_be_slice(&bytes).unwrap_or_default())
-}
-
-fn status() -> impl Strategy<Value = ChainStatus> {
-    (any::<u32>(), hash(), hash(), any::<u64>(), work()).prop_map(
-        |(network_id, genesis_hash, tip_hash, tip_height, cumulative_work)| ChainStatus {
-            network_id,
-            genesis_hash,
-            tip_hash,
-            tip_height,
-            cumulative_work,
-        },
-    )
-}
-
-fn header() -> impl Strategy<Value = BlockHeader> {
-    (
-        (any::<u32>(), any::<u32>(), any::<u64>(), hash(), hash()),
-        (any::<u32>(), any::<u64>(), any::<u32>(), any::<u64>()),
-    )
-        .prop_map(
-            |(
-                (version, network_id, height, prev_hash, merkle_root),
-                (item_count, timestamp_ms, target, nonce),
-            )| BlockHeader {
-                version,
-                network_id,
-                height,
-                prev_hash,
-                merkle_root,
-                item_count,
-                timestamp_ms,
-                target: CompactTarget(target),
-                nonce,
-            },
-        )
-}
-
-/// Arbitrary printable strings, including multi-byte UTF-8.
-fn text() -> impl Strategy<Value = String> {
-    "\\PC{0,40}"
-}
-
-fn kind() -> impl Strategy<Value = ItemKind> {
-    prop_oneof![
-        (hash(), text()).prop_map(|(content_hash, label)| ItemKind::Anchor(Anchor {
-            content_hash,
-            label
-        })),
-        (text(), text(), text(), hash()).prop_map(|(subject, action, outcome, details_hash)| {
-            ItemKind::AuditEvent(AuditEvent {
-                subject,
-                action,
-                outcome,
-                details_hash,
-            })
-        }),
-        (text(), hash())
-            .prop_map(|(did, document_hash)| ItemKind::DidAnchor(DidAnchor { did, document_hash })),
-        (hash(), text()).prop_map(|(capability_id, reason)| ItemKind::Revocation(Revocation {
-            capability_id,
-            reason
-        })),
-    ]
-}
-
-/// An item signed with a key from an arbitrary seed, for an arbitrary network.
-fn signed_item() -> impl Strategy<Value = (SignedItem, u32)> {
-    (
-        any::<[u8; 32]>(),
-        any::<u64>(),
-        any::<u64>(),
-        kind(),
-        any::<u32>(),
-    )
-        .prop_map(|(seed, nonce, timestamp_ms, kind, network_id)| {
-            let key = SigningKey::from_bytes(&seed);
-            let item = UnsignedItem {
-                author: key.verifying_key(),
-                nonce,
-                timestamp_ms,
-                kind,
-            }
-            .sign(&key, network_id);
-            (item, network_id)
-        })
-}
-
-fn item() -> impl Strategy<Value = SignedItem> {
-    signed_item().prop_map(|(item, _)| item)
-}
-
-/// A block of 0..20 items; its header commits to them.
-fn block() -> impl Strategy<Value = Block> {
-    (header(), proptest::collection::vec(item(), 0..20)).prop_map(|(header, items)| {
-        let mut block = Block { header, items };
-        block.header.item_count = block.items.len() as u32;
-        block.header.merkle_root = block.compute_merkle_root();
-        block
-    })
-}
-
 /// A valid SPV proof out of an arbitrary block.
+/// Text up to 40 characters, blocks of up to 19 items.
+const TEXT: usize = 40;
+
+fn block() -> impl Strategy<Value = Block> {
+    testkit::block(20, TEXT)
+}
+
+fn signed_item() -> impl Strategy<Value = (SignedItem, u32)> {
+    testkit::signed_item(TEXT)
+}
+
+fn any_item_proof() -> impl Strategy<Value = ItemProof> {
+    testkit::any_item_proof(TEXT)
+}
+
 fn valid_item_proof() -> impl Strategy<Value = ItemProof> {
     (block(), any::<prop::sample::Index>())
         .prop_filter("block has items", |(b, _)| !b.items.is_empty())
@@ -137,26 +43,6 @@ fn valid_item_proof() -> impl Strategy<Value = ItemProof> {
                 header: b.header,
                 proof: b.item_proof(index)?,
             })
-        })
-}
-
-/// An arbitrary, generally invalid, proof: decoding does not verify it.
-fn any_item_proof() -> impl Strategy<Value = ItemProof> {
-    (
-        item(),
-        header(),
-        any::<u64>(),
-        any::<u64>(),
-        proptest::collection::vec(hash(), 0..=MAX_PROOF_PATH),
-    )
-        .prop_map(|(item, header, leaf_index, tree_size, path)| ItemProof {
-            item,
-            header,
-            proof: MerkleProof {
-                leaf_index,
-                tree_size,
-                path,
-            },
         })
 }
 

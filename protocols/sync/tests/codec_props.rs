@@ -1,14 +1,9 @@
 //! Property tests of the sync codec: every encodable message round-trips, and no byte string
 //! makes a decoder panic.
 
-use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
-use talos_chain::item::{Anchor, AuditEvent, DidAnchor, Revocation};
-use talos_chain::merkle::MerkleProof;
-use talos_chain::{
-    Block, BlockHeader, ChainStatus, CompactTarget, Hash256, ItemKind, ItemProof, NetworkSpec,
-    SignedItem, UnsignedItem, Work,
-};
+use talos_chain::testkit::{self, hash, header, status};
+use talos_chain::{Block, ItemProof, NetworkSpec, SignedItem};
 use talos_sync::limits::{
     MAX_BLOCKS_PER_RESPONSE, MAX_ERROR_MESSAGE_BYTES, MAX_HASHES_PER_REQUEST,
     MAX_HEADERS_PER_RESPONSE,
@@ -18,119 +13,14 @@ use talos_sync::{
     encode_response,
 };
 
-fn hash() -> impl Strategy<Value = Hash256> {
-    any::<[u8; 32]>().prop_map(Hash256)
-}
-
-fn work() -> impl Strategy<Value = Work> {
-    proptest::collection::vec(any::<u8>(), 0..=32)
-        .prop_map(|bytes| Work::from_be_slice(&bytes).unwrap_or_default())
-}
-
-fn status() -> impl Strategy<Value = ChainStatus> {
-    (any::<u32>(), hash(), hash(), any::<u64>(), work()).prop_map(
-        |(network_id, genesis_hash, tip_hash, tip_height, cumulative_work)| ChainStatus {
-            network_id,
-            genesis_hash,
-            tip_hash,
-            tip_height,
-            cumulative_work,
-        },
-    )
-}
-
-fn header() -> impl Strategy<Value = BlockHeader> {
-    (
-        (any::<u32>(), any::<u32>(), any::<u64>(), hash(), hash()),
-        (any::<u32>(), any::<u64>(), any::<u32>(), any::<u64>()),
-    )
-        .prop_map(
-            |(
-                (version, network_id, height, prev_hash, merkle_root),
-                (item_count, timestamp_ms, target, nonce),
-            )| BlockHeader {
-                version,
-                network_id,
-                height,
-                prev_hash,
-                merkle_root,
-                item_count,
-                timestamp_ms,
-                target: CompactTarget(target),
-                nonce,
-            },
-        )
-}
-
-fn text() -> impl Strategy<Value = String> {
-    "\\PC{0,24}"
-}
-
-fn kind() -> impl Strategy<Value = ItemKind> {
-    prop_oneof![
-        (hash(), text()).prop_map(|(content_hash, label)| ItemKind::Anchor(Anchor {
-            content_hash,
-            label
-        })),
-        (text(), text(), text(), hash()).prop_map(|(subject, action, outcome, details_hash)| {
-            ItemKind::AuditEvent(AuditEvent {
-                subject,
-                action,
-                outcome,
-                details_hash,
-            })
-        }),
-        (text(), hash())
-            .prop_map(|(did, document_hash)| ItemKind::DidAnchor(DidAnchor { did, document_hash })),
-        (hash(), text()).prop_map(|(capability_id, reason)| ItemKind::Revocation(Revocation {
-            capability_id,
-            reason
-        })),
-    ]
-}
-
-fn item() -> impl Strategy<Value = SignedItem> {
-    (
-        any::<[u8; 32]>(),
-        any::<u64>(),
-        any::<u64>(),
-        kind(),
-        any::<u32>(),
-    )
-        .prop_map(|(seed, nonce, timestamp_ms, kind, network_id)| {
-            let key = SigningKey::from_bytes(&seed);
-            UnsignedItem {
-                author: key.verifying_key(),
-                nonce,
-                timestamp_ms,
-                kind,
-            }
-            .sign(&key, network_id)
-        })
-}
+const TEXT: usize = 24;
 
 fn block() -> impl Strategy<Value = Block> {
-    (header(), proptest::collection::vec(item(), 0..5))
-        .prop_map(|(header, items)| Block { header, items })
+    testkit::block(5, TEXT)
 }
 
 fn item_proof() -> impl Strategy<Value = ItemProof> {
-    (
-        item(),
-        header(),
-        any::<u64>(),
-        any::<u64>(),
-        proptest::collection::vec(hash(), 0..=64),
-    )
-        .prop_map(|(item, header, leaf_index, tree_size, path)| ItemProof {
-            item,
-            header,
-            proof: MerkleProof {
-                leaf_index,
-                tree_size,
-                path,
-            },
-        })
+    testkit::any_item_proof(TEXT)
 }
 
 fn error_code() -> impl Strategy<Value = ErrorCode> {
