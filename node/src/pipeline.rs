@@ -99,8 +99,9 @@ pub struct GossipItem {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum ChainNotice {
-    /// The best tip moved. `announce` is the new tip block when it should be gossiped (mined
-    /// here, or imported from sync/gossip and new to the network as far as we know).
+    /// The best tip moved. `announce` is the new tip block when it should be gossiped: only
+    /// blocks mined here (gossipsub forwards validated gossip blocks itself, and synced blocks
+    /// came from a peer that has them).
     NewTip {
         /// The new tip.
         tip: ChainTip,

@@ -40,7 +40,7 @@ enum Plan {
 impl Service {
     /// Adopts a header whose parent is in the tree. `new` is the block when it is not stored
     /// yet (`None`: a stored block being attached to the tree). `source` is set for new
-    /// blocks: it decides whether the block is announced.
+    /// blocks: a mined one is announced when it becomes the tip.
     pub(crate) fn adopt(
         &mut self,
         header: BlockHeader,
@@ -114,9 +114,14 @@ impl Service {
             height: header.height,
             reorg_depth,
         });
-        // Every new block that became the tip is announced, whatever its source: the network
-        // task only publishes.
-        let announce = if source.is_some() { new } else { None };
+        // Only blocks mined here are announced. A gossip block is forwarded by gossipsub
+        // itself once validated (publishing it again is a duplicate, which gossipsub logs as
+        // a warning), and a synced block came from a peer that has it: publishing synced
+        // blocks would push a whole initial sync back into the gossip mesh.
+        let announce = match source {
+            Some(BlockSource::Mined) => new,
+            _ => None,
+        };
         self.notify(ChainNotice::NewTip {
             tip: self.tip,
             reorg_depth,

@@ -233,12 +233,28 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<sled::Db> {
         SledMode::LowSpace => sled::Mode::LowSpace,
         SledMode::HighThroughput => sled::Mode::HighThroughput,
     };
-    sled::Config::new()
-        .path(path)
-        .cache_capacity(config.cache_bytes)
-        .mode(mode)
-        .open()
-        .map_err(|e| StorageError::backend("opening the database", e))
+    let open = || {
+        sled::Config::new()
+            .path(path)
+            .cache_capacity(config.cache_bytes)
+            .mode(mode)
+            .open()
+    };
+    // sled 0.34 may hold the file lock of a database that was just closed (as after
+    // `create_if_absent`) for a moment; a bounded retry rides that out. Another process
+    // really holding the store still fails after about a second.
+    let mut attempts = 0;
+    loop {
+        match open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 50 =>
+            {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result.map_err(|e| StorageError::backend("opening the database", e)),
+        }
+    }
 }
 
 /// Creates a new store atomically when `path` holds none yet.

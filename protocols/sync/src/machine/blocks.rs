@@ -61,17 +61,6 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             || status.cumulative_work >= job.target.cumulative_work
     }
 
-    /// Whether `peer` is known to follow the round's chain (so a mismatch is its fault).
-    fn peer_on_chain(&self, peer: &P) -> bool {
-        let (Some(job), Some(status)) = (
-            self.job.as_ref(),
-            self.peers.get(peer).and_then(|p| p.status.as_ref()),
-        ) else {
-            return false;
-        };
-        *peer == job.peer || job.is_on_chain(status)
-    }
-
     /// Sends pending ranges, lowest first, each to the least busy peer that has it, preferring
     /// peers that have not failed it.
     pub(super) fn assign_batches(&mut self, now: Instant) {
@@ -165,7 +154,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         if self.job.as_ref().is_none_or(|j| j.id != job_id) {
             return;
         }
-        let verdict = self.judge_blocks(&peer, start, count, &blocks);
+        let verdict = self.judge_blocks(start, count, &blocks);
         match verdict {
             Verdict::Fault(misbehaviour) => {
                 self.penalize(peer, misbehaviour);
@@ -187,7 +176,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
     }
 
     /// Checks blocks against the accepted headers of heights `start..start + count`.
-    fn judge_blocks(&self, peer: &P, start: u64, count: u32, blocks: &[Block]) -> Verdict {
+    fn judge_blocks(&self, start: u64, count: u32, blocks: &[Block]) -> Verdict {
         let Some(job) = self.job.as_ref() else {
             return Verdict::Matches;
         };
@@ -202,7 +191,11 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
                 return Verdict::Fault(Misbehaviour::UnrequestedData);
             };
             if block.header != *expected {
-                if block.header.height != height || self.peer_on_chain(peer) {
+                // Blocks are fetched by height, so a peer that reorganised between serving our
+                // headers and serving these bodies answers with its new chain: well-formed
+                // blocks at the right heights are "another chain" (the peer leaves this round,
+                // unpenalised), only wrong heights are a fault.
+                if block.header.height != height {
                     return Verdict::Fault(Misbehaviour::WrongBlocks);
                 }
                 return Verdict::OtherChain;

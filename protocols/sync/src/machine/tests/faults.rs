@@ -97,7 +97,9 @@ fn shifted_blocks_are_penalized_as_wrong_blocks() {
 }
 
 #[test]
-fn blocks_of_another_fork_from_a_peer_claiming_the_target_tip_are_penalized() {
+fn blocks_of_another_fork_from_a_peer_claiming_the_target_tip_never_reach_import() {
+    // A peer whose bodies do not match the accepted headers (it may have reorganised since)
+    // is left out of the round without penalty; the round completes from an honest peer.
     let chain = remote(100);
     let mut other = TestChain::new();
     other.extend(100, 7);
@@ -108,7 +110,7 @@ fn blocks_of_another_fork_from_a_peer_claiming_the_target_tip_are_penalized() {
     net.connect(2, SimPeer::honest(chain.clone()));
     assert!(net.run(2_000));
     assert_eq!(net.local.tip_id(), chain.tip_id());
-    assert!(net.penalties_of(1).contains(&Misbehaviour::WrongBlocks));
+    assert!(!net.penalties_of(1).contains(&Misbehaviour::WrongBlocks));
     assert!(net.penalties_of(2).is_empty());
     assert!(
         net.import_failures.is_empty(),

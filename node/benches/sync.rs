@@ -1,0 +1,678 @@
+//! Sync benchmark (issue 3): a chain of N blocks of M signed items each, synced from one peer
+//! over TCP loopback, as a ratio of the local import rate measured in the same run.
+//!
+//! 1. Generation (not timed): a `bench` network (the `local` spec with the easiest target),
+//!    N blocks of M anchor items signed by ~100 authors with unique nonces, one block
+//!    interval apart, built with [`BlockTemplate`] and mined with [`mine_nonce`].
+//! 2. Local import: node A (real chain service, sled store in a temp dir, network task
+//!    listening on `127.0.0.1` TCP port 0, no bootnodes) gets every block through its import
+//!    queue with source `Sync`, the path sync uses; timed until its tip is at height N.
+//! 3. Sync: node B (started with [`talos_node::node::start_with`], fresh sled store) with A as
+//!    its only bootnode; timed from B's start until its tip is at height N.
+//!
+//! ```sh
+//! cargo bench -p talos-node --bench sync
+//! TALOS_SYNC_BENCH_BLOCKS=500 TALOS_SYNC_BENCH_ITEMS=100 cargo bench -p talos-node --bench sync
+//! ```
+//!
+//! B's sync settings can be varied with `TALOS_SYNC_BENCH_BATCH` (blocks per request),
+//! `TALOS_SYNC_BENCH_IN_FLIGHT` (requests in flight per peer) and `TALOS_SYNC_BENCH_WINDOW`
+//! (blocks downloaded ahead of the last imported one); unset, B runs the node's defaults.
+//! `TALOS_SYNC_BENCH_CACHE_MIB` sets both sled stores' page cache (default: the store's).
+//! `RUST_LOG` turns on the nodes' logs (stderr). Exits non-zero only on errors, never on a
+//! missed target.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use libp2p::Multiaddr;
+use libp2p::multiaddr::Protocol;
+use talos_chain::item::Anchor;
+use talos_chain::{
+    Block, BlockTemplate, CompactTarget, Hash256, ItemKind, MemoryItemIndex, NetworkSpec,
+    ParentContext, SignedItem, SigningKey, UnsignedItem, mine_nonce,
+};
+use talos_node::chain::{self, ChainService, ChainServiceConfig};
+use talos_node::config::LogFormat;
+use talos_node::handle::{COMMAND_CAPACITY, EVENT_CAPACITY, NodeHandle, NodeInfo};
+use talos_node::identity::NodeIdentity;
+use talos_node::metrics::MetricsHub;
+use talos_node::net::{self, NetConfig, NetError};
+use talos_node::node::{NodeParts, RunningNode, start_with};
+use talos_node::pipeline::{BlockSource, ImportOutcome, ImportRequest, NOTICE_QUEUE};
+use talos_storage::{SledConfig, SledStore, Store};
+use talos_sync::SyncConfig;
+use tokio::sync::{Notify, broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// The easiest target: a block mines in about two hashes.
+const EASY: CompactTarget = CompactTarget(0x207f_ffff);
+/// Distinct item authors.
+const AUTHORS: usize = 100;
+/// Block spacing; every block is exactly one interval after its parent.
+const BLOCK_INTERVAL_MS: u64 = 1_000;
+/// Import verdicts awaited at once while feeding node A.
+const MAX_PENDING_VERDICTS: usize = 256;
+/// How long one import verdict may take.
+const VERDICT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often B's tip is polled.
+const POLL: Duration = Duration::from_millis(50);
+/// How often sync progress is reported on stderr.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// Blocks cross-checked against the chain crate's own `child_context` during generation.
+const CROSS_CHECKED_BLOCKS: u64 = 16;
+
+struct Params {
+    blocks: u64,
+    items: usize,
+    cache_mib: Option<u64>,
+    sync: SyncConfig,
+    sync_overrides: Vec<String>,
+}
+
+fn env_number<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a number")),
+        Err(_) => Ok(None),
+    }
+}
+
+impl Params {
+    fn from_env() -> anyhow::Result<Self> {
+        let blocks = env_number("TALOS_SYNC_BENCH_BLOCKS")?.unwrap_or(10_000u64);
+        let items = env_number("TALOS_SYNC_BENCH_ITEMS")?.unwrap_or(100usize);
+        ensure!(blocks > 0, "TALOS_SYNC_BENCH_BLOCKS must be positive");
+        let cache_mib = env_number("TALOS_SYNC_BENCH_CACHE_MIB")?;
+        let mut sync = SyncConfig::default();
+        let mut sync_overrides = Vec::new();
+        if let Some(n) = env_number("TALOS_SYNC_BENCH_BATCH")? {
+            sync = sync.with_blocks_per_request(n);
+            sync_overrides.push(format!("TALOS_SYNC_BENCH_BATCH={n}"));
+        }
+        if let Some(n) = env_number("TALOS_SYNC_BENCH_IN_FLIGHT")? {
+            sync = sync.with_max_in_flight_per_peer(n);
+            sync_overrides.push(format!("TALOS_SYNC_BENCH_IN_FLIGHT={n}"));
+        }
+        if let Some(n) = env_number("TALOS_SYNC_BENCH_WINDOW")? {
+            sync = sync.with_window(n);
+            sync_overrides.push(format!("TALOS_SYNC_BENCH_WINDOW={n}"));
+        }
+        Ok(Self {
+            blocks,
+            items,
+            cache_mib,
+            sync,
+            sync_overrides,
+        })
+    }
+
+    fn command(&self) -> String {
+        let mut env = vec![
+            format!("TALOS_SYNC_BENCH_BLOCKS={}", self.blocks),
+            format!("TALOS_SYNC_BENCH_ITEMS={}", self.items),
+        ];
+        if let Some(mib) = self.cache_mib {
+            env.push(format!("TALOS_SYNC_BENCH_CACHE_MIB={mib}"));
+        }
+        env.extend(self.sync_overrides.iter().cloned());
+        format!("{} cargo bench -p talos-node --bench sync", env.join(" "))
+    }
+}
+
+/// The benchmark's network: `local` with the easiest target and a fixed block interval.
+fn bench_spec() -> NetworkSpec {
+    let mut spec = NetworkSpec::local();
+    spec.name = "bench".into();
+    spec.genesis_target = EASY;
+    spec.retarget.pow_limit = EASY;
+    spec.retarget.block_interval_ms = BLOCK_INTERVAL_MS;
+    spec
+}
+
+/// Deterministic author keys.
+fn authors() -> Vec<SigningKey> {
+    (0..AUTHORS)
+        .map(|i| {
+            let seed = Hash256::sha256(format!("talos sync bench author {i}").as_bytes());
+            SigningKey::from_bytes(&seed.0)
+        })
+        .collect()
+}
+
+/// The items of block `height`: item `j` is by author `j % AUTHORS` with nonce
+/// `height * per_author + j / AUTHORS`, so every (author, nonce) pair is unique.
+fn block_items(
+    spec: &NetworkSpec,
+    keys: &[SigningKey],
+    height: u64,
+    items: usize,
+    timestamp_ms: u64,
+) -> Vec<SignedItem> {
+    let per_author = items.div_ceil(AUTHORS) as u64;
+    (0..items)
+        .map(|j| {
+            let key = &keys[j % AUTHORS];
+            let nonce = height * per_author + (j / AUTHORS) as u64;
+            let mut content = [0u8; 16];
+            content[..8].copy_from_slice(&height.to_be_bytes());
+            content[8..].copy_from_slice(&(j as u64).to_be_bytes());
+            UnsignedItem {
+                author: key.verifying_key(),
+                nonce,
+                timestamp_ms,
+                kind: ItemKind::Anchor(Anchor {
+                    content_hash: Hash256::sha256(&content),
+                    label: format!("bench {height}/{j}"),
+                }),
+            }
+            .sign(key, spec.network_id)
+        })
+        .collect()
+}
+
+/// Signs every block's items, spreading heights over the available cores.
+fn sign_all(spec: &NetworkSpec, blocks: u64, items: usize) -> Vec<Vec<SignedItem>> {
+    let keys = authors();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let heights: Vec<u64> = (1..=blocks).collect();
+    let chunk = heights.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = heights
+            .chunks(chunk)
+            .map(|part| {
+                let keys = &keys;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|&h| {
+                            let ts = spec.genesis_timestamp_ms + h * BLOCK_INTERVAL_MS;
+                            block_items(spec, keys, h, items, ts)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The context of a child of `block` (a child of `ctx`): what
+/// [`ParentContext::child_context`] computes from a validated block, without re-verifying
+/// every signature (the import under test does that). Cross-checked against the real thing
+/// for the first blocks.
+fn next_context(
+    spec: &NetworkSpec,
+    ctx: &ParentContext,
+    block: &Block,
+) -> anyhow::Result<ParentContext> {
+    let header = block.header;
+    let work = header
+        .target
+        .to_target()
+        .map_err(|e| anyhow::anyhow!("block target: {e:?}"))?
+        .work();
+    let mut timestamps = vec![header.timestamp_ms];
+    timestamps.extend(
+        ctx.timestamps
+            .iter()
+            .take(spec.median_time_span.saturating_sub(1)),
+    );
+    Ok(ParentContext {
+        id: block.id(),
+        header,
+        cumulative_work: ctx.cumulative_work.saturating_add(work),
+        timestamps,
+        grandparent_timestamp: Some(ctx.header.timestamp_ms),
+    })
+}
+
+/// Builds and mines the chain on genesis.
+fn generate(spec: &NetworkSpec, blocks: u64, items: usize) -> anyhow::Result<Vec<Block>> {
+    let signed = sign_all(spec, blocks, items);
+    ensure!(signed.len() as u64 == blocks, "a signing thread failed");
+    let mut ctx = ParentContext::for_genesis(spec);
+    let mut chain = Vec::with_capacity(signed.len());
+    for (items, height) in signed.into_iter().zip(1u64..) {
+        let time = ctx.header.timestamp_ms + BLOCK_INTERVAL_MS;
+        let count = items.len();
+        let template = BlockTemplate::from_items(spec, &ctx, items, time);
+        ensure!(
+            template.items().len() == count,
+            "block {height}: {count} items do not fit the block limits"
+        );
+        let header = mine_nonce(template.header(), 1_000_000).context("mining failed")?;
+        let block = template.complete(header)?;
+        ensure!(block.header.timestamp_ms == time, "template moved the time");
+        let next = next_context(spec, &ctx, &block)?;
+        if height <= CROSS_CHECKED_BLOCKS {
+            let valid = block
+                .clone()
+                .check(spec)
+                .and_then(|c| c.validate(spec, &ctx, &MemoryItemIndex::new(), time))
+                .map_err(|e| anyhow::anyhow!("generated block {height} invalid: {e}"))?;
+            ensure!(
+                ctx.child_context(&valid, spec) == next,
+                "context of block {height} differs from child_context"
+            );
+        }
+        ctx = next;
+        chain.push(block);
+    }
+    Ok(chain)
+}
+
+/// Node A: the chain service and network task assembled from parts, so the bench holds the
+/// chain service's import queue.
+struct ServerNode {
+    handle: NodeHandle,
+    metrics: MetricsHub,
+    imports: mpsc::Sender<ImportRequest>,
+    service: ChainService,
+    net: JoinHandle<Result<(), NetError>>,
+}
+
+fn listen_any() -> anyhow::Result<Vec<Multiaddr>> {
+    Ok(vec!["/ip4/127.0.0.1/tcp/0".parse()?])
+}
+
+fn open_store(
+    dir: &tempfile::TempDir,
+    spec: &NetworkSpec,
+    cache_mib: Option<u64>,
+) -> anyhow::Result<Arc<dyn Store>> {
+    let mut config = SledConfig::for_spec(spec);
+    if let Some(mib) = cache_mib {
+        config = config.with_cache_bytes(mib << 20);
+    }
+    let store = SledStore::open(dir.path().join("chain"), &spec.genesis(), config)?;
+    Ok(Arc::new(store))
+}
+
+async fn start_server(spec: &NetworkSpec, store: Arc<dyn Store>) -> anyhow::Result<ServerNode> {
+    let identity = NodeIdentity::generate();
+    let metrics = MetricsHub::new();
+    let (events, _) = broadcast::channel(EVENT_CAPACITY);
+    let shutdown = Arc::new(Notify::new());
+    let (notice_tx, notices) = mpsc::channel(NOTICE_QUEUE);
+    let (net_tx, net_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (channels, service) = chain::spawn(
+        ChainServiceConfig::new(spec.clone()),
+        store.clone(),
+        metrics.node.clone(),
+        events.clone(),
+        notice_tx,
+        shutdown.clone(),
+    )?;
+    let info = NodeInfo {
+        network: spec.name.clone(),
+        network_id: spec.network_id,
+        role: "full".into(),
+        peer_id: identity.peer_id(),
+        did: identity.did().to_owned(),
+        mining: false,
+    };
+    let handle = NodeHandle::new(
+        info,
+        store.clone(),
+        channels.commands.clone(),
+        net_tx,
+        events,
+        shutdown.clone(),
+    );
+    let imports = channels.imports.clone();
+    let config =
+        NetConfig::new(spec.clone(), identity.keypair().clone()).with_listen(listen_any()?);
+    let net = tokio::spawn(net::run(
+        config,
+        store,
+        channels,
+        notices,
+        net_rx,
+        metrics.clone(),
+        shutdown,
+    ));
+    Ok(ServerNode {
+        handle,
+        metrics,
+        imports,
+        service,
+        net,
+    })
+}
+
+impl ServerNode {
+    /// A's dialable address: its first TCP listen address with `/p2p/<id>`.
+    async fn dial_addr(&self) -> anyhow::Result<Multiaddr> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let addrs = self.handle.listen_addrs().await?;
+            if let Some(addr) = addrs.into_iter().find(|a| {
+                a.iter()
+                    .any(|p| matches!(p, Protocol::Tcp(port) if port != 0))
+            }) {
+                return Ok(addr.with(Protocol::P2p(self.handle.info().peer_id)));
+            }
+            ensure!(Instant::now() < deadline, "node A never listened");
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        self.handle.shutdown();
+        drop(self.imports);
+        self.service.join().await?;
+        self.net.await??;
+        Ok(())
+    }
+}
+
+/// Feeds every block to A's import queue (source `Sync`, like the sync feeder), keeping up to
+/// [`MAX_PENDING_VERDICTS`] verdicts outstanding; returns when the last one is in.
+async fn import_all(
+    handle: &NodeHandle,
+    imports: &mpsc::Sender<ImportRequest>,
+    blocks: Vec<Block>,
+) -> anyhow::Result<()> {
+    let source = BlockSource::Sync(libp2p::PeerId::random());
+    let mut pending: VecDeque<(u64, oneshot::Receiver<ImportOutcome>)> = VecDeque::new();
+    async fn settle(height: u64, rx: oneshot::Receiver<ImportOutcome>) -> anyhow::Result<()> {
+        let outcome = tokio::time::timeout(VERDICT_TIMEOUT, rx)
+            .await
+            .with_context(|| format!("no verdict for block {height}"))?
+            .context("chain service gone")?;
+        if !matches!(outcome, ImportOutcome::Imported { new_tip: true }) {
+            bail!("block {height} not imported: {outcome:?}");
+        }
+        Ok(())
+    }
+    let start = Instant::now();
+    let mut last_report = Instant::now();
+    for block in blocks {
+        if last_report.elapsed() >= PROGRESS_EVERY {
+            last_report = Instant::now();
+            let done = handle.tip()?.height;
+            eprintln!(
+                "  import: height {done} after {:.1}s ({:.0} blocks/s so far)",
+                start.elapsed().as_secs_f64(),
+                done as f64 / start.elapsed().as_secs_f64()
+            );
+        }
+        let height = block.header.height;
+        let (reply, rx) = oneshot::channel();
+        imports
+            .send(ImportRequest {
+                block,
+                source,
+                reply: Some(reply),
+            })
+            .await
+            .context("chain service gone")?;
+        pending.push_back((height, rx));
+        while pending.len() > MAX_PENDING_VERDICTS {
+            if let Some((h, rx)) = pending.pop_front() {
+                settle(h, rx).await?;
+            }
+        }
+    }
+    while let Some((h, rx)) = pending.pop_front() {
+        settle(h, rx).await?;
+    }
+    Ok(())
+}
+
+/// Waits until `handle`'s tip reaches `height`, reporting progress; returns when it did and
+/// when the first block arrived.
+async fn wait_for_height(
+    handle: &NodeHandle,
+    height: u64,
+    start: Instant,
+    limit: Duration,
+) -> anyhow::Result<Option<Duration>> {
+    let mut first_block = None;
+    let mut last_report = Instant::now();
+    loop {
+        let tip = handle.tip()?.height;
+        if tip > 0 && first_block.is_none() {
+            first_block = Some(start.elapsed());
+        }
+        if tip >= height {
+            return Ok(first_block);
+        }
+        if start.elapsed() > limit {
+            bail!(
+                "sync stalled: height {tip} of {height} after {:.1?}",
+                start.elapsed()
+            );
+        }
+        if last_report.elapsed() >= PROGRESS_EVERY {
+            last_report = Instant::now();
+            eprintln!(
+                "  sync: height {tip}/{height} after {:.1}s ({:.0} blocks/s so far)",
+                start.elapsed().as_secs_f64(),
+                tip as f64 / start.elapsed().as_secs_f64()
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Linux clock ticks per second of `/proc` CPU times (`USER_HZ`, 100 on every mainstream
+/// architecture).
+const CLOCK_TICKS: f64 = 100.0;
+
+/// CPU seconds used so far by this process's threads named `talos-chain` (the chain
+/// services) and by the whole process.
+#[derive(Clone, Copy, Default)]
+struct CpuTimes {
+    chain: f64,
+    process: f64,
+}
+
+impl CpuTimes {
+    fn now() -> Self {
+        let mut times = Self::default();
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return times;
+        };
+        for task in tasks.flatten() {
+            let path = task.path();
+            let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            let ticks = proc_ticks(path.join("stat"));
+            if name.trim_end() == "talos-chain" {
+                times.chain += ticks / CLOCK_TICKS;
+            }
+        }
+        // The process's own line also counts threads that have exited.
+        times.process = proc_ticks("/proc/self/stat") / CLOCK_TICKS;
+        times
+    }
+
+    /// CPU use between `self` and `later` over `wall` seconds, as text.
+    fn report(&self, later: &Self, wall: f64) -> String {
+        let chain = later.chain - self.chain;
+        let process = later.process - self.process;
+        format!(
+            "chain-service threads {chain:.1} CPU-s ({:.0} % of one core), whole process {process:.1} CPU-s ({:.0} %)",
+            100.0 * chain / wall,
+            100.0 * process / wall
+        )
+    }
+}
+
+/// utime + stime, in clock ticks, of a `/proc/.../stat` file (0 when unreadable).
+fn proc_ticks(path: impl AsRef<std::path::Path>) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(path) else {
+        return 0.0;
+    };
+    let Some(close) = stat.rfind(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    // After the name: state is field 0, utime field 11, stime field 12.
+    [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Peak resident set size of this process (`VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn mib(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.0} MiB"))
+}
+
+async fn run(params: Params) -> anyhow::Result<()> {
+    let spec = bench_spec();
+    let n = params.blocks;
+    println!("command: {}", params.command());
+    println!(
+        "sync config of B: blocks_per_request={} max_in_flight_per_peer={} window={}",
+        params.sync.blocks_per_request, params.sync.max_in_flight_per_peer, params.sync.window
+    );
+
+    // 1. Generation (not measured).
+    let t = Instant::now();
+    let gen_spec = spec.clone();
+    let items = params.items;
+    let blocks = tokio::task::spawn_blocking(move || generate(&gen_spec, n, items)).await??;
+    let block_bytes: usize = blocks.iter().map(Block::encoded_len).sum();
+    println!(
+        "generated {n} blocks × {items} items ({:.1} MiB canonical) in {:.1}s",
+        block_bytes as f64 / (1 << 20) as f64,
+        t.elapsed().as_secs_f64()
+    );
+    let rss_generated = peak_rss_mib();
+    let tip_id = blocks.last().map(Block::id);
+
+    // 2. Local import into A.
+    let dir_a = tempfile::tempdir()?;
+    let server = start_server(&spec, open_store(&dir_a, &spec, params.cache_mib)?).await?;
+    let cpu = CpuTimes::now();
+    let t = Instant::now();
+    import_all(&server.handle, &server.imports, blocks).await?;
+    let import_secs = t.elapsed().as_secs_f64();
+    let import_cpu = cpu.report(&CpuTimes::now(), import_secs);
+    let tip_a = server.handle.tip()?;
+    ensure!(
+        tip_a.height == n,
+        "A's tip is at {} after import",
+        tip_a.height
+    );
+    ensure!(Some(tip_a.id) == tip_id, "A's tip is not the generated tip");
+    println!("local import: {n} blocks in {import_secs:.2}s");
+    let rss_imported = peak_rss_mib();
+
+    // 3. Sync from A into B over TCP loopback.
+    let bootnode = server.dial_addr().await?;
+    let dir_b = tempfile::tempdir()?;
+    let store_b = open_store(&dir_b, &spec, params.cache_mib)?;
+    let identity_b = NodeIdentity::generate();
+    let net_b = NetConfig::new(spec.clone(), identity_b.keypair().clone())
+        .with_listen(listen_any()?)
+        .with_bootnodes(vec![bootnode.clone()])
+        .with_sync_config(params.sync.clone());
+    let limit = Duration::from_secs(120).max(Duration::from_secs_f64(import_secs * 20.0));
+    let cpu = CpuTimes::now();
+    let t = Instant::now();
+    let node_b: RunningNode = start_with(
+        &identity_b,
+        NodeParts {
+            store: store_b,
+            chain: ChainServiceConfig::new(spec.clone()),
+            net: net_b,
+        },
+    )
+    .await?;
+    let first_block = wait_for_height(&node_b.handle, n, t, limit).await;
+    let sync_secs = t.elapsed().as_secs_f64();
+    let sync_cpu = cpu.report(&CpuTimes::now(), sync_secs);
+    let tip_b = node_b.handle.tip()?;
+    let metrics_a = interesting_metrics(&server.metrics);
+    let metrics_b = interesting_metrics(&node_b.metrics);
+    node_b.handle.shutdown();
+    node_b.wait().await;
+    server.stop().await?;
+    let first_block = first_block?;
+    ensure!(tip_b.id == tip_a.id, "B synced to another tip");
+    println!("sync from A ({bootnode}): {n} blocks in {sync_secs:.2}s");
+
+    // 4. Report.
+    let local_bps = n as f64 / import_secs;
+    let sync_bps = n as f64 / sync_secs;
+    let per_block = items as f64;
+    println!();
+    println!(
+        "| N blocks | items/block | local import blocks/s (items/s) | sync blocks/s (items/s) | sync / local (target ≥ 0.5) | peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {n} | {items} | {local_bps:.0} ({:.0}) | {sync_bps:.0} ({:.0}) | **{:.2}** | {} |",
+        local_bps * per_block,
+        sync_bps * per_block,
+        sync_bps / local_bps,
+        mib(peak_rss_mib())
+    );
+    println!();
+    println!(
+        "time to B's first block: {}; peak RSS after generation {}, after local import {}",
+        first_block.map_or_else(|| "n/a".into(), |d| format!("{:.2}s", d.as_secs_f64())),
+        mib(rss_generated),
+        mib(rss_imported),
+    );
+    println!("CPU during local import: {import_cpu}");
+    println!("CPU during sync: {sync_cpu}");
+    println!("node A (server) counters: {metrics_a}");
+    println!("node B (syncing) counters: {metrics_b}");
+    println!("command: {}", params.command());
+    Ok(())
+}
+
+/// The import, rejection, gossip and ban counters of a node, non-zero ones only.
+fn interesting_metrics(metrics: &MetricsHub) -> String {
+    let text = metrics.encode();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            [
+                "talos_blocks_imported",
+                "talos_blocks_rejected",
+                "talos_gossip_validation",
+                "talos_peers_banned",
+            ]
+            .iter()
+            .any(|m| l.starts_with(m))
+        })
+        .filter(|l| !l.ends_with(" 0"))
+        .collect();
+    if lines.is_empty() {
+        "none".into()
+    } else {
+        lines.join("; ")
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes `--bench`; this harness takes no arguments.
+    if std::env::var_os("RUST_LOG").is_some() {
+        talos_node::logging::init(LogFormat::Text)?;
+    }
+    let params = Params::from_env()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(params))
+}
