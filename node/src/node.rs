@@ -89,10 +89,9 @@ fn log_net_result(result: Result<Result<(), NetError>, tokio::task::JoinError>) 
     }
 }
 
-/// Starts a node from its configuration: sled store in `<data dir>/chain`, identity from the
-/// data dir (created on first start), real transports.
-pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
-    let (identity, _) = NodeIdentity::load_or_create(&config.data_dir)?;
+/// Starts a node from its configuration and identity (see
+/// [`NodeIdentity::load_or_create`]): sled store in `<data dir>/chain`, real transports.
+pub async fn start(config: Config, identity: &NodeIdentity) -> anyhow::Result<RunningNode> {
     let spec = config.network.clone();
     let store_dir = config.data_dir.join(CHAIN_DIR);
     let store = tokio::task::spawn_blocking(move || {
@@ -109,7 +108,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         .with_listen(config.listen.clone())
         .with_bootnodes(config.bootnodes.clone());
     start_with(
-        &identity,
+        identity,
         NodeParts {
             store: Arc::new(store),
             chain,

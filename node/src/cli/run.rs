@@ -41,7 +41,7 @@ async fn run_async(config: Config) -> anyhow::Result<()> {
     let metrics_addr = config.metrics_addr;
     let cookie_path = config.cookie_path();
 
-    let running = crate::node::start(config)
+    let running = crate::node::start(config, &identity)
         .await
         .context("starting the node")?;
     let handle = running.handle.clone();
