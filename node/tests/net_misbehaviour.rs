@@ -197,10 +197,9 @@ async fn junk_gossip_is_rejected_and_its_sender_banned() {
     node.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn junk_sync_requests_get_bad_request_and_their_sender_banned() {
-    let spec = easy_spec();
-    let node = Node::start(&spec, "/ip4/127.0.0.1/tcp/0", Vec::new()).await;
+/// A node and an adversary connected to it.
+async fn node_with_connected_adversary() -> (Node, Swarm<Adversary>) {
+    let node = Node::start(&easy_spec(), "/ip4/127.0.0.1/tcp/0", Vec::new()).await;
     let target: PeerId = node.peer_id;
     let mut adv = adversary();
     dial(&mut adv, node.addr().await);
@@ -209,6 +208,23 @@ async fn junk_sync_requests_get_bad_request_and_their_sender_banned() {
         |e| matches!(e, SwarmEvent::ConnectionEstablished { peer_id, .. } if *peer_id == target),
     )
     .await;
+    (node, adv)
+}
+
+/// Waits until `node` has banned one peer for `code` and has no peer left.
+async fn banned_and_disconnected(node: &Node, code: &str) {
+    let metric = format!("talos_peers_banned_total{{code=\"{code}\"}}");
+    eventually("sender banned", || async { node.metric(&metric) == 1.0 }).await;
+    eventually("sender disconnected", || async {
+        node.peers().await.is_empty()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_sync_requests_get_bad_request_and_their_sender_banned() {
+    let (node, mut adv) = node_with_connected_adversary().await;
+    let target: PeerId = node.peer_id;
     // The first request gets a typed `bad_request` answer.
     adv.behaviour_mut()
         .sync
@@ -243,30 +259,15 @@ async fn junk_sync_requests_get_bad_request_and_their_sender_banned() {
             adv.select_next_some().await;
         }
     });
-    eventually("sender banned", || async {
-        node.metric("talos_peers_banned_total{code=\"bad_request\"}") == 1.0
-    })
-    .await;
-    eventually("sender disconnected", || async {
-        node.peers().await.is_empty()
-    })
-    .await;
+    banned_and_disconnected(&node, "bad_request").await;
     driver.abort();
     node.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_sync_frames_are_refused_unread_and_their_sender_banned() {
-    let spec = easy_spec();
-    let node = Node::start(&spec, "/ip4/127.0.0.1/tcp/0", Vec::new()).await;
+    let (node, mut adv) = node_with_connected_adversary().await;
     let target: PeerId = node.peer_id;
-    let mut adv = adversary();
-    dial(&mut adv, node.addr().await);
-    drive_until(
-        &mut adv,
-        |e| matches!(e, SwarmEvent::ConnectionEstablished { peer_id, .. } if *peer_id == target),
-    )
-    .await;
     // 64 KiB requests: eight times the request cap. The node refuses each from its length
     // prefix alone, answers `bad_request` and scores the sender down until it is banned.
     for _ in 0..6 {
@@ -279,14 +280,7 @@ async fn oversized_sync_frames_are_refused_unread_and_their_sender_banned() {
             adv.select_next_some().await;
         }
     });
-    eventually("sender banned", || async {
-        node.metric("talos_peers_banned_total{code=\"bad_request\"}") == 1.0
-    })
-    .await;
-    eventually("sender disconnected", || async {
-        node.peers().await.is_empty()
-    })
-    .await;
+    banned_and_disconnected(&node, "bad_request").await;
     driver.abort();
     node.stop().await;
 }
