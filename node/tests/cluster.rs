@@ -84,6 +84,28 @@ fn assert_no_misbehaviour_seen(c: &Cluster, ids: &[Id]) {
     }
 }
 
+/// Stops miner `first`, lets miner `last` extend the chain by 3 blocks alone (so one tip has
+/// strictly the most work), then stops it too.
+fn finish_with_one_miner(c: &mut Cluster, all: &[Id], first: Id, last: Id) {
+    c.stop(first);
+    let h = all.iter().map(|&i| height(c, i)).max().unwrap_or(0);
+    let name = c.node(last).name.clone();
+    c.wait_until(
+        &format!("{name} mines 3 blocks alone"),
+        Duration::from_secs(30),
+        |c| height(c, last) >= h + 3,
+    );
+    c.stop(last);
+}
+
+/// Waits until every node in `all` reports `tip_id` as its tip.
+fn wait_all_on_tip(c: &mut Cluster, all: &[Id], tip_id: &str, what: &str) {
+    c.wait_until(what, Duration::from_secs(45), |c| {
+        all.iter()
+            .all(|&i| c.node(i).try_status().is_ok_and(|s| s.tip_id == tip_id))
+    });
+}
+
 /// No node published a block it had received (gossipsub warns about each such duplicate).
 fn assert_no_republished_gossip(c: &Cluster, ids: &[Id]) {
     for &i in ids {
@@ -186,27 +208,15 @@ fn five_nodes_discover_via_kademlia_and_agree() {
 
     // Stop one miner, let the other extend the chain alone (so one tip has strictly the most
     // work), then stop it too and bring both back as plain full nodes.
-    c.stop(m_quic);
-    let h = all.iter().map(|&i| height(&c, i)).max().unwrap_or(0);
-    c.wait_until(
-        "miner-tcp mines 3 blocks alone",
-        Duration::from_secs(30),
-        |c| height(c, m_tcp) >= h + 3,
-    );
-    c.stop(m_tcp);
+    finish_with_one_miner(&mut c, &all, m_quic, m_tcp);
     c.restart(m_tcp, |o| o.mine = false);
     c.restart(m_quic, |o| o.mine = false);
     let best = c.node(m_tcp).status();
-    c.wait_until(
+    wait_all_on_tip(
+        &mut c,
+        &all,
+        &best.tip_id,
         "all five nodes agree on miner-tcp's tip",
-        Duration::from_secs(45),
-        |c| {
-            all.iter().all(|&i| {
-                c.node(i)
-                    .try_status()
-                    .is_ok_and(|s| s.tip_id == best.tip_id)
-            })
-        },
     );
     assert!(best.tip_height >= 20);
     for &i in &all {
@@ -458,14 +468,7 @@ fn racing_miners_converge_on_most_work_chain() {
     assert_no_misbehaviour_seen(&c, &all);
 
     // B stops; A mines on alone so that one chain has strictly the most work; then A stops.
-    c.stop(b);
-    let h = all.iter().map(|&i| height(&c, i)).max().unwrap_or(0);
-    c.wait_until(
-        "miner-a mines 3 blocks alone",
-        Duration::from_secs(30),
-        |c| height(c, a) >= h + 3,
-    );
-    c.stop(a);
+    finish_with_one_miner(&mut c, &all, b, a);
     let o_addr = c.node(o).addr();
     c.restart(a, |opt| {
         opt.mine = false;
@@ -484,16 +487,11 @@ fn racing_miners_converge_on_most_work_chain() {
         best.tip_id, tips[0].tip_id,
         "miner-a, which mined last, should hold the most-work tip"
     );
-    c.wait_until(
+    wait_all_on_tip(
+        &mut c,
+        &all,
+        &best.tip_id,
         "all nodes agree on the most-work tip",
-        Duration::from_secs(45),
-        |c| {
-            all.iter().all(|&i| {
-                c.node(i)
-                    .try_status()
-                    .is_ok_and(|s| s.tip_id == best.tip_id)
-            })
-        },
     );
     for &i in &all {
         let s = c.node(i).status();
