@@ -14,6 +14,9 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 /// How long a handle call waits for the node before giving up.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long [`NodeHandle::mine_block`] waits (mining at a real target can take a while).
+pub const MINE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Capacity of the node event broadcast; slow subscribers lag (and are told so) rather than
 /// holding memory.
 pub const EVENT_CAPACITY: usize = 1024;
@@ -33,6 +36,15 @@ pub enum NodeEvent {
         height: u64,
         /// Blocks disconnected by this change (0 for a plain extension).
         reorg_depth: u64,
+    },
+    /// A block was validated and stored (best chain or side branch).
+    BlockImported {
+        /// Block id (hex).
+        id: Hash256Hex,
+        /// Its height.
+        height: u64,
+        /// Where it came from: `gossip`, `sync` or `mined`.
+        source: &'static str,
     },
     /// An item entered the mempool.
     NewItem {
@@ -118,6 +130,17 @@ pub struct SubmitError {
     pub message: String,
 }
 
+/// Why [`NodeHandle::mine_block`] produced no block.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MineError {
+    /// Too many blocks are already requested.
+    #[error("too many mining requests pending")]
+    Busy,
+    /// The mined block was refused by the node's own import pipeline.
+    #[error("the mined block was refused: {0}")]
+    Refused(&'static str),
+}
+
 /// Commands served by the chain service (import pipeline, mempool, miner).
 // Commands are moved through a channel once; boxing the item would only add an allocation.
 #[allow(clippy::large_enum_variant)]
@@ -129,6 +152,12 @@ pub enum ChainCommand {
         item: SignedItem,
         /// The verdict.
         reply: oneshot::Sender<Result<Hash256, SubmitError>>,
+    },
+    /// Mine one block on the best tip now (also when the node does not mine continuously);
+    /// the reply comes once the block is imported.
+    MineBlock {
+        /// The new block's id, or why none was mined.
+        reply: oneshot::Sender<Result<Hash256, MineError>>,
     },
     /// Mempool size.
     MempoolLen {
@@ -156,6 +185,11 @@ pub enum NetCommand {
     ListenAddrs {
         /// The addresses.
         reply: oneshot::Sender<Vec<Multiaddr>>,
+    },
+    /// Peers banned now.
+    Banned {
+        /// Their ids.
+        reply: oneshot::Sender<Vec<PeerId>>,
     },
     /// Sync state.
     SyncState {
@@ -223,12 +257,21 @@ async fn call<C, T>(
     tx: &mpsc::Sender<C>,
     make: impl FnOnce(oneshot::Sender<T>) -> C,
 ) -> Result<T, HandleError> {
+    call_within(tx, CALL_TIMEOUT, make).await
+}
+
+/// Sends a command and waits up to `answer_within` for the reply.
+async fn call_within<C, T>(
+    tx: &mpsc::Sender<C>,
+    answer_within: Duration,
+    make: impl FnOnce(oneshot::Sender<T>) -> C,
+) -> Result<T, HandleError> {
     let (reply, rx) = oneshot::channel();
     tokio::time::timeout(CALL_TIMEOUT, tx.send(make(reply)))
         .await
         .map_err(|_| HandleError::Timeout)?
         .map_err(|_| HandleError::Stopped)?;
-    tokio::time::timeout(CALL_TIMEOUT, rx)
+    tokio::time::timeout(answer_within, rx)
         .await
         .map_err(|_| HandleError::Timeout)?
         .map_err(|_| HandleError::Stopped)
@@ -316,6 +359,16 @@ impl NodeHandle {
         .await
     }
 
+    /// Mines one block on the best tip (with the pending items that fit) and imports it; for
+    /// the simulator's block schedule and for tests. The node announces the block as it does
+    /// any block it mines.
+    pub async fn mine_block(&self) -> Result<Result<Hash256, MineError>, HandleError> {
+        call_within(&self.chain, MINE_TIMEOUT, |reply| ChainCommand::MineBlock {
+            reply,
+        })
+        .await
+    }
+
     /// A pending (mempool) item.
     pub async fn mempool_item(&self, id: Hash256) -> Result<Option<SignedItem>, HandleError> {
         call(&self.chain, |reply| ChainCommand::MempoolItem { id, reply }).await
@@ -324,6 +377,11 @@ impl NodeHandle {
     /// Connected peers.
     pub async fn peers(&self) -> Result<Vec<PeerInfo>, HandleError> {
         call(&self.net, |reply| NetCommand::Peers { reply }).await
+    }
+
+    /// Peers banned now (misbehaviour, another network).
+    pub async fn banned_peers(&self) -> Result<Vec<PeerId>, HandleError> {
+        call(&self.net, |reply| NetCommand::Banned { reply }).await
     }
 
     /// Listen addresses.

@@ -13,6 +13,7 @@ use libp2p::{
     tcp, yamux,
 };
 use net_common::{ChainBuilder, Node, WAIT, easy_spec, eventually};
+use talos_node::handle::NetCommand;
 
 /// Writes whatever bytes it is given as one length-prefixed frame: no validation at all.
 #[derive(Clone, Default)]
@@ -219,6 +220,16 @@ async fn banned_and_disconnected(node: &Node, code: &str) {
         node.peers().await.is_empty()
     })
     .await;
+    let (reply, banned) = tokio::sync::oneshot::channel();
+    node.commands
+        .send(NetCommand::Banned { reply })
+        .await
+        .expect("node running");
+    assert_eq!(
+        banned.await.expect("answered").len(),
+        1,
+        "the ban list names it"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,6 +24,7 @@ pub(crate) fn to_event(item: Result<NodeEvent, BroadcastStreamRecvError>) -> Eve
         Ok(ev) => {
             let name = match &ev {
                 NodeEvent::NewTip { .. } => "new_tip",
+                NodeEvent::BlockImported { .. } => "block_imported",
                 NodeEvent::NewItem { .. } => "new_item",
             };
             let data = serde_json::to_string(&ev).unwrap_or_else(|_| "{}".to_owned());

@@ -15,7 +15,8 @@ use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 use super::*;
 use crate::cli::client::ApiClient;
 use crate::handle::{
-    ChainCommand, EVENT_CAPACITY, NetCommand, NodeEvent, NodeInfo, PeerInfo, SubmitError, SyncState,
+    ChainCommand, EVENT_CAPACITY, MineError, NetCommand, NodeEvent, NodeInfo, PeerInfo,
+    SubmitError, SyncState,
 };
 use crate::identity::NodeIdentity;
 
@@ -90,6 +91,8 @@ async fn responder(
                     let _ = reply.send(verdict);
                 }
                 ChainCommand::MempoolLen { reply } => { let _ = reply.send(1); }
+                // The API has no mining route.
+                ChainCommand::MineBlock { reply } => { let _ = reply.send(Err(MineError::Busy)); }
                 ChainCommand::MempoolItem { id, reply } => {
                     let _ = reply.send((id == pending.id()).then(|| pending.clone()));
                 }
@@ -109,6 +112,7 @@ async fn responder(
                 }
                 NetCommand::SyncState { reply } => { let _ = reply.send(SyncState::Idle); }
                 NetCommand::Dial { .. } => {}
+                NetCommand::Banned { reply } => { let _ = reply.send(Vec::new()); }
             },
             else => break,
         }

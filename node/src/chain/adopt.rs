@@ -16,7 +16,7 @@ use crate::pipeline::{BlockSource, ChainNotice};
 
 use super::error::ChainServiceError;
 use super::lookup::StoreLookup;
-use super::service::Service;
+use super::service::{Service, source_label};
 
 /// Most disconnected blocks whose items go back to the mempool after a reorg (the newest
 /// ones; items of deeper blocks are left to their authors to resubmit).
@@ -82,6 +82,13 @@ impl Service {
         if !consistent {
             warn!(hash = %id, "fork choice disagreed with the committed change; reloading it");
             self.reload_tree();
+        }
+        if new.is_some() {
+            self.emit(NodeEvent::BlockImported {
+                id: Hash256Hex(id),
+                height: header.height,
+                source: source.as_ref().map_or("stored", source_label),
+            });
         }
         if matches!(plan, Plan::Side) {
             return Ok(Adopted { tip_changed: false });

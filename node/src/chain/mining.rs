@@ -2,9 +2,11 @@
 //! (never waited on), rebuilt on every new tip and, when the mempool changed, after
 //! [`super::ChainServiceConfig::template_refresh`].
 
-use talos_chain::{BlockTemplate, ItemLookup, Miner, MiningJob};
+use talos_chain::{BlockTemplate, Hash256, ItemLookup, Miner, MiningJob};
+use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 
+use crate::handle::MineError;
 use crate::pipeline::{BlockSource, ImportOutcome};
 
 use super::lookup::StoreLookup;
@@ -17,10 +19,30 @@ pub(crate) struct MiningState {
     template: BlockTemplate,
 }
 
+/// Most [`crate::NodeHandle::mine_block`] callers waiting at once.
+const MAX_MINE_REQUESTS: usize = 64;
+
 impl Service {
+    /// Whether a job should run: continuous mining, or a caller waiting for a block.
+    pub(crate) fn mining_wanted(&self) -> bool {
+        self.config.mine || !self.mine_requests.is_empty()
+    }
+
+    /// Queues a caller for the next block mined here and makes sure a job runs.
+    pub(crate) fn request_block(&mut self, reply: oneshot::Sender<Result<Hash256, MineError>>) {
+        if self.mine_requests.len() >= MAX_MINE_REQUESTS {
+            let _ = reply.send(Err(MineError::Busy));
+            return;
+        }
+        self.mine_requests.push(reply);
+        if self.mining.is_none() {
+            self.restart_mining();
+        }
+    }
+
     /// Cancels the current job (if any) and starts one on the best tip.
     pub(crate) fn restart_mining(&mut self) {
-        if !self.config.mine {
+        if !self.mining_wanted() {
             return;
         }
         self.stop_mining();
@@ -75,8 +97,18 @@ impl Service {
             };
             let id = block.id();
             let items = block.items.clone();
+            // Taken before the import, so that the import's restart does not keep mining
+            // for requests this block answers.
+            let waiting = std::mem::take(&mut self.mine_requests);
             info!(hash = %id, height = block.header.height, items = items.len(), hashrate, "mined a block");
             let outcome = self.import_block(block, BlockSource::Mined);
+            let answer = match outcome {
+                ImportOutcome::Invalid { code } => Err(MineError::Refused(code)),
+                _ => Ok(id),
+            };
+            for reply in waiting {
+                let _ = reply.send(answer.clone());
+            }
             if let ImportOutcome::Invalid { code } = outcome {
                 // A template built from the pool was refused: drop the pool items the chain
                 // already has so the next template is valid.

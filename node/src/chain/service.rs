@@ -3,13 +3,13 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use talos_chain::{HeaderTree, Mempool};
+use talos_chain::{Hash256, HeaderTree, Mempool};
 use talos_storage::{ChainTip, Store};
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 use tracing::{debug, error, warn};
 
-use crate::handle::{ChainCommand, NodeEvent};
+use crate::handle::{ChainCommand, MineError, NodeEvent};
 use crate::metrics::NodeMetrics;
 use crate::pipeline::{BlockSource, ChainNotice, GossipItem, ImportRequest};
 
@@ -48,6 +48,8 @@ pub(crate) struct Service {
     /// Items of the side branch the last side block extended (reused by its next child).
     pub(crate) branch: Option<BranchItems>,
     pub(crate) mining: Option<MiningState>,
+    /// Callers of [`crate::NodeHandle::mine_block`] waiting for the next mined block.
+    pub(crate) mine_requests: Vec<oneshot::Sender<Result<Hash256, MineError>>>,
     /// The mempool gained items since the mining template was built.
     pub(crate) mempool_changed: bool,
     /// A failure the service cannot continue after (the store and fork choice could not be
@@ -85,6 +87,7 @@ impl Service {
             rejected: RejectedBlocks::new(REJECTED_MEMORY),
             branch: None,
             mining: None,
+            mine_requests: Vec::new(),
             mempool_changed: false,
             fatal: None,
         };
@@ -119,7 +122,7 @@ impl Service {
                     Some(command) => self.on_command(command),
                     None => commands_open = false,
                 },
-                _ = poll.tick(), if self.config.mine => self.poll_miner(),
+                _ = poll.tick(), if self.mining_wanted() => self.poll_miner(),
                 request = inbox.imports.recv(), if imports_open => match request {
                     Some(request) => self.on_import(request),
                     None => imports_open = false,
@@ -145,6 +148,7 @@ impl Service {
                 let verdict = self.submit_item(item);
                 let _ = reply.send(verdict);
             }
+            ChainCommand::MineBlock { reply } => self.request_block(reply),
             ChainCommand::MempoolLen { reply } => {
                 let _ = reply.send(self.mempool.len());
             }

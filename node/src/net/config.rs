@@ -56,7 +56,7 @@ impl std::str::FromStr for Role {
 }
 
 /// Which transports the swarm uses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum TransportKind {
     /// TCP + Noise + Yamux, QUIC v1, and DNS resolution (without DNS when the machine has no
     /// nameserver configured).
@@ -65,11 +65,68 @@ pub enum TransportKind {
     /// libp2p's in-process memory transport + Noise + Yamux (`/memory/<port>` addresses), for
     /// the simulator and tests.
     Memory,
+    /// A raw transport supplied by the caller (the simulator's link model over the memory
+    /// transport), upgraded by the node with the same Noise + Yamux stack as [`Self::Memory`].
+    Injected(InjectedTransport),
 }
+
+/// A byte stream a raw transport produces, before Noise and Yamux.
+pub trait RawStream: futures::AsyncRead + futures::AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: futures::AsyncRead + futures::AsyncWrite + Send + Unpin + 'static> RawStream for T {}
+
+/// A boxed raw transport: what [`InjectedTransport`] builds.
+pub type RawTransport = libp2p::core::transport::Boxed<Box<dyn RawStream>>;
+
+/// Builds the raw transport of [`TransportKind::Injected`]; called once per swarm (a node
+/// restarted with the same config gets a fresh transport).
+#[derive(Clone)]
+pub struct InjectedTransport {
+    name: &'static str,
+    make: std::sync::Arc<dyn Fn() -> RawTransport + Send + Sync>,
+}
+
+impl InjectedTransport {
+    /// A named factory (the name shows in `Debug` output and logs).
+    pub fn new(
+        name: &'static str,
+        make: impl Fn() -> RawTransport + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name,
+            make: std::sync::Arc::new(make),
+        }
+    }
+
+    /// A fresh raw transport.
+    pub fn build(&self) -> RawTransport {
+        (self.make)()
+    }
+}
+
+impl std::fmt::Debug for InjectedTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("InjectedTransport")
+            .field(&self.name)
+            .finish()
+    }
+}
+
+/// Two injected transports are equal when they are the same factory.
+impl PartialEq for InjectedTransport {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.make, &other.make)
+    }
+}
+
+impl Eq for InjectedTransport {}
 
 /// Default idle connection timeout: long enough that peers we sync with, which are idle
 /// between batches, are not dropped.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Default [`NetConfig::target_peers`].
+pub const DEFAULT_TARGET_PEERS: usize = 32;
 
 /// Default ban duration for a misbehaving peer.
 pub const DEFAULT_BAN_DURATION: Duration = Duration::from_secs(60 * 60);
@@ -95,6 +152,8 @@ pub struct NetConfig {
     pub max_connections: u32,
     /// Most established connections per peer (≥ 2: peers may dial each other at once).
     pub max_connections_per_peer: u32,
+    /// Connected peers below which peers discovered through Kademlia are dialed.
+    pub target_peers: usize,
     /// How long a ban lasts.
     pub ban_duration: Duration,
     /// Timeout of one sync request.
@@ -137,6 +196,7 @@ impl NetConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: 128,
             max_connections_per_peer: 2,
+            target_peers: DEFAULT_TARGET_PEERS,
             ban_duration: DEFAULT_BAN_DURATION,
             request_timeout: SyncConfig::default().request_timeout,
             kad_bootstrap_interval: Duration::from_secs(60),
@@ -144,6 +204,13 @@ impl NetConfig {
             agent_version: format!("talos/{}", env!("CARGO_PKG_VERSION")),
             sync: SyncConfig::default(),
         }
+    }
+
+    /// Sets [`Self::target_peers`].
+    #[must_use]
+    pub fn with_target_peers(mut self, peers: usize) -> Self {
+        self.target_peers = peers;
+        self
     }
 
     /// Sets the role (a bootstrap node allows more connections).

@@ -79,6 +79,9 @@ impl NetLoop {
             NetCommand::ListenAddrs { reply } => {
                 let _ = reply.send(self.listen_addrs.clone());
             }
+            NetCommand::Banned { reply } => {
+                let _ = reply.send(self.peers.banned(Instant::now()));
+            }
             NetCommand::SyncState { reply } => {
                 let _ = reply.send(match self.sync.status() {
                     talos_sync::SyncStatus::Idle => SyncState::Idle,

@@ -38,15 +38,14 @@ const SYNC_TICK: Duration = Duration::from_secs(1);
 /// How often gossip scores are polled, local scores decay and bans expire.
 const SCORE_TICK: Duration = Duration::from_secs(5);
 
-/// Connected peers below which peers discovered through Kademlia are dialed.
-const TARGET_PEERS: usize = 32;
-
 /// The network task's state.
 pub(super) struct NetLoop {
     pub(super) swarm: Swarm<NodeBehaviour>,
     pub(super) spec: NetworkSpec,
     pub(super) topics: Topics,
     pub(super) kad_protocol: StreamProtocol,
+    /// Connected peers below which peers discovered through Kademlia are dialed.
+    pub(super) target_peers: usize,
     pub(super) sync_protocol: StreamProtocol,
     /// Our status as last known (answers status requests without a store read).
     pub(super) local_status: ChainStatus,
@@ -99,6 +98,7 @@ impl NetLoop {
         let mut this = Self {
             topics: Topics::for_network(&config.spec.name),
             kad_protocol: behaviour::kad_protocol(&config.spec.name)?,
+            target_peers: config.target_peers,
             sync_protocol: behaviour::sync_protocol(&config.spec.name)?,
             local_status,
             notices,
@@ -253,6 +253,6 @@ impl NetLoop {
     }
 
     pub(super) fn target_peers(&self) -> usize {
-        TARGET_PEERS
+        self.target_peers
     }
 }

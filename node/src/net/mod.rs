@@ -33,7 +33,9 @@ use std::sync::Arc;
 use talos_storage::Store;
 use tokio::sync::{Notify, mpsc};
 
-pub use config::{NetConfig, Role, TransportKind, UnknownRole};
+pub use config::{
+    InjectedTransport, NetConfig, RawStream, RawTransport, Role, TransportKind, UnknownRole,
+};
 pub use error::NetError;
 
 use crate::chain::ChainChannels;

@@ -185,6 +185,15 @@ impl PeerBook {
         self.bans.get(peer).is_some_and(|until| *until > now)
     }
 
+    /// Peers banned at `now`.
+    pub fn banned(&self, now: Instant) -> Vec<PeerId> {
+        self.bans
+            .iter()
+            .filter(|(_, until)| **until > now)
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
     /// Removes and returns the bans that expired by `now`.
     pub fn expire_bans(&mut self, now: Instant) -> Vec<PeerId> {
         let expired: Vec<PeerId> = self

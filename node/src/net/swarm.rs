@@ -18,9 +18,10 @@ pub fn build_swarm(
     config: &NetConfig,
     registry: &mut Registry,
 ) -> Result<Swarm<NodeBehaviour>, NetError> {
-    match config.transport {
+    match &config.transport {
         TransportKind::Network => network_swarm(config, registry),
-        TransportKind::Memory => memory_swarm(config, registry),
+        TransportKind::Memory => memory_swarm(config, registry, MemoryTransport::default().boxed()),
+        TransportKind::Injected(raw) => memory_swarm(config, registry, raw.build()),
     }
 }
 
@@ -83,17 +84,20 @@ fn network_swarm(
     }
 }
 
-/// The in-process memory transport + Noise + Yamux.
-fn memory_swarm(
+/// An in-process raw transport (memory, or the simulator's) + Noise + Yamux.
+fn memory_swarm<S>(
     config: &NetConfig,
     registry: &mut Registry,
-) -> Result<Swarm<NodeBehaviour>, NetError> {
+    raw: libp2p::core::transport::Boxed<S>,
+) -> Result<Swarm<NodeBehaviour>, NetError>
+where
+    S: futures::AsyncRead + futures::AsyncWrite + Send + Unpin + 'static,
+{
     Ok(SwarmBuilder::with_existing_identity(config.keypair.clone())
         .with_tokio()
         .with_other_transport(|key| {
             Ok::<_, BoxError>(
-                MemoryTransport::default()
-                    .upgrade(Version::V1)
+                raw.upgrade(Version::V1)
                     .authenticate(noise::Config::new(key)?)
                     .multiplex(yamux::Config::default()),
             )

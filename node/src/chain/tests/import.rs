@@ -67,6 +67,12 @@ async fn a_valid_peer_block_imports_and_is_not_announced_again() {
     // gossipsub forwards a validated gossip block itself; republishing would be a duplicate.
     assert_eq!(announce, None);
     match h.events.recv().await.unwrap() {
+        NodeEvent::BlockImported { id, height, source } => {
+            assert_eq!((id.0, height, source), (block.id(), 1, "gossip"));
+        }
+        other => panic!("unexpected event {other:?}"),
+    }
+    match h.events.recv().await.unwrap() {
         NodeEvent::NewTip {
             id,
             height,

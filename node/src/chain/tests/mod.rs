@@ -214,6 +214,21 @@ impl Harness {
             .expect("notice in time")
     }
 
+    /// The next event matching `pick`, skipping others.
+    async fn event<T>(&mut self, mut pick: impl FnMut(NodeEvent) -> Option<T>) -> T {
+        let wait = async {
+            loop {
+                let event = self.events.recv().await.expect("events open");
+                if let Some(found) = pick(event) {
+                    return found;
+                }
+            }
+        };
+        tokio::time::timeout(WAIT, wait)
+            .await
+            .expect("event in time")
+    }
+
     /// Every notice already queued.
     fn queued_notices(&mut self) -> Vec<ChainNotice> {
         std::iter::from_fn(|| self.notices.try_recv().ok()).collect()
@@ -235,4 +250,5 @@ fn config() -> ChainServiceConfig {
 
 mod import;
 mod items;
+mod on_demand;
 mod reorg;
