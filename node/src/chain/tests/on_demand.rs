@@ -66,7 +66,11 @@ async fn a_side_branch_block_is_reported_as_imported() {
     while seen.len() < 2 {
         let id = h
             .event(|e| match e {
-                NodeEvent::BlockImported { id, source, .. } if source == "gossip" => Some(id.0),
+                NodeEvent::BlockImported {
+                    id,
+                    source: "gossip",
+                    ..
+                } => Some(id.0),
                 _ => None,
             })
             .await;
