@@ -1,0 +1,283 @@
+//! The adversary's task: drives its swarm and misbehaves according to its kind.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, request_response};
+use tokio::sync::oneshot;
+use tokio::time::MissedTickBehavior;
+
+use super::blocks::InvalidBlocks;
+use super::junk::SyncLies;
+use super::redial::Redialer;
+use super::swarm::{HostileBehaviour, HostileBehaviourEvent};
+use super::{AdversaryConfig, AdversaryKind, Counters};
+use crate::SimError;
+
+/// How often targets are checked for redialing.
+const REDIAL_TICK: Duration = Duration::from_millis(500);
+
+/// How often a junk-sync adversary repeats its heavy status to every connected peer.
+const STATUS_INTERVAL: Duration = Duration::from_secs(3);
+
+/// Shortest flood tick; faster rates publish several blocks per tick.
+const MIN_FLOOD_TICK: Duration = Duration::from_millis(10);
+
+/// Most blocks published in one flood tick (the rest of a backlog is dropped).
+const MAX_BURST: f64 = 32.0;
+
+/// Most unanswered sync requests a silent adversary sits on; the oldest is dropped first.
+pub(crate) const MAX_HELD_REQUESTS: usize = 64;
+
+/// Most peers remembered as contacted or connected.
+const MAX_TRACKED_PEERS: usize = 4096;
+
+/// Most listen addresses of one peer put into Kademlia.
+const MAX_ADDRS_PER_PEER: usize = 8;
+
+type Channel = request_response::ResponseChannel<Vec<u8>>;
+
+/// The state of one adversary's task.
+pub(crate) struct Hostile {
+    kind: AdversaryKind,
+    swarm: Swarm<HostileBehaviour>,
+    redial: Redialer,
+    counters: Arc<Counters>,
+    contacted: HashSet<PeerId>,
+    connected: HashSet<PeerId>,
+    lies: SyncLies,
+    blocks: InvalidBlocks,
+    blocks_topic: gossipsub::IdentTopic,
+    rate_per_s: f64,
+    credit: f64,
+    last_flood: Instant,
+    held: VecDeque<Channel>,
+}
+
+impl Hostile {
+    /// Builds the swarm and starts listening; `targets` are the (peer, address) pairs to dial.
+    pub(crate) fn start(
+        config: AdversaryConfig,
+        targets: Vec<(PeerId, Multiaddr)>,
+        counters: Arc<Counters>,
+    ) -> Result<Self, SimError> {
+        let mut swarm = super::swarm::build(&config)?;
+        swarm
+            .listen_on(config.listen.clone())
+            .map_err(|e| SimError::Adversary(format!("listen on {}: {e}", config.listen)))?;
+        for (peer, addr) in &targets {
+            swarm.behaviour_mut().kad.add_address(peer, addr.clone());
+        }
+        let topics = super::swarm::topics(&config);
+        let now = Instant::now();
+        Ok(Self {
+            kind: config.kind,
+            swarm,
+            redial: Redialer::new(targets, now),
+            counters,
+            contacted: HashSet::new(),
+            connected: HashSet::new(),
+            lies: SyncLies::new(&config.spec, config.seed),
+            blocks: InvalidBlocks::new(&config.spec, config.seed.wrapping_add(1)),
+            blocks_topic: gossipsub::IdentTopic::new(topics.blocks()),
+            rate_per_s: config.rate_per_s,
+            credit: 0.0,
+            last_flood: now,
+            held: VecDeque::new(),
+        })
+    }
+
+    /// Runs until `stop` fires (or its sender is dropped).
+    pub(crate) async fn run(mut self, mut stop: oneshot::Receiver<()>) {
+        let mut redial = tokio::time::interval(REDIAL_TICK);
+        redial.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut act = tokio::time::interval(self.act_period());
+        act.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        self.last_flood = Instant::now();
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                _ = redial.tick() => self.redial(),
+                _ = act.tick() => self.act(),
+            }
+        }
+        tracing::debug!(
+            kind = self.kind.as_str(),
+            sent = self.counters.sent.load(Ordering::Relaxed),
+            given_up = self.redial.given_up(),
+            "adversary stopped"
+        );
+    }
+
+    /// The period of the kind's own timer.
+    fn act_period(&self) -> Duration {
+        match self.kind {
+            AdversaryKind::InvalidBlockFlood => Duration::try_from_secs_f64(1.0 / self.rate_per_s)
+                .unwrap_or(MIN_FLOOD_TICK)
+                .max(MIN_FLOOD_TICK),
+            AdversaryKind::JunkSync | AdversaryKind::Silent => STATUS_INTERVAL,
+        }
+    }
+
+    fn redial(&mut self) {
+        let now = Instant::now();
+        for (peer, addr) in self.redial.due(now) {
+            let opts = DialOpts::peer_id(peer)
+                .addresses(vec![addr])
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                tracing::trace!(%peer, error = %e, "adversary dial refused");
+                self.redial.dial_failed(&peer, now);
+            }
+        }
+    }
+
+    /// The kind's periodic misbehaviour.
+    fn act(&mut self) {
+        match self.kind {
+            AdversaryKind::InvalidBlockFlood => self.flood(),
+            AdversaryKind::JunkSync => {
+                let peers: Vec<PeerId> = self.connected.iter().copied().collect();
+                for peer in peers {
+                    self.send_heavy_status(&peer);
+                }
+            }
+            AdversaryKind::Silent => {}
+        }
+    }
+
+    /// Publishes the invalid blocks due since the last tick.
+    fn flood(&mut self) {
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(self.last_flood).as_secs_f64();
+        self.last_flood = now;
+        self.credit = (self.credit + elapsed * self.rate_per_s).min(MAX_BURST);
+        while self.credit >= 1.0 {
+            self.credit -= 1.0;
+            let data = self.blocks.next_encoded();
+            match self
+                .swarm
+                .behaviour_mut()
+                .gossipsub
+                .publish(self.blocks_topic.clone(), data)
+            {
+                Ok(_) => {
+                    self.counters.sent.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    // Nobody to send to (yet, or any more): do not build up a backlog.
+                    tracing::trace!(error = %e, "invalid block not published");
+                    self.credit = self.credit.min(1.0);
+                    break;
+                }
+            }
+        }
+    }
+
+    fn send_heavy_status(&mut self, peer: &PeerId) {
+        let request = SyncLies::status_request(self.lies.heavy_status());
+        self.swarm.behaviour_mut().sync.send_request(peer, request);
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<HostileBehaviourEvent>) {
+        let now = Instant::now();
+        match event {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } if num_established.get() == 1 => {
+                self.redial.connected(&peer_id, now);
+                if self.contacted.len() < MAX_TRACKED_PEERS && self.contacted.insert(peer_id) {
+                    self.counters
+                        .contacted
+                        .store(self.contacted.len(), Ordering::Relaxed);
+                }
+                if self.connected.len() < MAX_TRACKED_PEERS {
+                    self.connected.insert(peer_id);
+                }
+                if self.kind == AdversaryKind::JunkSync {
+                    self.send_heavy_status(&peer_id);
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.connected.remove(&peer_id);
+                self.redial.disconnected(&peer_id, now);
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                error,
+                ..
+            } => {
+                tracing::trace!(%peer, error = %error, "adversary dial failed");
+                self.redial.dial_failed(&peer, now);
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
+            _ => {}
+        }
+    }
+
+    fn on_behaviour_event(&mut self, event: HostileBehaviourEvent) {
+        match event {
+            HostileBehaviourEvent::Sync(request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            }) => self.on_sync_request(peer, &request, channel),
+            HostileBehaviourEvent::Identify(identify::Event::Received {
+                peer_id, info, ..
+            }) => {
+                let kad = &mut self.swarm.behaviour_mut().kad;
+                for addr in info.listen_addrs.into_iter().take(MAX_ADDRS_PER_PEER) {
+                    kad.add_address(&peer_id, addr);
+                }
+            }
+            // Gossip is never validated (so never forwarded); answers to our status requests,
+            // failures, pings and Kademlia need nothing from us.
+            _ => {}
+        }
+    }
+
+    fn on_sync_request(&mut self, peer: PeerId, request: &[u8], channel: Channel) {
+        let (answer, junk) = match self.kind {
+            AdversaryKind::Silent => {
+                if self.held.len() >= MAX_HELD_REQUESTS {
+                    // Dropping the channel closes that stream; the requester fails.
+                    self.held.pop_front();
+                }
+                self.held.push_back(channel);
+                return;
+            }
+            AdversaryKind::InvalidBlockFlood => (
+                SyncLies::plain_answer(request, self.lies.genesis_status()),
+                false,
+            ),
+            AdversaryKind::JunkSync => self.lies.hostile_answer(request),
+        };
+        let sent = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(channel, answer)
+            .is_ok();
+        if sent && junk {
+            self.counters.sent.fetch_add(1, Ordering::Relaxed);
+        } else if !sent {
+            tracing::trace!(%peer, "sync answer not sent: stream gone");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `talos-sim`: runs a simulator scenario and writes its report.
+//!
+//! ```text
+//! talos-sim run simulator/scenarios/partition-and-heal.toml [--out DIR] [--seed N] [--nodes N]
+//! talos-sim list [DIR]
+//! ```
+//!
+//! `run` prints the report table, writes `report.json` and two SVG plots to the output
+//! directory (default `target/sim/<scenario>`), and exits with status 1 if the scenario's
+//! expectations were not met.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use talos_simulator::report::{Report, write_outputs};
+use talos_simulator::scenario::Scenario;
+use talos_simulator::{SimError, expect, runner};
+
+#[derive(Parser)]
+#[command(
+    name = "talos-sim",
+    version,
+    about = "Simulate a Talos network in one process"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a scenario file.
+    Run {
+        /// The scenario (TOML).
+        scenario: PathBuf,
+        /// Output directory (default `target/sim/<scenario name>`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overrides the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Overrides the number of nodes started at t = 0.
+        #[arg(long)]
+        nodes: Option<usize>,
+        /// Log filter (tracing `EnvFilter` syntax).
+        #[arg(long, default_value = "warn")]
+        log: String,
+    },
+    /// Lists the scenarios in a directory.
+    List {
+        /// Directory (default `simulator/scenarios`).
+        #[arg(default_value = "simulator/scenarios")]
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            scenario,
+            out,
+            seed,
+            nodes,
+            log,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(log))
+                .with_writer(std::io::stderr)
+                .init();
+            match run(&scenario, out, seed, nodes) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("talos-sim: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::List { dir } => match list(&dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("talos-sim: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// Runs one scenario; `Ok(false)` when an expectation was not met.
+fn run(
+    path: &std::path::Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    nodes: Option<usize>,
+) -> Result<bool, SimError> {
+    let mut scenario = Scenario::from_file(path)?;
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    if let Some(nodes) = nodes {
+        scenario.nodes = nodes;
+        scenario.validate()?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("talos-sim")
+        .build()?;
+    eprintln!(
+        "running {} ({} nodes, seed {}, {} s)...",
+        scenario.name,
+        scenario.total_nodes(),
+        scenario.seed,
+        scenario.duration_s
+    );
+    let record = runtime.block_on(runner::run(&scenario))?;
+    let report = Report::from_record(&record);
+    println!("{}", report.table());
+    let dir = out.unwrap_or_else(|| PathBuf::from("target/sim").join(&scenario.name));
+    let outputs = write_outputs(&record, &report, &dir)?;
+    println!(
+        "wrote {}, {}, {}",
+        outputs.json.display(),
+        outputs.cdf_svg.display(),
+        outputs.timeline_svg.display()
+    );
+    let failures = expect::unmet(&scenario.expect, &record);
+    for failure in &failures {
+        println!("UNMET: {failure}");
+    }
+    if failures.is_empty() {
+        println!("expectations met");
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    Ok(failures.is_empty())
+}
+
+fn list(dir: &std::path::Path) -> Result<(), SimError> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let scenario = Scenario::from_file(&path)?;
+        println!(
+            "{:<28} {:>5} nodes {:>6.0} s  {}",
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            scenario.total_nodes(),
+            scenario.duration_s,
+            scenario.description
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! SVG plots of a [`RunRecord`](crate::record::RunRecord): the block propagation CDF
+//! ([`propagation_cdf`]) and the convergence timeline ([`convergence_timeline`]).
+//!
+//! The points are computed by the pure functions of [`series`]; the files are drawn with
+//! `plotters`' SVG backend. Text is written as SVG `<text>` elements, so no font files are
+//! needed. Empty records draw empty charts.
+
+mod cdf;
+pub mod series;
+mod timeline;
+
+pub use cdf::propagation_cdf;
+pub use timeline::convergence_timeline;
+
+use crate::SimError;
+
+/// Width and height of every plot, in pixels.
+const SIZE: (u32, u32) = (1000, 620);
+/// Font family of all text.
+const FONT: &str = "sans-serif";
+
+/// A drawing error as [`SimError::Plot`].
+fn plot_error(error: impl std::fmt::Display) -> SimError {
+    SimError::Plot(error.to_string())
+}
