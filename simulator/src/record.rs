@@ -142,6 +142,9 @@ pub struct NodeTraffic {
     pub blocks_sync: u64,
     /// Peers this node banned.
     pub bans: u64,
+    /// Connections this node opened or accepted over the run.
+    #[serde(default)]
+    pub connections: u64,
 }
 
 /// Process memory (resident set size).
@@ -174,6 +177,9 @@ pub struct FinalState {
     pub tip_height: u64,
     /// How long the final settle (no new blocks but one tie-breaker) took to converge.
     pub settle_ms: Option<f64>,
+    /// Node pairs with an open connection at the end (honest and adversarial).
+    #[serde(default)]
+    pub open_links: usize,
 }
 
 /// One adversary.

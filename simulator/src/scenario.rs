@@ -6,7 +6,8 @@
 //! nodes = 30            # honest nodes started at t = 0
 //! bootnodes = 2         # nodes 0..bootnodes run the bootstrap role; every node dials them
 //! miners = 4            # the next `miners` nodes produce blocks
-//! duration_s = 40       # block production and scenario actions run this long
+//! warmup_s = 3          # nodes find each other before the timetable starts
+//! duration_s = 40       # block production and scenario actions run this long (after the warm-up)
 //! block_interval_ms = 1000   # mean of the Poisson block schedule (all miners together)
 //!
 //! [link]
@@ -189,6 +190,10 @@ pub struct Scenario {
     /// Nodes `bootnodes..bootnodes + miners` produce blocks.
     #[serde(default = "default_miners")]
     pub miners: usize,
+    /// How long the nodes run before the timetable starts (discovery, gossip meshes);
+    /// event times count from the end of the warm-up.
+    #[serde(default = "default_warmup")]
+    pub warmup_s: f64,
     /// How long blocks are produced and actions run.
     pub duration_s: f64,
     /// Mean interval of the Poisson block schedule, over all miners.
@@ -203,6 +208,10 @@ pub struct Scenario {
     /// Peers a node keeps dialing Kademlia discoveries up to.
     #[serde(default = "default_target_peers")]
     pub target_peers: usize,
+    /// Kademlia periodic bootstrap interval of every node (default: the node's, 60 s). Each
+    /// bootstrap dials many peers; large simulations on few cores set it longer.
+    #[serde(default)]
+    pub kad_bootstrap_s: Option<f64>,
     /// Compute the propagation lower bound (hop counts of the connection graph).
     #[serde(default)]
     pub lower_bound: bool,
@@ -221,6 +230,10 @@ pub struct Scenario {
     /// What the run must show.
     #[serde(default)]
     pub expect: Expectations,
+}
+
+fn default_warmup() -> f64 {
+    3.0
 }
 
 fn default_bootnodes() -> usize {
@@ -254,11 +267,13 @@ impl Scenario {
             nodes,
             bootnodes: default_bootnodes(),
             miners: default_miners(),
+            warmup_s: default_warmup(),
             duration_s,
             block_interval_ms: default_block_interval(),
             settle_timeout_s: default_settle(),
             storage: StorageKind::Memory,
             target_peers: default_target_peers(),
+            kad_bootstrap_s: None,
             lower_bound: false,
             link: LinkSpec::default(),
             events: Vec::new(),
@@ -280,6 +295,13 @@ impl Scenario {
         })?;
         scenario.validate()?;
         Ok(scenario)
+    }
+
+    /// Sets the warm-up.
+    #[must_use]
+    pub fn with_warmup(mut self, warmup_s: f64) -> Self {
+        self.warmup_s = warmup_s;
+        self
     }
 
     /// Sets the seed.
@@ -379,8 +401,17 @@ impl Scenario {
                 self.nodes - self.bootnodes
             ));
         }
+        if !(self.warmup_s.is_finite() && self.warmup_s >= 0.0) {
+            return bad("warmup_s must be zero or positive".into());
+        }
         if !(self.duration_s.is_finite() && self.duration_s > 0.0) {
             return bad("duration_s must be positive".into());
+        }
+        if self
+            .kad_bootstrap_s
+            .is_some_and(|s| !(s.is_finite() && s >= 1.0))
+        {
+            return bad("kad_bootstrap_s must be at least 1".into());
         }
         if self.block_interval_ms == 0 {
             return bad("block_interval_ms must be positive".into());

@@ -171,7 +171,12 @@ fn kad(
     let mut cfg = kad::Config::new(kad_protocol(&config.spec.name)?);
     cfg.set_query_timeout(Duration::from_secs(30))
         .set_periodic_bootstrap_interval(Some(config.kad_bootstrap_interval))
-        .set_max_packet_size(64 * 1024);
+        .set_max_packet_size(64 * 1024)
+        // The node decides what enters the routing table (identify, bootnodes), and never a
+        // peer for a full bucket: kad would otherwise dial the bucket's oldest disconnected
+        // entry to test it, which together with pruning excess connections turns into a
+        // steady dial/prune churn.
+        .set_kbucket_inserts(kad::BucketInserts::Manual);
     if let Some(n) = NonZeroUsize::new(3) {
         cfg.set_replication_factor(n);
     }

@@ -19,7 +19,7 @@ use tokio::time::MissedTickBehavior;
 use tracing::{debug, info, warn};
 
 use super::behaviour::{self, NodeBehaviour};
-use super::config::NetConfig;
+use super::config::{NetConfig, Role};
 use super::error::NetError;
 use super::gossip::{GossipValidator, GossipVerdict, VERDICT_QUEUE};
 use super::imports::{BatchResult, ImportFeeder, RESULT_QUEUE};
@@ -46,6 +46,10 @@ pub(super) struct NetLoop {
     pub(super) kad_protocol: StreamProtocol,
     /// Connected peers below which peers discovered through Kademlia are dialed.
     pub(super) target_peers: usize,
+    /// Our role (a bootnode keeps more peers).
+    pub(super) role: Role,
+    /// The configured bootnodes that name their PeerId.
+    pub(super) bootnodes: Vec<(PeerId, Multiaddr)>,
     pub(super) sync_protocol: StreamProtocol,
     /// Our status as last known (answers status requests without a store read).
     pub(super) local_status: ChainStatus,
@@ -99,6 +103,15 @@ impl NetLoop {
             topics: Topics::for_network(&config.spec.name),
             kad_protocol: behaviour::kad_protocol(&config.spec.name)?,
             target_peers: config.target_peers,
+            role: config.role,
+            bootnodes: config
+                .bootnodes
+                .iter()
+                .filter_map(|addr| match addr.iter().last() {
+                    Some(Protocol::P2p(peer)) => Some((peer, addr.clone())),
+                    _ => None,
+                })
+                .collect(),
             sync_protocol: behaviour::sync_protocol(&config.spec.name)?,
             local_status,
             notices,
@@ -210,10 +223,70 @@ impl NetLoop {
             debug!(%peer, score, "gossip score below the graylist threshold");
             self.ban(peer, "gossip_score");
         }
+        self.prune_excess_peers();
+        self.redial_bootnodes(now);
         self.peers.decay();
         for peer in self.peers.expire_bans(now) {
             info!(%peer, "ban expired");
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+        }
+    }
+
+    /// Disconnects peers above the limit (`target_peers` × 3/2, × 4 for a bootnode) down to
+    /// `target_peers`, sparing gossip mesh members and peers ahead of us (sync sources).
+    /// Kademlia queries connect to many peers; without this every node of a small network
+    /// ends up connected to every other.
+    fn prune_excess_peers(&mut self) {
+        let target = self.target_peers.max(1);
+        let limit = match self.role {
+            Role::Bootstrap => target * 4,
+            Role::Full => target + target / 2,
+        };
+        let our_height = self.local_status.tip_height;
+        let gossipsub = &self.swarm.behaviour().gossipsub;
+        let mut protected: std::collections::HashSet<PeerId> =
+            gossipsub.all_mesh_peers().copied().collect();
+        protected.extend(self.bootnodes.iter().map(|(peer, _)| *peer));
+        protected.extend(
+            self.peers
+                .iter()
+                .filter(|(_, e)| e.tip_height.is_some_and(|h| h > our_height))
+                .map(|(p, _)| *p),
+        );
+        let excess = self.peers.excess(limit, target, &protected, |p| {
+            gossipsub.peer_score(p).unwrap_or(0.0)
+        });
+        for peer in excess {
+            debug!(%peer, "disconnecting an excess peer");
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+    }
+
+    /// Bootnodes keep each other connected (they are the network's backbone, which is also
+    /// how a healed partition finds itself again); another node redials its bootnodes when it
+    /// is connected to none of them.
+    fn redial_bootnodes(&mut self, now: Instant) {
+        let local = *self.swarm.local_peer_id();
+        let connected_to_one = self
+            .bootnodes
+            .iter()
+            .any(|(peer, _)| self.swarm.is_connected(peer));
+        if self.role == Role::Full && connected_to_one {
+            return;
+        }
+        let due: Vec<Multiaddr> = self
+            .bootnodes
+            .iter()
+            .filter(|(peer, _)| {
+                *peer != local && !self.swarm.is_connected(peer) && !self.peers.is_banned(peer, now)
+            })
+            .map(|(_, addr)| addr.clone())
+            .collect();
+        for addr in due {
+            debug!(%addr, "redialing a bootnode");
+            if let Err(e) = self.swarm.dial(addr.clone()) {
+                debug!(%addr, error = %e, "bootnode redial failed");
+            }
         }
     }
 

@@ -194,6 +194,33 @@ impl PeerBook {
             .collect()
     }
 
+    /// The peers to disconnect so that `keep` remain, when more than `limit` are connected:
+    /// never one in `protected`, worst local score first, then lowest `gossip_score`.
+    pub fn excess(
+        &self,
+        limit: usize,
+        keep: usize,
+        protected: &std::collections::HashSet<PeerId>,
+        gossip_score: impl Fn(&PeerId) -> f64,
+    ) -> Vec<PeerId> {
+        if self.peers.len() <= limit {
+            return Vec::new();
+        }
+        let mut candidates: Vec<(i32, f64, PeerId)> = self
+            .peers
+            .iter()
+            .filter(|(peer, _)| !protected.contains(peer))
+            .map(|(peer, entry)| (entry.score, gossip_score(peer), *peer))
+            .collect();
+        candidates.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let surplus = self.peers.len().saturating_sub(keep);
+        candidates
+            .into_iter()
+            .take(surplus)
+            .map(|(_, _, p)| p)
+            .collect()
+    }
+
     /// Removes and returns the bans that expired by `now`.
     pub fn expire_bans(&mut self, now: Instant) -> Vec<PeerId> {
         let expired: Vec<PeerId> = self
@@ -222,6 +249,29 @@ impl PeerBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excess_peers_spare_the_protected_and_go_worst_first() {
+        let mut book = PeerBook::new(Duration::from_secs(60));
+        let peers: Vec<PeerId> = (0..6).map(|_| PeerId::random()).collect();
+        for p in &peers {
+            book.connected(*p);
+        }
+        book.penalize(&peers[3], Offence::BadRequest);
+        let protected: std::collections::HashSet<PeerId> = [peers[0], peers[1]].into();
+        let score = |p: &PeerId| if *p == peers[5] { -1.0 } else { 0.0 };
+        assert!(
+            book.excess(6, 2, &protected, score).is_empty(),
+            "not above the limit"
+        );
+        let out = book.excess(4, 3, &protected, score);
+        assert_eq!(out.len(), 3, "down to keep");
+        assert_eq!(out[0], peers[3], "worst local score first");
+        assert_eq!(out[1], peers[5], "then lowest gossip score");
+        assert!(!out.contains(&peers[0]) && !out.contains(&peers[1]));
+        // Fewer unprotected peers than the surplus: only those go.
+        assert_eq!(book.excess(1, 0, &protected, score).len(), 4);
+    }
 
     #[test]
     fn offences_accumulate_to_a_ban() {

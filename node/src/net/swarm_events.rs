@@ -102,11 +102,25 @@ impl NetLoop {
                 entry.add_addr(addr.clone());
             }
         }
-        // Only peers that speak our DHT go into its routing table.
-        if speaks_kad {
+        // Only peers that speak our DHT go into its routing table, and only where their
+        // bucket has room (or they are in it already).
+        if speaks_kad && self.kad_has_room(&peer_id) {
             for addr in info.listen_addrs {
                 self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
             }
+        }
+    }
+
+    /// Whether adding `peer` to the routing table needs no eviction check (which dials).
+    fn kad_has_room(&mut self, peer: &PeerId) -> bool {
+        let key = kad::KBucketKey::from(*peer);
+        match self.swarm.behaviour_mut().kad.kbucket(*peer) {
+            Some(bucket) => {
+                bucket.num_entries() < kad::K_VALUE.get()
+                    || bucket.iter().any(|entry| *entry.node.key == key)
+            }
+            // Our own key.
+            None => false,
         }
     }
 

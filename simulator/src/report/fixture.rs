@@ -148,6 +148,7 @@ pub(crate) fn sample_record() -> RunRecord {
             tip_id: "03aa0123456789abcdef".into(),
             tip_height: 3,
             settle_ms: Some(750.0),
+            open_links: 3,
         },
         attackers: vec![
             AttackerRecord {

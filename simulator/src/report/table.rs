@@ -141,7 +141,15 @@ impl Report {
                 outcome.live
             ),
         ])
-        .row(["settle".into(), opt_ms(outcome.settle_ms)]);
+        .row(["settle".into(), opt_ms(outcome.settle_ms)])
+        .row([
+            "links".into(),
+            format!(
+                "{} between live nodes at the end ({:.1} per node)",
+                outcome.open_links,
+                2.0 * outcome.open_links as f64 / outcome.live.max(1) as f64
+            ),
+        ]);
         grid.render(INDENT)
     }
 

@@ -75,6 +75,7 @@ impl Simulation {
                 blocks_gossip: c.blocks_gossip,
                 blocks_sync: c.blocks_sync,
                 bans: c.bans,
+                connections: link.connections_opened,
             });
         }
         for (index, adversary) in &self.adversaries {
@@ -84,6 +85,7 @@ impl Simulation {
                 kind: adversary.kind().as_str().to_owned(),
                 bytes_in: link.bytes_in,
                 bytes_out: link.bytes_out,
+                connections: link.connections_opened,
                 ..NodeTraffic::default()
             });
             let mut banned_by = 0;
@@ -145,6 +147,7 @@ impl Simulation {
                 tip_id: best.map(|b| b.id.to_hex()).unwrap_or_default(),
                 tip_height: best.map_or(0, |b| b.height),
                 settle_ms,
+                open_links: self.config.model.open_links().len(),
             },
             attackers,
             lower_bound,

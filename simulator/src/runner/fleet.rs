@@ -129,6 +129,8 @@ pub(crate) struct FleetConfig {
     pub(crate) storage: StorageKind,
     /// Kademlia dial target.
     pub(crate) target_peers: usize,
+    /// Kademlia periodic bootstrap interval (`None`: the node's default).
+    pub(crate) kad_bootstrap: Option<Duration>,
 }
 
 impl SimNode {
@@ -221,13 +223,15 @@ impl SimNode {
         } else {
             Role::Full
         };
-        let net = NetConfig::new(config.spec.clone(), self.identity.keypair().clone())
+        let mut net = NetConfig::new(config.spec.clone(), self.identity.keypair().clone())
             .with_role(role)
             .with_transport(TransportKind::Injected(config.model.transport(self.index)))
             .with_listen(vec![config.model.listen_addr(self.index)])
             .with_bootnodes(self.bootnodes.clone())
-            .with_target_peers(config.target_peers)
-            .with_kad_bootstrap_interval(Duration::from_secs(15));
+            .with_target_peers(config.target_peers);
+        if let Some(interval) = config.kad_bootstrap {
+            net = net.with_kad_bootstrap_interval(interval);
+        }
         let parts = NodeParts {
             store: self.store.clone(),
             chain: ChainServiceConfig::new(config.spec.clone()),

@@ -38,6 +38,9 @@ use crate::scenario::{Action, Scenario};
 /// never paces block production; the schedule does.
 pub const SIM_TARGET: CompactTarget = CompactTarget(0x207f_ffff);
 
+/// How long the tips must stand still during the settle before a tie-breaking block is mined.
+const STALEMATE: Duration = Duration::from_secs(2);
+
 /// Bootnodes each node is given when there are many (a seeded sample).
 const BOOTNODES_PER_NODE: usize = 3;
 
@@ -79,6 +82,7 @@ pub async fn run(scenario: &Scenario) -> Result<RunRecord, SimError> {
         model,
         storage: scenario.storage,
         target_peers: scenario.target_peers,
+        kad_bootstrap: scenario.kad_bootstrap_s.map(Duration::from_secs_f64),
     };
     let observer = Observer::new(Instant::now());
     let mut sim = Simulation {
@@ -104,6 +108,8 @@ pub async fn run(scenario: &Scenario) -> Result<RunRecord, SimError> {
         Duration::from_millis(250)
     };
     let sampler = Sampler::spawn(sim.live.clone(), sim.observer.clone(), every);
+    tokio::time::sleep(Duration::from_secs_f64(scenario.warmup_s)).await;
+    sim.mark("start");
     let outcome = sim.follow_timetable().await;
     let settle = match outcome {
         Ok(()) => sim.settle().await,
@@ -209,7 +215,8 @@ impl Simulation {
             .collect();
         let downtime = self.scenario.churn.map_or(0, |c| secs_to_ms(c.downtime_s));
         let end_ms = secs_to_ms(self.scenario.duration_s);
-        let start = Instant::now() - Duration::from_secs_f64(self.observer.now_ms() / 1000.0);
+        // Step times count from here, the end of the warm-up.
+        let start = Instant::now();
         while let Some(Reverse((at_ms, slot))) = queue.pop() {
             if at_ms > end_ms {
                 break;
@@ -353,13 +360,29 @@ impl Simulation {
             }
         }
         let deadline = Instant::now() + Duration::from_secs_f64(self.scenario.settle_timeout_s);
-        let mut next_tiebreak = Instant::now() + Duration::from_secs(1);
         let mut breaker = 0;
+        let mut view = None;
+        let mut unchanged_since = Instant::now();
         while Instant::now() < deadline {
-            if self.agree().await {
+            let tips: Vec<_> = self
+                .live
+                .handles()
+                .iter()
+                .filter_map(|h| h.tip().ok())
+                .collect();
+            let now = sample::summarise(0.0, &tips);
+            if now.live == 0 || now.distinct_tips == 1 {
                 return Ok(Some(self.observer.now_ms() - started));
             }
-            if Instant::now() >= next_tiebreak {
+            let current = Some((now.distinct_tips, now.on_best, now.best_height));
+            if current != view {
+                view = current;
+                unchanged_since = Instant::now();
+            }
+            // Tips that have not moved for a while are a stalemate (equal work, or a block
+            // that is still propagating would have moved them).
+            if unchanged_since.elapsed() >= STALEMATE {
+                unchanged_since = Instant::now();
                 // Equal-work tips never resolve on their own: one more block does it.
                 let miners: Vec<usize> = self
                     .nodes
@@ -371,24 +394,10 @@ impl Simulation {
                     self.mine(miner);
                     breaker += 1;
                 }
-                next_tiebreak = Instant::now() + Duration::from_secs(5);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Ok(None)
-    }
-
-    /// Whether every live honest node is on the same tip.
-    async fn agree(&self) -> bool {
-        let mut tips = self
-            .nodes
-            .iter()
-            .filter_map(SimNode::handle)
-            .filter_map(|h| h.tip().ok().map(|t| t.id));
-        match tips.next() {
-            Some(first) => tips.all(|t| t == first),
-            None => true,
-        }
     }
 
     async fn shutdown(&mut self) {
