@@ -7,6 +7,7 @@
 
 mod cdf;
 pub mod series;
+mod style;
 mod timeline;
 
 pub use cdf::propagation_cdf;
@@ -22,4 +23,16 @@ const FONT: &str = "sans-serif";
 /// A drawing error as [`SimError::Plot`].
 fn plot_error(error: impl std::fmt::Display) -> SimError {
     SimError::Plot(error.to_string())
+}
+
+/// Draws with `draw` to a file in a fresh temporary directory and returns the file's text,
+/// after checking that it is an SVG document.
+#[cfg(test)]
+fn render(draw: impl FnOnce(&std::path::Path) -> Result<(), SimError>) -> String {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("plot.svg");
+    draw(&path).expect("drawn");
+    let svg = std::fs::read_to_string(&path).expect("written");
+    assert!(svg.starts_with("<svg"), "{svg}");
+    svg
 }

@@ -7,18 +7,10 @@ use serde::{Deserialize, Serialize};
 /// Everything one scenario run recorded.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RunRecord {
-    /// Scenario name.
-    pub scenario: String,
-    /// The seed every scenario decision was drawn from.
-    pub seed: u64,
-    /// Honest nodes the scenario started (late joiners included).
-    pub nodes: usize,
-    /// Adversarial nodes.
-    pub adversaries: usize,
-    /// The default link.
-    pub link: LinkSummary,
-    /// Wall time of the run.
-    pub duration_ms: f64,
+    /// What was run: scenario, seed, nodes, link and wall time (flattened into the record's
+    /// JSON object).
+    #[serde(flatten)]
+    pub info: RunInfo,
     /// Every block a simulated miner produced.
     pub blocks: Vec<BlockRecord>,
     /// Every heal of a partition, with how long the network took to agree again.
@@ -39,6 +31,24 @@ pub struct RunRecord {
     pub attackers: Vec<AttackerRecord>,
     /// The propagation lower bound (hops × latency + validation), when it was computed.
     pub lower_bound: Option<LowerBound>,
+}
+
+/// What a run was: the facts a [`RunRecord`] and its [`Report`](crate::report::Report) both
+/// start with.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Scenario name.
+    pub scenario: String,
+    /// The seed every scenario decision was drawn from.
+    pub seed: u64,
+    /// Honest nodes the scenario started (late joiners included).
+    pub nodes: usize,
+    /// Adversarial nodes.
+    pub adversaries: usize,
+    /// The default link.
+    pub link: LinkSummary,
+    /// Wall time of the run.
+    pub duration_ms: f64,
 }
 
 /// The default link of the run.

@@ -17,7 +17,7 @@ pub(crate) mod fixture;
 use serde::{Deserialize, Serialize};
 
 use crate::record::{
-    AttackerRecord, BlockRecord, FinalState, HealRecord, LinkSummary, LowerBound, RunRecord,
+    AttackerRecord, BlockRecord, FinalState, HealRecord, LowerBound, RunInfo, RunRecord,
 };
 
 pub use memory::MemorySummary;
@@ -28,18 +28,9 @@ pub use traffic::{ADVERSARY_KINDS, CounterStats, TrafficSummary, is_adversary_ki
 /// The summary of one run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
-    /// Scenario name.
-    pub scenario: String,
-    /// The run's seed.
-    pub seed: u64,
-    /// Honest nodes.
-    pub nodes: usize,
-    /// Adversarial nodes.
-    pub adversaries: usize,
-    /// The default link.
-    pub link: LinkSummary,
-    /// Wall time of the run.
-    pub duration_ms: f64,
+    /// What was run, as recorded (flattened into the report's JSON object).
+    #[serde(flatten)]
+    pub info: RunInfo,
     /// Per main-chain block, time from production until every live node imported it
     /// (blocks that never completed excluded).
     pub propagation: Option<Percentiles>,
@@ -90,12 +81,7 @@ impl Report {
             _ => None,
         };
         Self {
-            scenario: record.scenario.clone(),
-            seed: record.seed,
-            nodes: record.nodes,
-            adversaries: record.adversaries,
-            link: record.link.clone(),
-            duration_ms: record.duration_ms,
+            info: record.info.clone(),
             propagation,
             propagation_incomplete: main.iter().filter(|b| b.complete_ms.is_none()).count(),
             arrival: Percentiles::of(&arrival_delays(&record.blocks)),
@@ -160,9 +146,14 @@ mod tests {
     use super::*;
     use crate::record::ReorgRecord;
 
+    /// The report of [`sample_record`].
+    fn sample_report() -> Report {
+        Report::from_record(&sample_record())
+    }
+
     #[test]
     fn counts_blocks_and_forks() {
-        let report = Report::from_record(&sample_record());
+        let report = sample_report();
         assert_eq!(report.blocks_produced, 5);
         assert_eq!(report.blocks_main, 3);
         assert_eq!(report.stale_blocks, 2);
@@ -170,26 +161,20 @@ mod tests {
 
     #[test]
     fn propagation_uses_main_chain_blocks_only() {
-        let report = Report::from_record(&sample_record());
+        let report = sample_report();
         // Main chain: complete 100, 300, None; stale blocks have 5 and 9000 and are ignored.
         let p = report.propagation.expect("two completed main-chain blocks");
-        assert_eq!(p.count, 2);
-        assert_eq!(p.min, 100.0);
-        assert_eq!(p.max, 300.0);
-        assert_eq!(p.p50, 100.0);
-        assert_eq!(p.p99, 300.0);
+        let stats = (p.count, p.min, p.p50, p.p99, p.max);
+        assert_eq!(stats, (2, 100.0, 100.0, 300.0, 300.0));
         assert_eq!(report.propagation_incomplete, 1);
     }
 
     #[test]
     fn arrival_drops_the_miners_zero() {
-        let report = Report::from_record(&sample_record());
+        let report = sample_report();
         // Main-chain arrivals: [0, 40, 100], [0, 120, 300], [0, 80] → 40, 100, 120, 300, 80.
         let a = report.arrival.expect("arrivals");
-        assert_eq!(a.count, 5);
-        assert_eq!(a.min, 40.0);
-        assert_eq!(a.p50, 100.0);
-        assert_eq!(a.max, 300.0);
+        assert_eq!((a.count, a.min, a.p50, a.max), (5, 40.0, 100.0, 300.0));
     }
 
     #[test]
@@ -204,7 +189,7 @@ mod tests {
 
     #[test]
     fn reorgs_and_heals() {
-        let report = Report::from_record(&sample_record());
+        let report = sample_report();
         assert_eq!(report.reorgs, 3);
         assert_eq!(report.max_reorg_depth, Some(4));
         assert_eq!(report.heals.len(), 2);
@@ -214,7 +199,7 @@ mod tests {
 
     #[test]
     fn traffic_is_honest_only() {
-        let report = Report::from_record(&sample_record());
+        let report = sample_report();
         assert_eq!(report.traffic.nodes, 3);
         assert_eq!(report.traffic.bytes_in.total, 6 * 1024);
         assert_eq!(report.traffic.bytes_in.max, 3 * 1024);
@@ -225,14 +210,14 @@ mod tests {
 
     #[test]
     fn attackers_banned_counts_attackers_not_bans() {
-        let report = Report::from_record(&sample_record());
+        let report = sample_report();
         assert_eq!(report.attackers.len(), 2);
         assert_eq!(report.attackers_banned, 1);
     }
 
     #[test]
     fn p99_over_bound() {
-        let report = Report::from_record(&sample_record());
+        let report = sample_report();
         // p99 = 300, bound = 150.
         assert_eq!(report.p99_over_bound, Some(2.0));
 
@@ -245,9 +230,9 @@ mod tests {
     fn copies_run_facts() {
         let record = sample_record();
         let report = Report::from_record(&record);
-        assert_eq!(report.scenario, "fixture");
-        assert_eq!(report.seed, 42);
-        assert_eq!((report.nodes, report.adversaries), (3, 2));
+        assert_eq!(report.info.scenario, "fixture");
+        assert_eq!(report.info.seed, 42);
+        assert_eq!((report.info.nodes, report.info.adversaries), (3, 2));
         assert_eq!(report.outcome.tip_height, 3);
         assert_eq!(report.memory.peak_mib, Some(64.0));
     }

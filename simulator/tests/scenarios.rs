@@ -181,9 +181,9 @@ fn the_rust_api_builds_and_runs_a_scenario() {
         });
     let record = run(&scenario);
     assert_one_most_work_tip(&record);
-    assert_eq!(record.seed, 11);
-    assert_eq!(record.link.bandwidth_kbps, Some(20_000));
-    assert_eq!(record.adversaries, 1);
+    assert_eq!(record.info.seed, 11);
+    assert_eq!(record.info.link.bandwidth_kbps, Some(20_000));
+    assert_eq!(record.info.adversaries, 1);
     // Node 7 was down for 4 s and caught up after its restart.
     let node7 = record.traffic.iter().find(|t| t.node == 7).expect("node 7");
     assert!(node7.bytes_in > 0);

@@ -263,15 +263,12 @@ impl NetLoop {
     }
 
     /// Bootnodes keep each other connected (they are the network's backbone, which is also
-    /// how a healed partition finds itself again); another node redials its bootnodes when it
-    /// is connected to none of them.
+    /// how a healed partition finds itself again); another node redials its bootnodes only
+    /// when it has fewer than half its target peers. (Redialing whenever it held no bootnode
+    /// fought the bootnodes' own pruning: a dial/prune loop.)
     fn redial_bootnodes(&mut self, now: Instant) {
         let local = *self.swarm.local_peer_id();
-        let connected_to_one = self
-            .bootnodes
-            .iter()
-            .any(|(peer, _)| self.swarm.is_connected(peer));
-        if self.role == Role::Full && connected_to_one {
+        if self.role == Role::Full && self.peers.len() >= self.target_peers.div_ceil(2) {
             return;
         }
         let due: Vec<Multiaddr> = self

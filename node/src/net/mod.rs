@@ -37,6 +37,7 @@ pub use config::{
     InjectedTransport, NetConfig, RawStream, RawTransport, Role, TransportKind, UnknownRole,
 };
 pub use error::NetError;
+pub use swarm::secure_and_multiplex;
 
 use crate::chain::ChainChannels;
 use crate::handle::NetCommand;

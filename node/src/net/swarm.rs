@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
+use libp2p::core::muxing::StreamMuxerBox;
+use libp2p::core::transport::Boxed;
 use libp2p::core::transport::MemoryTransport;
 use libp2p::core::upgrade::Version;
 use libp2p::metrics::Registry;
-use libp2p::{Swarm, SwarmBuilder, Transport, noise, tcp, yamux};
+use libp2p::{PeerId, Swarm, SwarmBuilder, Transport, noise, tcp, yamux};
 
 use super::behaviour::{self, NodeBehaviour};
 use super::config::{NetConfig, TransportKind};
@@ -84,24 +86,35 @@ fn network_swarm(
     }
 }
 
+/// The node's stack on a raw in-process transport: multistream-select V1, Noise, Yamux. Also
+/// what the simulator's adversaries speak.
+pub fn secure_and_multiplex<S>(
+    raw: Boxed<S>,
+    key: &libp2p::identity::Keypair,
+) -> Result<Boxed<(PeerId, StreamMuxerBox)>, noise::Error>
+where
+    S: futures::AsyncRead + futures::AsyncWrite + Send + Unpin + 'static,
+{
+    Ok(raw
+        .upgrade(Version::V1)
+        .authenticate(noise::Config::new(key)?)
+        .multiplex(yamux::Config::default())
+        .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
+        .boxed())
+}
+
 /// An in-process raw transport (memory, or the simulator's) + Noise + Yamux.
 fn memory_swarm<S>(
     config: &NetConfig,
     registry: &mut Registry,
-    raw: libp2p::core::transport::Boxed<S>,
+    raw: Boxed<S>,
 ) -> Result<Swarm<NodeBehaviour>, NetError>
 where
     S: futures::AsyncRead + futures::AsyncWrite + Send + Unpin + 'static,
 {
     Ok(SwarmBuilder::with_existing_identity(config.keypair.clone())
         .with_tokio()
-        .with_other_transport(|key| {
-            Ok::<_, BoxError>(
-                raw.upgrade(Version::V1)
-                    .authenticate(noise::Config::new(key)?)
-                    .multiplex(yamux::Config::default()),
-            )
-        })
+        .with_other_transport(|key| secure_and_multiplex(raw, key).map_err(BoxError::from))
         .map_err(transport_error)?
         .with_behaviour(make_behaviour(config, registry))
         .map_err(transport_error)?

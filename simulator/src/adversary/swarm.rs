@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use libp2p::core::upgrade::Version;
 use libp2p::{
-    StreamProtocol, Swarm, SwarmBuilder, Transport, connection_limits, gossipsub, identify, kad,
-    noise, ping, request_response, yamux,
+    StreamProtocol, Swarm, SwarmBuilder, connection_limits, gossipsub, identify, kad, ping,
+    request_response,
 };
 use talos_gossip::Topics;
 
@@ -150,11 +149,7 @@ pub(crate) fn build(config: &AdversaryConfig) -> Result<Swarm<HostileBehaviour>,
     Ok(SwarmBuilder::with_existing_identity(config.keypair.clone())
         .with_tokio()
         .with_other_transport(|key| {
-            Ok::<_, BoxError>(
-                raw.upgrade(Version::V1)
-                    .authenticate(noise::Config::new(key)?)
-                    .multiplex(yamux::Config::default()),
-            )
+            talos_node::net::secure_and_multiplex(raw, key).map_err(BoxError::from)
         })
         .map_err(|e| adversary_error("transport", e))?
         .with_behaviour(|_| behaviour)

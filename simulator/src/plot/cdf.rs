@@ -4,8 +4,9 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
+use super::plot_error;
 use super::series::{axis_range, cdf_points};
-use super::{FONT, SIZE, plot_error};
+use super::style::{canvas, draw_legend, frame, label_line};
 use crate::SimError;
 use crate::record::RunRecord;
 use crate::report::{arrival_delays, complete_delays};
@@ -38,17 +39,8 @@ pub fn propagation_cdf(record: &RunRecord, path: &Path) -> Result<(), SimError> 
         1.0,
     );
 
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_error)?;
-    let title = format!(
-        "{} — block propagation (seed {})",
-        record.scenario, record.seed
-    );
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, 24))
-        .margin(20)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
+    let root = canvas(path)?;
+    let mut chart = frame(&root, &record.info, "block propagation")
         .build_cartesian_2d(x_min..x_max, 0.0..1.02)
         .map_err(plot_error)?;
     chart
@@ -64,44 +56,27 @@ pub fn propagation_cdf(record: &RunRecord, path: &Path) -> Result<(), SimError> 
             "every live node has the block ({} blocks)",
             complete.len() / 2
         );
-        chart
-            .draw_series(LineSeries::new(complete, COMPLETE.stroke_width(2)))
-            .map_err(plot_error)?
-            .label(label)
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], COMPLETE.stroke_width(2)));
+        let style = COMPLETE.stroke_width(2);
+        let line = LineSeries::new(complete, style);
+        label_line(chart.draw_series(line), label, style)?;
         labelled = true;
     }
     if !arrival.is_empty() {
         let label = format!("one node has the block ({} arrivals)", arrival.len() / 2);
-        chart
-            .draw_series(LineSeries::new(arrival, ARRIVAL.stroke_width(2)))
-            .map_err(plot_error)?
-            .label(label)
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], ARRIVAL.stroke_width(2)));
+        let style = ARRIVAL.stroke_width(2);
+        let line = LineSeries::new(arrival, style);
+        label_line(chart.draw_series(line), label, style)?;
         labelled = true;
     }
     if let Some(bound) = bound_ms {
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(bound, 0.0), (bound, 1.0)],
-                8,
-                5,
-                BOUND.stroke_width(2),
-            ))
-            .map_err(plot_error)?
-            .label(format!("lower bound {bound:.1} ms"))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], BOUND.stroke_width(2)));
+        let style = BOUND.stroke_width(2);
+        let line = DashedLineSeries::new([(bound, 0.0), (bound, 1.0)], 8, 5, style);
+        let label = format!("lower bound {bound:.1} ms");
+        label_line(chart.draw_series(line), label, style)?;
         labelled = true;
     }
     if labelled {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 15))
-            .draw()
-            .map_err(plot_error)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     }
     root.present().map_err(plot_error)?;
     Ok(())
@@ -110,15 +85,12 @@ pub fn propagation_cdf(record: &RunRecord, path: &Path) -> Result<(), SimError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::render;
     use crate::report::fixture::sample_record;
 
     #[test]
     fn draws_lines_bound_and_text() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let path = tmp.path().join("cdf.svg");
-        propagation_cdf(&sample_record(), &path).expect("drawn");
-        let svg = std::fs::read_to_string(&path).expect("written");
-        assert!(svg.starts_with("<svg"));
+        let svg = render(|path| propagation_cdf(&sample_record(), path));
         // Two CDF lines plus the dashed bound segments.
         assert!(svg.matches("<polyline").count() >= 2, "{svg}");
         assert!(svg.contains("fixture — block propagation (seed 42)"));
@@ -129,11 +101,7 @@ mod tests {
 
     #[test]
     fn empty_record_draws_empty_chart() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let path = tmp.path().join("cdf.svg");
-        propagation_cdf(&RunRecord::default(), &path).expect("drawn");
-        let svg = std::fs::read_to_string(&path).expect("written");
-        assert!(svg.starts_with("<svg"));
+        let svg = render(|path| propagation_cdf(&RunRecord::default(), path));
         assert!(svg.contains("block propagation"));
     }
 

@@ -5,7 +5,8 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::series::{TimelineSeries, axis_range};
-use super::{FONT, SIZE, plot_error};
+use super::style::{canvas, draw_legend, frame, label_line};
+use super::{FONT, plot_error};
 use crate::SimError;
 use crate::record::RunRecord;
 
@@ -37,20 +38,14 @@ pub fn convergence_timeline(record: &RunRecord, path: &Path) -> Result<(), SimEr
             .iter()
             .map(|&(t, _)| t)
             .chain(record.marks.iter().map(|m| m.t_ms / 1000.0))
-            .chain([record.duration_ms / 1000.0]),
+            .chain([record.info.duration_ms / 1000.0]),
         1.0,
     );
     let nodes_max = (series.max_nodes() * HEADROOM).max(2.0);
     let tips_max = ((series.max_tips() + 1.0) * HEADROOM).max(3.0);
 
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_error)?;
-    let title = format!("{} — convergence (seed {})", record.scenario, record.seed);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, 24))
-        .margin(20)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
+    let root = canvas(path)?;
+    let mut chart = frame(&root, &record.info, "convergence")
         .right_y_label_area_size(60)
         .build_cartesian_2d(x_min..x_max, 0.0..nodes_max)
         .map_err(plot_error)?
@@ -88,29 +83,20 @@ pub fn convergence_timeline(record: &RunRecord, path: &Path) -> Result<(), SimEr
     }
 
     if !series.live.is_empty() {
-        chart
-            .draw_series(LineSeries::new(series.live, LIVE.stroke_width(6)))
-            .map_err(plot_error)?
-            .label("live nodes")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], LIVE.stroke_width(6)));
-        chart
-            .draw_series(LineSeries::new(series.on_best, ON_BEST.stroke_width(2)))
-            .map_err(plot_error)?
-            .label("nodes on the best tip")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], ON_BEST.stroke_width(2)));
-        chart
-            .draw_secondary_series(LineSeries::new(series.distinct_tips, TIPS.stroke_width(2)))
-            .map_err(plot_error)?
-            .label("distinct tips (right axis)")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], TIPS.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 15))
-            .draw()
-            .map_err(plot_error)?;
+        let live = LIVE.stroke_width(6);
+        let line = LineSeries::new(series.live, live);
+        label_line(chart.draw_series(line), "live nodes", live)?;
+        let on_best = ON_BEST.stroke_width(2);
+        let line = LineSeries::new(series.on_best, on_best);
+        label_line(chart.draw_series(line), "nodes on the best tip", on_best)?;
+        let tips = TIPS.stroke_width(2);
+        let line = LineSeries::new(series.distinct_tips, tips);
+        label_line(
+            chart.draw_secondary_series(line),
+            "distinct tips (right axis)",
+            tips,
+        )?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     }
     root.present().map_err(plot_error)?;
     Ok(())
@@ -119,15 +105,12 @@ pub fn convergence_timeline(record: &RunRecord, path: &Path) -> Result<(), SimEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::render;
     use crate::report::fixture::sample_record;
 
     #[test]
     fn draws_lines_and_marks() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let path = tmp.path().join("timeline.svg");
-        convergence_timeline(&sample_record(), &path).expect("drawn");
-        let svg = std::fs::read_to_string(&path).expect("written");
-        assert!(svg.starts_with("<svg"));
+        let svg = render(|path| convergence_timeline(&sample_record(), path));
         assert!(svg.matches("<polyline").count() >= 3, "{svg}");
         assert!(svg.contains("fixture — convergence (seed 42)"));
         assert!(svg.contains("partition"));
@@ -139,11 +122,7 @@ mod tests {
 
     #[test]
     fn empty_record_draws_empty_chart() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let path = tmp.path().join("timeline.svg");
-        convergence_timeline(&RunRecord::default(), &path).expect("drawn");
-        let svg = std::fs::read_to_string(&path).expect("written");
-        assert!(svg.starts_with("<svg"));
+        let svg = render(|path| convergence_timeline(&RunRecord::default(), path));
         assert!(svg.contains("convergence"));
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::record::{
     AttackerRecord, BlockRecord, EventMark, FinalState, HealRecord, LinkSummary, LowerBound,
-    MemorySample, NodeTraffic, ReorgRecord, RunRecord, TipSample,
+    MemorySample, NodeTraffic, ReorgRecord, RunInfo, RunRecord, TipSample,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -43,16 +43,18 @@ fn traffic(node: usize, kind: &str, kib: u64, received: u64, duplicates: u64) ->
 /// never complete), three reorgs, two heals (one never converged).
 pub(crate) fn sample_record() -> RunRecord {
     RunRecord {
-        scenario: "fixture".into(),
-        seed: 42,
-        nodes: 3,
-        adversaries: 2,
-        link: LinkSummary {
-            latency_ms: 50.0,
-            jitter_ms: 10.0,
-            bandwidth_kbps: Some(1000),
+        info: RunInfo {
+            scenario: "fixture".into(),
+            seed: 42,
+            nodes: 3,
+            adversaries: 2,
+            link: LinkSummary {
+                latency_ms: 50.0,
+                jitter_ms: 10.0,
+                bandwidth_kbps: Some(1000),
+            },
+            duration_ms: 30_000.0,
         },
-        duration_ms: 30_000.0,
         blocks: vec![
             block(1, true, &[0.0, 40.0, 100.0], Some(100.0)),
             block(2, false, &[0.0, 5.0], Some(5.0)),

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::grid::{Align, Grid};
 use super::{CounterStats, Percentiles, Report};
+use crate::record::RunInfo;
 
 /// Indentation of a section's rows under its title.
 const INDENT: &str = "  ";
@@ -42,28 +43,36 @@ impl Report {
     }
 
     fn run_section(&self) -> String {
-        let bandwidth = match self.link.bandwidth_kbps {
+        let RunInfo {
+            scenario,
+            seed,
+            nodes,
+            adversaries,
+            link,
+            duration_ms,
+        } = &self.info;
+        let bandwidth = match link.bandwidth_kbps {
             Some(kbps) => format!("{kbps} kbps"),
             None => "unlimited bandwidth".into(),
         };
         let mut grid = Grid::new(&[Align::Left, Align::Left]);
-        grid.row(["scenario".into(), self.scenario.clone()])
-            .row(["seed".into(), self.seed.to_string()])
+        grid.row(["scenario".into(), scenario.clone()])
+            .row(["seed".into(), seed.to_string()])
             .row([
                 "nodes".into(),
-                format!("{} honest, {} adversaries", self.nodes, self.adversaries),
+                format!("{} honest, {} adversaries", nodes, adversaries),
             ])
             .row([
                 "link".into(),
                 format!(
                     "{} ms latency, {} ms jitter, {bandwidth}",
-                    num(self.link.latency_ms, 1),
-                    num(self.link.jitter_ms, 1)
+                    num(link.latency_ms, 1),
+                    num(link.jitter_ms, 1)
                 ),
             ])
             .row([
                 "duration".into(),
-                format!("{} s", num(self.duration_ms / 1000.0, 1)),
+                format!("{} s", num(duration_ms / 1000.0, 1)),
             ]);
         grid.render(INDENT)
     }

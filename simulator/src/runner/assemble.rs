@@ -12,7 +12,7 @@ use super::scrape::process_rss;
 use super::{NodeKind, Simulation};
 use crate::record::{
     AttackerRecord, BlockRecord, FinalState, HealRecord, LinkSummary, LowerBound, MemorySample,
-    NodeTraffic, RunRecord, TipSample,
+    NodeTraffic, RunInfo, RunRecord, TipSample,
 };
 
 impl Simulation {
@@ -116,16 +116,18 @@ impl Simulation {
             .flatten();
         let link = self.config.model.link();
         RunRecord {
-            scenario: self.scenario.name.clone(),
-            seed: self.scenario.seed,
-            nodes: self.nodes.len(),
-            adversaries: self.adversaries.len(),
-            link: LinkSummary {
-                latency_ms: link.latency.as_secs_f64() * 1000.0,
-                jitter_ms: link.jitter.as_secs_f64() * 1000.0,
-                bandwidth_kbps: link.bandwidth_bytes_per_s.map(|b| b * 8 / 1000),
+            info: RunInfo {
+                scenario: self.scenario.name.clone(),
+                seed: self.scenario.seed,
+                nodes: self.nodes.len(),
+                adversaries: self.adversaries.len(),
+                link: LinkSummary {
+                    latency_ms: link.latency.as_secs_f64() * 1000.0,
+                    jitter_ms: link.jitter.as_secs_f64() * 1000.0,
+                    bandwidth_kbps: link.bandwidth_bytes_per_s.map(|b| b * 8 / 1000),
+                },
+                duration_ms: now,
             },
-            duration_ms: now,
             blocks,
             heals,
             timeline,

@@ -241,13 +241,14 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<sled::Db> {
             .open()
     };
     // sled 0.34 may hold the file lock of a database that was just closed (as after
-    // `create_if_absent`) for a moment; a bounded retry rides that out. Another process
-    // really holding the store still fails after about a second.
+    // `create_if_absent`) for a moment: its background threads release it when they end,
+    // which on a loaded machine took over a second (seen in CI). A bounded retry rides that
+    // out; another process really holding the store still fails, after about 5 s.
     let mut attempts = 0;
     loop {
         match open() {
             Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 50 =>
+                if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 250 =>
             {
                 attempts += 1;
                 std::thread::sleep(std::time::Duration::from_millis(20));
