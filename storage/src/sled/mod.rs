@@ -247,15 +247,20 @@ fn open_db(path: &Path, config: &SledConfig) -> Result<sled::Db> {
     let mut attempts = 0;
     loop {
         match open() {
-            Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 250 =>
-            {
+            Err(sled::Error::Io(e)) if is_lock_contention(&e) && attempts < 250 => {
                 attempts += 1;
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             result => return result.map_err(|e| StorageError::backend("opening the database", e)),
         }
     }
+}
+
+/// Whether sled failed to take the database's file lock. sled 0.34 reports that as
+/// `ErrorKind::Other` with a message wrapping the OS error (`WouldBlock`), not as
+/// `ErrorKind::WouldBlock` itself.
+fn is_lock_contention(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
 }
 
 /// Creates a new store atomically when `path` holds none yet.
@@ -536,5 +541,25 @@ mod tests {
         check::<SledStore>();
         check::<crate::MemoryStore>();
         check::<std::sync::Arc<dyn crate::Store>>();
+    }
+
+    #[test]
+    fn a_lock_held_for_a_moment_is_waited_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let config = SledConfig::for_spec(&talos_chain::NetworkSpec::local());
+        let holder = sled::Config::new().path(&path).open().unwrap();
+        // While the lock is held, sled's own error is the one `open_db` must recognise.
+        match sled::Config::new().path(&path).open() {
+            Err(sled::Error::Io(e)) => assert!(is_lock_contention(&e), "{e}"),
+            other => panic!("expected a lock error, got {other:?}"),
+        }
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(holder);
+        });
+        let db = open_db(&path, &config).expect("opened once the holder let go");
+        drop(db);
+        release.join().unwrap();
     }
 }
