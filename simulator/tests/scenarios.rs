@@ -76,7 +76,10 @@ fn steady_state_every_block_reaches_every_node() {
             .iter()
             .all(|t| t.bytes_in > 0 && t.bytes_out > 0)
     );
-    assert!(record.memory.per_node_bytes > 0);
+    // Scenarios share this test process, so the RSS before this one (the baseline) holds
+    // what earlier ones left to the allocator: only the samples themselves are checked.
+    let memory = &record.memory;
+    assert!(memory.settled_bytes > 0 && memory.peak_bytes >= memory.settled_bytes);
 }
 
 #[test]
