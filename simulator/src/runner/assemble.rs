@@ -6,10 +6,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use talos_chain::{BlockTemplate, NetworkSpec, ParentContext, mine_nonce};
 use talos_storage::ChainTip;
 
+use super::Simulation;
 use super::graph::eccentricity;
 use super::sample::summarise;
 use super::scrape::process_rss;
-use super::{NodeKind, Simulation};
 use crate::record::{
     AttackerRecord, BlockRecord, FinalState, HealRecord, LinkSummary, LowerBound, MemorySample,
     NodeTraffic, RunInfo, RunRecord, TipSample,
@@ -233,15 +233,6 @@ impl Simulation {
     }
 }
 
-impl super::fleet::SimNode {
-    /// Whether one of its incarnations ran at `t_ms`.
-    pub(crate) fn was_up_at(&self, t_ms: f64) -> bool {
-        self.lifetimes
-            .iter()
-            .any(|(start, end)| *start <= t_ms && end.is_none_or(|e| e >= t_ms))
-    }
-}
-
 /// Median time to fully validate (structure, proof of work, Merkle root, consensus rules) a
 /// block like the simulation's on this machine, in milliseconds.
 pub(crate) fn validation_ms(spec: &NetworkSpec) -> f64 {
@@ -272,11 +263,4 @@ pub(crate) fn validation_ms(spec: &NetworkSpec) -> f64 {
         .collect();
     runs.sort_by(f64::total_cmp);
     runs.get(runs.len() / 2).copied().unwrap_or(0.0)
-}
-
-impl NodeKind {
-    /// Whether the node produces blocks.
-    pub fn mines(self) -> bool {
-        self == Self::Miner
-    }
 }

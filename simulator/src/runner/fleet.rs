@@ -204,6 +204,13 @@ impl SimNode {
         matches!(self.lifetimes.last(), Some((start, None)) if *start <= t_ms)
     }
 
+    /// Whether one of its incarnations ran at `t_ms`.
+    pub(crate) fn was_up_at(&self, t_ms: f64) -> bool {
+        self.lifetimes
+            .iter()
+            .any(|(start, end)| *start <= t_ms && end.is_none_or(|e| e >= t_ms))
+    }
+
     /// Its handle while it runs.
     pub(crate) fn handle(&self) -> Option<&NodeHandle> {
         self.running.as_ref().map(|r| &r.node.handle)
