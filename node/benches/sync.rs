@@ -28,27 +28,27 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use libp2p::Multiaddr;
+use libp2p::PeerId;
 use libp2p::multiaddr::Protocol;
 use talos_chain::item::Anchor;
+use talos_chain::testkit::EASY;
 use talos_chain::{
-    Block, BlockTemplate, CompactTarget, Hash256, ItemKind, MemoryItemIndex, NetworkSpec,
-    ParentContext, SignedItem, SigningKey, UnsignedItem, mine_nonce,
+    Block, BlockTemplate, Hash256, ItemKind, MemoryItemIndex, NetworkSpec, ParentContext,
+    SignedItem, SigningKey, UnsignedItem, mine_nonce,
 };
-use talos_node::chain::{self, ChainService, ChainServiceConfig};
+use talos_chain_service::{
+    BlockSource, ChainOutputs, ChainService, ChainServiceConfig, ImportOutcome, ImportRequest,
+    NOTICE_QUEUE, Started,
+};
+use talos_network::{NetCommand, NetConfig, NetParts, Network};
 use talos_node::config::LogFormat;
-use talos_node::handle::{COMMAND_CAPACITY, EVENT_CAPACITY, NodeHandle, NodeInfo};
 use talos_node::identity::NodeIdentity;
 use talos_node::metrics::MetricsHub;
-use talos_node::net::{self, NetConfig, NetError};
 use talos_node::node::{NodeParts, RunningNode, start_with};
-use talos_node::pipeline::{BlockSource, ImportOutcome, ImportRequest, NOTICE_QUEUE};
 use talos_storage::{SledConfig, SledStore, Store};
 use talos_sync::SyncConfig;
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
-
-/// The easiest target: a block mines in about two hashes.
-const EASY: CompactTarget = CompactTarget(0x207f_ffff);
 /// Distinct item authors.
 const AUTHORS: usize = 100;
 /// Block spacing; every block is exactly one interval after its parent.
@@ -256,7 +256,10 @@ fn generate(spec: &NetworkSpec, blocks: u64, items: usize) -> anyhow::Result<Vec
             let valid = block
                 .clone()
                 .check(spec)
-                .and_then(|c| c.validate(spec, &ctx, &MemoryItemIndex::new(), time))
+                .and_then(|c| {
+                    c.validate(spec, &ctx, &MemoryItemIndex::new(), time)
+                        .map_err(talos_chain::ValidateError::into_invalid)
+                })
                 .map_err(|e| anyhow::anyhow!("generated block {height} invalid: {e}"))?;
             ensure!(
                 ctx.child_context(&valid, spec) == next,
@@ -272,11 +275,14 @@ fn generate(spec: &NetworkSpec, blocks: u64, items: usize) -> anyhow::Result<Vec
 /// Node A: the chain service and network task assembled from parts, so the bench holds the
 /// chain service's import queue.
 struct ServerNode {
-    handle: NodeHandle,
+    peer_id: PeerId,
+    store: Arc<dyn Store>,
     metrics: MetricsHub,
-    imports: mpsc::Sender<ImportRequest>,
+    imports: mpsc::Sender<ImportRequest<PeerId>>,
+    commands: mpsc::Sender<NetCommand>,
+    shutdown: Arc<Notify>,
     service: ChainService,
-    net: JoinHandle<Result<(), NetError>>,
+    net: JoinHandle<()>,
 }
 
 fn listen_any() -> anyhow::Result<Vec<Multiaddr>> {
@@ -299,50 +305,47 @@ fn open_store(
 async fn start_server(spec: &NetworkSpec, store: Arc<dyn Store>) -> anyhow::Result<ServerNode> {
     let identity = NodeIdentity::generate();
     let metrics = MetricsHub::new();
-    let (events, _) = broadcast::channel(EVENT_CAPACITY);
+    let (events, _) = broadcast::channel(16);
     let shutdown = Arc::new(Notify::new());
     let (notice_tx, notices) = mpsc::channel(NOTICE_QUEUE);
-    let (net_tx, net_rx) = mpsc::channel(COMMAND_CAPACITY);
-    let (channels, service) = chain::spawn(
+    let (commands, commands_rx) = mpsc::channel(16);
+    let Started {
+        channels,
+        index,
+        service,
+    } = talos_chain_service::spawn(
         ChainServiceConfig::new(spec.clone()),
         store.clone(),
-        metrics.node.clone(),
-        events.clone(),
-        notice_tx,
+        ChainOutputs {
+            metrics: metrics.chain.clone(),
+            events,
+            notices: notice_tx,
+        },
         shutdown.clone(),
     )?;
-    let info = NodeInfo {
-        network: spec.name.clone(),
-        network_id: spec.network_id,
-        role: "full".into(),
-        peer_id: identity.peer_id(),
-        did: identity.did().to_owned(),
-        mining: false,
-    };
-    let handle = NodeHandle::new(
-        info,
-        store.clone(),
-        channels.commands.clone(),
-        net_tx,
-        events,
-        shutdown.clone(),
-    );
     let imports = channels.imports.clone();
     let config =
         NetConfig::new(spec.clone(), identity.keypair().clone()).with_listen(listen_any()?);
-    let net = tokio::spawn(net::run(
+    let network = Network::start(
         config,
-        store,
-        channels,
-        notices,
-        net_rx,
-        metrics.clone(),
-        shutdown,
-    ));
+        NetParts {
+            store: store.clone(),
+            chain: channels,
+            index,
+            notices,
+            commands: commands_rx,
+        },
+        &mut metrics.registry(),
+        metrics.net.clone(),
+    )?;
+    let net = tokio::spawn(network.run(shutdown.clone()));
     Ok(ServerNode {
-        handle,
+        peer_id: identity.peer_id(),
+        store,
         metrics,
         imports,
+        commands,
+        shutdown,
         service,
         net,
     })
@@ -353,12 +356,17 @@ impl ServerNode {
     async fn dial_addr(&self) -> anyhow::Result<Multiaddr> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let addrs = self.handle.listen_addrs().await?;
+            let (reply, rx) = oneshot::channel();
+            self.commands
+                .send(NetCommand::ListenAddrs { reply })
+                .await
+                .context("network gone")?;
+            let addrs = rx.await.context("network gone")?;
             if let Some(addr) = addrs.into_iter().find(|a| {
                 a.iter()
                     .any(|p| matches!(p, Protocol::Tcp(port) if port != 0))
             }) {
-                return Ok(addr.with(Protocol::P2p(self.handle.info().peer_id)));
+                return Ok(addr.with(Protocol::P2p(self.peer_id)));
             }
             ensure!(Instant::now() < deadline, "node A never listened");
             tokio::time::sleep(POLL).await;
@@ -366,10 +374,11 @@ impl ServerNode {
     }
 
     async fn stop(self) -> anyhow::Result<()> {
-        self.handle.shutdown();
+        self.shutdown.notify_waiters();
+        self.shutdown.notify_one();
         drop(self.imports);
         self.service.join().await?;
-        self.net.await??;
+        self.net.await?;
         Ok(())
     }
 }
@@ -377,11 +386,11 @@ impl ServerNode {
 /// Feeds every block to A's import queue (source `Sync`, like the sync feeder), keeping up to
 /// [`MAX_PENDING_VERDICTS`] verdicts outstanding; returns when the last one is in.
 async fn import_all(
-    handle: &NodeHandle,
-    imports: &mpsc::Sender<ImportRequest>,
+    store: &dyn Store,
+    imports: &mpsc::Sender<ImportRequest<PeerId>>,
     blocks: Vec<Block>,
 ) -> anyhow::Result<()> {
-    let source = BlockSource::Sync(libp2p::PeerId::random());
+    let source = BlockSource::Sync(PeerId::random());
     let mut pending: VecDeque<(u64, oneshot::Receiver<ImportOutcome>)> = VecDeque::new();
     async fn settle(height: u64, rx: oneshot::Receiver<ImportOutcome>) -> anyhow::Result<()> {
         let outcome = tokio::time::timeout(VERDICT_TIMEOUT, rx)
@@ -398,7 +407,7 @@ async fn import_all(
     for block in blocks {
         if last_report.elapsed() >= PROGRESS_EVERY {
             last_report = Instant::now();
-            let done = handle.tip()?.height;
+            let done = store.tip()?.height;
             eprintln!(
                 "  import: height {done} after {:.1}s ({:.0} blocks/s so far)",
                 start.elapsed().as_secs_f64(),
@@ -431,7 +440,7 @@ async fn import_all(
 /// Waits until `handle`'s tip reaches `height`, reporting progress; returns when it did and
 /// when the first block arrived.
 async fn wait_for_height(
-    handle: &NodeHandle,
+    store: &dyn Store,
     height: u64,
     start: Instant,
     limit: Duration,
@@ -439,7 +448,7 @@ async fn wait_for_height(
     let mut first_block = None;
     let mut last_report = Instant::now();
     loop {
-        let tip = handle.tip()?.height;
+        let tip = store.tip()?.height;
         if tip > 0 && first_block.is_none() {
             first_block = Some(start.elapsed());
         }
@@ -563,10 +572,10 @@ async fn run(params: Params) -> anyhow::Result<()> {
     let server = start_server(&spec, open_store(&dir_a, &spec, params.cache_mib)?).await?;
     let cpu = CpuTimes::now();
     let t = Instant::now();
-    import_all(&server.handle, &server.imports, blocks).await?;
+    import_all(&*server.store, &server.imports, blocks).await?;
     let import_secs = t.elapsed().as_secs_f64();
     let import_cpu = cpu.report(&CpuTimes::now(), import_secs);
-    let tip_a = server.handle.tip()?;
+    let tip_a = server.store.tip()?;
     ensure!(
         tip_a.height == n,
         "A's tip is at {} after import",
@@ -597,14 +606,14 @@ async fn run(params: Params) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let first_block = wait_for_height(&node_b.handle, n, t, limit).await;
+    let first_block = wait_for_height(&**node_b.handle.store(), n, t, limit).await;
     let sync_secs = t.elapsed().as_secs_f64();
     let sync_cpu = cpu.report(&CpuTimes::now(), sync_secs);
     let tip_b = node_b.handle.tip()?;
     let metrics_a = interesting_metrics(&server.metrics);
     let metrics_b = interesting_metrics(&node_b.metrics);
     node_b.handle.shutdown();
-    node_b.wait().await;
+    node_b.wait().await?;
     server.stop().await?;
     let first_block = first_block?;
     ensure!(tip_b.id == tip_a.id, "B synced to another tip");

@@ -32,8 +32,8 @@ pub const DEFAULT_NETWORK: &str = "local";
 /// Most miner threads a config may ask for.
 pub const MAX_MINER_THREADS: usize = 256;
 
-/// The node's role: the network task's [`crate::net::Role`] (`bootstrap` or `full`).
-pub use crate::net::Role;
+/// The node's role: the network's [`talos_network::Role`] (`bootstrap` or `full`).
+pub use talos_network::Role;
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
@@ -491,12 +491,17 @@ impl Config {
 
     /// The API cookie file.
     pub fn cookie_path(&self) -> PathBuf {
-        self.data_dir.join(crate::api::COOKIE_FILE)
+        self.data_dir.join(crate::files::COOKIE_FILE)
     }
 
     /// The chain store directory.
     pub fn store_path(&self) -> PathBuf {
-        self.data_dir.join("chain")
+        self.data_dir.join(crate::node::CHAIN_DIR)
+    }
+
+    /// The file where the running node records its API address.
+    pub fn api_addr_path(&self) -> PathBuf {
+        self.data_dir.join(crate::files::API_ADDR_FILE)
     }
 
     /// The config file.

@@ -1,48 +1,31 @@
 //! The node identity: one Ed25519 key, kept in the data dir, spelled three ways — a
 //! [`SigningKey`] that signs chain items, a libp2p [`Keypair`] / [`PeerId`], and a W3C
-//! `did:key`.
+//! `did:key` ([`talos_identity`]).
 //!
 //! Files: the data dir is created with mode 0700, the key file `node.key` (the 32-byte secret,
 //! raw) with mode 0600. A key file that the group or others may access is refused.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use libp2p::PeerId;
 use libp2p::identity::Keypair;
 use talos_chain::{SigningKey, VerifyingKey};
+use talos_identity::did_key;
+
+use crate::files::{
+    FileError, WriteMode, check_private, ensure_data_dir, io_err, write_private_file,
+};
 
 /// Name of the key file in the data dir.
 pub const KEY_FILE: &str = "node.key";
 
-/// Multicodec prefix of an Ed25519 public key (`ed25519-pub`, 0xed as an unsigned varint).
-pub const ED25519_PUB_MULTICODEC: [u8; 2] = [0xed, 0x01];
-
 /// Why the identity could not be created or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
-    /// A file system operation failed.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What was attempted.
-        action: &'static str,
-        /// On which path.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The key file is accessible to the group or others.
-    #[error(
-        "key file {path} has mode {mode:03o}, which lets other users read it; \
-         run `chmod 600 {path}` (and check nobody copied it)"
-    )]
-    InsecurePermissions {
-        /// The key file.
-        path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
-    },
+    /// The data dir or the key file could not be used.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The key file does not hold a 32-byte Ed25519 secret.
     #[error("key file {path} is not a 32-byte Ed25519 secret ({len} bytes)")]
     BadKeyFile {
@@ -56,16 +39,7 @@ pub enum IdentityError {
     Missing(PathBuf),
     /// libp2p refused the key bytes (cannot happen for 32 bytes).
     #[error("libp2p key: {0}")]
-    Libp2p(String),
-}
-
-fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> IdentityError {
-    let path = path.to_owned();
-    move |source| IdentityError::Io {
-        action,
-        path,
-        source,
-    }
+    Libp2p(#[from] libp2p::identity::DecodingError),
 }
 
 /// The node's key and its names.
@@ -101,8 +75,7 @@ impl NodeIdentity {
     pub fn from_secret(secret: &mut [u8; 32]) -> Result<Self, IdentityError> {
         let signing = SigningKey::from_bytes(secret);
         // `ed25519_from_bytes` zeroes the buffer it is given.
-        let keypair = Keypair::ed25519_from_bytes(&mut secret[..])
-            .map_err(|e| IdentityError::Libp2p(e.to_string()))?;
+        let keypair = Keypair::ed25519_from_bytes(&mut secret[..])?;
         secret.fill(0);
         let peer_id = keypair.public().to_peer_id();
         let did = did_key(&signing.verifying_key());
@@ -136,7 +109,7 @@ impl NodeIdentity {
         }
         let mut secret = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-        write_private_file(&path, &secret, true)?;
+        write_private_file(&path, &secret, WriteMode::CreateNew)?;
         let id = Self::from_secret(&mut secret)?;
         tracing::info!(peer_id = %id.peer_id, path = %path.display(), "created node identity");
         Ok((id, true))
@@ -150,7 +123,7 @@ impl NodeIdentity {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(IdentityError::Missing(path));
             }
-            Err(e) => return Err(io_err("reading", &path)(e)),
+            Err(e) => return Err(io_err("reading", &path)(e).into()),
         };
         check_private(&path, &meta)?;
         if meta.len() != 32 {
@@ -203,98 +176,6 @@ fn zeroed(mut v: Vec<u8>) -> Vec<u8> {
     v
 }
 
-/// Creates `dir` (and parents) with mode 0700 if it does not exist. An existing dir that the
-/// group or others may access is kept as is, with a warning.
-pub fn ensure_data_dir(dir: &Path) -> Result<(), IdentityError> {
-    if dir.is_dir() {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let meta = fs::metadata(dir).map_err(io_err("reading", dir))?;
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                tracing::warn!(path = %dir.display(), mode = format!("{mode:03o}"),
-                    "data dir is accessible to other users; consider chmod 700");
-            }
-        }
-        return Ok(());
-    }
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(io_err("creating", dir))
-}
-
-#[cfg(unix)]
-fn check_private(path: &Path, meta: &fs::Metadata) -> Result<(), IdentityError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(IdentityError::InsecurePermissions {
-            path: path.to_owned(),
-            mode,
-        });
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_private(_path: &Path, _meta: &fs::Metadata) -> Result<(), IdentityError> {
-    Ok(())
-}
-
-/// Writes `data` to `path` with mode 0600: into a new temporary file next to it, synced, then
-/// renamed over `path`. With `create_new`, an existing `path` is an error (never overwrite a
-/// key).
-pub fn write_private_file(path: &Path, data: &[u8], create_new: bool) -> Result<(), IdentityError> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let result = (|| {
-        let mut file = options.open(&tmp).map_err(io_err("creating", &tmp))?;
-        file.write_all(data).map_err(io_err("writing", &tmp))?;
-        file.sync_all().map_err(io_err("syncing", &tmp))?;
-        if create_new && path.exists() {
-            return Err(IdentityError::Io {
-                action: "creating",
-                path: path.to_owned(),
-                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-            });
-        }
-        fs::rename(&tmp, path).map_err(io_err("renaming into", path))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// The `did:key` of an Ed25519 public key: `did:key:z` + base58btc(0xed 0x01 ‖ key).
-pub fn did_key(key: &VerifyingKey) -> String {
-    let mut bytes = Vec::with_capacity(34);
-    bytes.extend_from_slice(&ED25519_PUB_MULTICODEC);
-    bytes.extend_from_slice(key.as_bytes());
-    format!("did:key:z{}", bs58::encode(bytes).into_string())
-}
-
-/// The Ed25519 key of a `did:key`, if it is one.
-pub fn parse_did_key(did: &str) -> Option<VerifyingKey> {
-    let encoded = did.strip_prefix("did:key:z")?;
-    let bytes = bs58::decode(encoded).into_vec().ok()?;
-    let key = bytes.strip_prefix(&ED25519_PUB_MULTICODEC)?;
-    VerifyingKey::from_bytes(key.try_into().ok()?).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,7 +211,14 @@ mod tests {
             .unwrap()
             .to_bytes();
         assert_eq!(libp2p_pub, first.verifying_key().to_bytes());
-        assert_eq!(parse_did_key(first.did()), Some(first.verifying_key()));
+        assert_eq!(
+            talos_identity::parse_did_key(first.did()),
+            Ok(first.verifying_key())
+        );
+        assert_eq!(
+            talos_identity::peer_id(&first.verifying_key()),
+            first.peer_id()
+        );
         assert_eq!(first.clone().peer_id(), first.peer_id());
     }
 
@@ -344,7 +232,10 @@ mod tests {
         for bad in [0o644, 0o640, 0o604, 0o660] {
             fs::set_permissions(&key, fs::Permissions::from_mode(bad)).unwrap();
             let err = NodeIdentity::load_or_create(tmp.path()).unwrap_err();
-            assert!(matches!(err, IdentityError::InsecurePermissions { mode, .. } if mode == bad));
+            assert!(matches!(
+                err,
+                IdentityError::File(FileError::InsecurePermissions { mode, .. }) if mode == bad
+            ));
             assert!(err.to_string().contains("chmod 600"), "{err}");
         }
         fs::set_permissions(&key, fs::Permissions::from_mode(0o400)).unwrap();
@@ -358,40 +249,26 @@ mod tests {
             NodeIdentity::load(tmp.path()),
             Err(IdentityError::Missing(_))
         ));
-        write_private_file(&tmp.path().join(KEY_FILE), &[1u8; 31], true).unwrap();
+        write_private_file(&tmp.path().join(KEY_FILE), &[1u8; 31], WriteMode::CreateNew).unwrap();
         assert!(matches!(
             NodeIdentity::load(tmp.path()),
             Err(IdentityError::BadKeyFile { len: 31, .. })
         ));
-        assert!(write_private_file(&tmp.path().join(KEY_FILE), &[1u8; 32], true).is_err());
+        assert!(
+            write_private_file(&tmp.path().join(KEY_FILE), &[1u8; 32], WriteMode::CreateNew)
+                .is_err()
+        );
     }
 
     #[test]
-    fn did_key_matches_published_vectors() {
-        // did:key method spec / interop fixtures: publicKeyBase58 → did.
-        for (pk58, did) in [
-            (
-                "B12NYF8RrR3h41TDCTJojY59usg3mbtbjnFs7Eud1Y6u",
-                "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH",
-            ),
-            (
-                "8HH5gYEeNc3z7PYXmd54d4x6qAfCNrqQqEB3nS7Zfu7K",
-                "did:key:z6MkmjY8GnV5i9YTDtPETC2uUAW6ejw3nk5mXF5yci5ab7th",
-            ),
-        ] {
-            let raw: [u8; 32] = bs58::decode(pk58).into_vec().unwrap().try_into().unwrap();
-            let key = VerifyingKey::from_bytes(&raw).unwrap();
-            assert_eq!(did_key(&key), did);
-            assert_eq!(parse_did_key(did), Some(key));
-        }
-        // From a seed (did-method-key test vectors: all-zero seed).
+    fn the_all_zero_seed_gives_the_published_did() {
+        // did-method-key test vector (the vectors themselves are talos-identity's tests).
         let mut seed = [0u8; 32];
         let id = NodeIdentity::from_secret(&mut seed).unwrap();
         assert_eq!(
             id.did(),
             "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
         );
-        assert_eq!(parse_did_key("did:key:zNotBase58!"), None);
-        assert_eq!(parse_did_key("did:web:example.com"), None);
+        assert_eq!(seed, [0; 32], "the secret buffer is zeroed");
     }
 }

@@ -1,21 +1,20 @@
-//! The Talos node: the only crate that wires chain rules, storage and protocols together.
+//! The Talos node: the only crate that wires the chain service, the network, storage and the
+//! local API together, and the `talos` binary.
 //!
-//! - [`chain`]: the chain service — import pipeline, fork choice, mempool, miner — on its own
-//!   thread, fed by bounded queues;
-//! - [`net`]: the libp2p swarm (`#[derive(NetworkBehaviour)]`), its event loop, peer scoring,
-//!   and the sync manager driving `talos-sync`'s state machine;
-//! - [`handle`]: the cloneable handle the API, tests and the simulator use;
-//! - [`api`], [`metrics`]: local HTTP API and Prometheus metrics;
-//! - [`config`], [`cli`], [`identity`], [`logging`]: operations.
+//! - [`node`]: start and wiring ([`node::start`], [`node::start_with`], [`node::RunningNode`]);
+//! - [`handle`]: the cloneable [`handle::NodeHandle`] the API, tests and the simulator use;
+//! - [`config`], [`identity`], [`files`], [`logging`], [`metrics`]: operations;
+//! - `cli` and `api` (feature `cli`, on by default): the command line, and the node as the
+//!   local API's backend. The simulator builds without them.
 
+#[cfg(feature = "cli")]
 pub mod api;
-pub mod chain;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod handle;
 pub mod identity;
 pub mod logging;
 pub mod metrics;
-pub mod net;
 pub mod node;
-pub mod pipeline;

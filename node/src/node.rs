@@ -3,30 +3,53 @@
 //!
 //! [`start`] is what `talos run` uses (sled store in the data dir, real transports);
 //! [`start_with`] lets tests and the simulator choose the store and the network settings.
+//! Every start-up failure (store, chain service, transports, a listen address in use) is an
+//! error of `start`; once running, [`RunningNode::wait`] says how the node stopped.
 
 use std::sync::Arc;
 
-use anyhow::Context;
-use talos_storage::{SledConfig, SledStore, Store};
+use libp2p::PeerId;
+use talos_chain_service::{
+    ChainOutputs, ChainService, ChainServiceConfig, ChainServiceError, NOTICE_QUEUE, Started,
+};
+use talos_network::{COMMAND_QUEUE, NetConfig, NetError, NetParts, Network};
+use talos_storage::{SledConfig, SledStore, StorageError, Store};
 use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::chain::{self, ChainService, ChainServiceConfig};
 use crate::config::Config;
-use crate::handle::{COMMAND_CAPACITY, EVENT_CAPACITY, NodeHandle, NodeInfo};
+use crate::handle::{EVENT_CAPACITY, HandleParts, NodeHandle, NodeInfo};
 use crate::identity::NodeIdentity;
 use crate::metrics::MetricsHub;
-use crate::net::{self, NetConfig, NetError};
-use crate::pipeline::NOTICE_QUEUE;
 
 /// Sub-directory of the data dir holding the sled chain store.
 pub const CHAIN_DIR: &str = "chain";
+
+/// Why a node could not start, or stopped by itself.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The chain store could not be opened.
+    #[error("opening the chain store: {0}")]
+    Store(#[from] StorageError),
+    /// The chain service could not start, or stopped with an error.
+    #[error("chain service: {0}")]
+    Chain(#[from] ChainServiceError),
+    /// The network could not start.
+    #[error("network: {0}")]
+    Network(#[from] NetError),
+    /// A start-up or network task panicked.
+    #[error("the {0} task ended abnormally")]
+    Crashed(&'static str),
+    /// A part of the node ended although nobody asked it to stop.
+    #[error("the {0} stopped without being asked to")]
+    StoppedUnasked(&'static str),
+}
 
 /// What to start a node with, beyond the identity.
 pub struct NodeParts {
     /// The store (sled in production, memory or temporary sled in tests and the simulator).
     pub store: Arc<dyn Store>,
-    /// Chain service settings (spec, mining).
+    /// Chain service settings (spec, mining, clock).
     pub chain: ChainServiceConfig,
     /// Network settings (role, addresses, transport).
     pub net: NetConfig,
@@ -39,7 +62,7 @@ pub struct RunningNode {
     /// The metrics registry shared with libp2p.
     pub metrics: MetricsHub,
     chain: ChainService,
-    net: JoinHandle<Result<(), NetError>>,
+    net: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for RunningNode {
@@ -51,9 +74,11 @@ impl std::fmt::Debug for RunningNode {
 }
 
 impl RunningNode {
-    /// Waits until the node stops (after [`NodeHandle::shutdown`], or when a task fails), then
-    /// stops the rest. Storage is flushed on every commit, so nothing is lost either way.
-    pub async fn wait(self) {
+    /// Waits until the node stops, then stops the rest. `Ok` when it stopped because
+    /// [`NodeHandle::shutdown`] was called; an error when a part failed or ended by itself (a
+    /// supervisor should restart it). Storage is flushed on every commit, so nothing is lost
+    /// either way.
+    pub async fn wait(self) -> Result<(), NodeError> {
         let Self {
             handle,
             chain,
@@ -62,44 +87,36 @@ impl RunningNode {
         } = self;
         let chain_done = chain.join();
         tokio::pin!(chain_done);
-        tokio::select! {
+        let (first, chain_result, net_result) = tokio::select! {
             result = &mut net => {
-                log_net_result(result);
-                handle.shutdown();
-                if let Err(e) = chain_done.await {
-                    tracing::error!(error = %e, "chain service stopped with an error");
-                }
+                handle.notify_stop();
+                ("network", chain_done.await, result)
             }
             result = &mut chain_done => {
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "chain service stopped with an error");
-                }
-                handle.shutdown();
-                log_net_result(net.await);
+                handle.notify_stop();
+                ("chain service", result, net.await)
             }
+        };
+        chain_result?;
+        net_result.map_err(|_| NodeError::Crashed("network"))?;
+        if handle.stop_requested() {
+            Ok(())
+        } else {
+            Err(NodeError::StoppedUnasked(first))
         }
-    }
-}
-
-fn log_net_result(result: Result<Result<(), NetError>, tokio::task::JoinError>) {
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "network task stopped with an error"),
-        Err(e) => tracing::error!(error = %e, "network task panicked"),
     }
 }
 
 /// Starts a node from its configuration and identity (see
 /// [`NodeIdentity::load_or_create`]): sled store in `<data dir>/chain`, real transports.
-pub async fn start(config: Config, identity: &NodeIdentity) -> anyhow::Result<RunningNode> {
+pub async fn start(config: Config, identity: &NodeIdentity) -> Result<RunningNode, NodeError> {
     let spec = config.network.clone();
     let store_dir = config.data_dir.join(CHAIN_DIR);
     let store = tokio::task::spawn_blocking(move || {
         SledStore::open(&store_dir, &spec.genesis(), SledConfig::for_spec(&spec))
     })
     .await
-    .context("opening the chain store")?
-    .context("opening the chain store")?;
+    .map_err(|_| NodeError::Crashed("store opening"))??;
     let chain = ChainServiceConfig::new(config.network.clone())
         .with_mine(config.mine)
         .with_miner_threads(config.miner_threads);
@@ -119,7 +136,10 @@ pub async fn start(config: Config, identity: &NodeIdentity) -> anyhow::Result<Ru
 }
 
 /// Starts a node from explicit parts.
-pub async fn start_with(identity: &NodeIdentity, parts: NodeParts) -> anyhow::Result<RunningNode> {
+pub async fn start_with(
+    identity: &NodeIdentity,
+    parts: NodeParts,
+) -> Result<RunningNode, NodeError> {
     let NodeParts {
         store,
         chain: chain_config,
@@ -128,57 +148,72 @@ pub async fn start_with(identity: &NodeIdentity, parts: NodeParts) -> anyhow::Re
     let metrics = MetricsHub::new();
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
     let shutdown = Arc::new(Notify::new());
-    let (notice_tx, notice_rx) = mpsc::channel(NOTICE_QUEUE);
-    let (net_tx, net_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (notice_tx, notices) = mpsc::channel(NOTICE_QUEUE);
+    let (net_tx, commands) = mpsc::channel(COMMAND_QUEUE);
 
     let info = NodeInfo {
         network: net_config.spec.name.clone(),
         network_id: net_config.spec.network_id,
-        role: net_config.role.to_string(),
+        role: net_config.role,
         peer_id: identity.peer_id(),
         did: identity.did().to_owned(),
         mining: chain_config.mine,
     };
+    let outputs = ChainOutputs {
+        metrics: metrics.chain.clone(),
+        events: events.clone(),
+        notices: notice_tx,
+    };
     let service_store = store.clone();
-    let service_metrics = metrics.node.clone();
-    let service_events = events.clone();
     let service_shutdown = shutdown.clone();
     // `spawn` reads the store before it returns: keep that off the async workers.
-    let (channels, chain) = tokio::task::spawn_blocking(move || {
-        chain::spawn(
-            chain_config,
-            service_store,
-            service_metrics,
-            service_events,
-            notice_tx,
-            service_shutdown,
-        )
+    let Started {
+        channels,
+        index,
+        service,
+    } = tokio::task::spawn_blocking(move || {
+        talos_chain_service::spawn::<PeerId>(chain_config, service_store, outputs, service_shutdown)
     })
     .await
-    .context("starting the chain service")?
-    .context("starting the chain service")?;
+    .map_err(|_| NodeError::Crashed("chain service start"))??;
 
-    let handle = NodeHandle::new(
-        info,
-        store.clone(),
-        channels.commands.clone(),
-        net_tx,
-        events,
-        shutdown.clone(),
-    );
-    let net = tokio::spawn(net::run(
+    let network = Network::start(
         net_config,
+        NetParts {
+            store: store.clone(),
+            chain: channels.clone(),
+            index,
+            notices,
+            commands,
+        },
+        &mut metrics.registry(),
+        metrics.net.clone(),
+    );
+    let network = match network {
+        Ok(network) => network,
+        Err(e) => {
+            // Nothing runs without the network: stop the chain service before reporting.
+            shutdown.notify_waiters();
+            shutdown.notify_one();
+            if let Err(stop) = service.join().await {
+                tracing::warn!(error = %stop, "chain service stopped with an error");
+            }
+            return Err(e.into());
+        }
+    };
+    let handle = NodeHandle::new(HandleParts {
+        info,
         store,
-        channels,
-        notice_rx,
-        net_rx,
-        metrics.clone(),
-        shutdown,
-    ));
+        chain: channels.commands.clone(),
+        net: net_tx,
+        events,
+        shutdown: shutdown.clone(),
+    });
+    let net = tokio::spawn(network.run(shutdown));
     Ok(RunningNode {
         handle,
         metrics,
-        chain,
+        chain: service,
         net,
     })
 }

@@ -1,8 +1,8 @@
 //! Protobuf schemas and prost-generated types for the Talos wire formats.
 //!
 //! This crate holds the generated types and nothing else. Other crates convert these wire types
-//! to and from their domain types with `From`/`TryFrom`; wire types never appear in their public
-//! APIs. The schemas live in `schemas/*.proto`, compiled at build time with `protox` (no
+//! to and from their domain types privately; their public APIs speak bytes and domain types
+//! only (`talos_chain::wire` for chain messages, `talos_sync::codec` for sync messages). The schemas live in `schemas/*.proto`, compiled at build time with `protox` (no
 //! `protoc` needed).
 
 #![allow(missing_docs, unreachable_pub, clippy::all)]

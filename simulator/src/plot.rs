@@ -21,8 +21,8 @@ const SIZE: (u32, u32) = (1000, 620);
 const FONT: &str = "sans-serif";
 
 /// A drawing error as [`SimError::Plot`].
-fn plot_error(error: impl std::fmt::Display) -> SimError {
-    SimError::Plot(error.to_string())
+fn plot_error(error: plotters::drawing::DrawingAreaErrorKind<std::io::Error>) -> SimError {
+    SimError::Plot(error)
 }
 
 /// Draws with `draw` to a file in a fresh temporary directory and returns the file's text,

@@ -285,13 +285,13 @@ impl Scenario {
 
     /// Reads and checks a TOML scenario.
     pub fn from_file(path: &Path) -> Result<Self, SimError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SimError::Scenario {
-            path: path.display().to_string(),
-            message: e.to_string(),
+        let text = std::fs::read_to_string(path).map_err(|source| SimError::ScenarioRead {
+            path: path.to_owned(),
+            source,
         })?;
-        let scenario: Self = toml::from_str(&text).map_err(|e| SimError::Scenario {
-            path: path.display().to_string(),
-            message: e.to_string(),
+        let scenario: Self = toml::from_str(&text).map_err(|e| SimError::ScenarioParse {
+            path: path.to_owned(),
+            source: Box::new(e),
         })?;
         scenario.validate()?;
         Ok(scenario)

@@ -19,9 +19,8 @@ use libp2p::core::transport::{
     DialOpts, ListenerId, MemoryTransport, Transport, TransportError, TransportEvent,
 };
 use libp2p::multiaddr::Protocol;
-use talos_node::net::{InjectedTransport, RawStream};
+use talos_network::{InjectedTransport, RawStream};
 
-use crate::SimError;
 use crate::link::LinkStream;
 use crate::model::NetModel;
 
@@ -51,12 +50,6 @@ pub enum SimTransportError {
     /// The dialer announced an index that is not a node index.
     #[error("preamble announced node {0}, not a valid index")]
     BadIndex(u64),
-}
-
-impl From<SimTransportError> for SimError {
-    fn from(e: SimTransportError) -> Self {
-        SimError::Transport(e.to_string())
-    }
 }
 
 /// The port a `/memory/<port>` address (optionally followed by `/p2p/<id>`) names.

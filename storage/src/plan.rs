@@ -85,8 +85,8 @@ pub(crate) fn plan<'u>(reader: &impl PlanReader, update: &'u ChainUpdate) -> Res
             header: nb.block.header,
             cumulative_work: nb.cumulative_work,
         };
-        new.insert(id, (&nb.block, entry));
-        blocks.push((&nb.block, entry));
+        new.insert(id, (&*nb.block, entry));
+        blocks.push((&*nb.block, entry));
     }
 
     let header_of = |id: &Hash256| -> Result<HeaderEntry> {

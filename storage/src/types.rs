@@ -1,5 +1,7 @@
 //! Values the store keeps and the update it applies.
 
+use std::sync::Arc;
+
 use talos_chain::{Block, BlockHeader, Hash256, Work};
 
 /// Most blocks one [`ChainUpdate`] may touch (stored + disconnected + connected). Bounds the
@@ -68,11 +70,12 @@ pub struct ItemLocation {
 }
 
 /// A block to store, with the cumulative work of the chain it ends (the caller's fork choice
-/// computed it). Its height is `block.header.height`.
+/// computed it). Its height is `block.header.height`. The block is shared, not copied: the
+/// import pipeline hands the same block to the store, the mempool and the network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewBlock {
     /// The block.
-    pub block: Block,
+    pub block: Arc<Block>,
     /// Cumulative work up to and including this block.
     pub cumulative_work: Work,
 }
@@ -98,7 +101,8 @@ pub struct ChainUpdate {
 
 impl ChainUpdate {
     /// Stores `block` and makes it the new tip (its parent must be the current tip).
-    pub fn extend(block: Block, cumulative_work: Work) -> Self {
+    pub fn extend(block: impl Into<Arc<Block>>, cumulative_work: Work) -> Self {
+        let block = block.into();
         let new_tip = ChainTip {
             id: block.id(),
             height: block.header.height,

@@ -86,7 +86,7 @@ mod cases {
             let h = i as u64 + 1;
             let id = nb.block.id();
             assert_eq!(s.best_id_at(h).unwrap(), Some(id));
-            assert_eq!(s.block(&id).unwrap().as_ref(), Some(&nb.block));
+            assert_eq!(s.block(&id).unwrap().as_ref(), Some(&*nb.block));
             assert_eq!(s.header(&id).unwrap(), Some(entry(nb)));
             for (pos, item) in nb.block.items.iter().enumerate() {
                 let loc = s.item_location(&item.id()).unwrap().unwrap();
@@ -276,13 +276,15 @@ mod cases {
 
         // Orphan.
         let mut orphan = child(&t, m.items([50]), 0);
-        orphan.block.header.prev_hash = Hash256::sha256(b"nowhere");
+        std::sync::Arc::make_mut(&mut orphan.block).header.prev_hash = Hash256::sha256(b"nowhere");
         expect(ChainUpdate::side_blocks(vec![orphan], tip), &|e| {
             matches!(e, StorageError::MissingParent { .. })
         });
         // Height not parent + 1.
         let mut bad_height = child(&t, vec![], 0);
-        bad_height.block.header.height = 9;
+        std::sync::Arc::make_mut(&mut bad_height.block)
+            .header
+            .height = 9;
         expect(ChainUpdate::side_blocks(vec![bad_height], tip), &|e| {
             matches!(
                 e,

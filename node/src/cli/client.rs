@@ -1,14 +1,15 @@
 //! A small blocking client of the local API (ureq), used by the client commands.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use talos_api::ErrorBody;
 
-use crate::api::{ErrorBody, read_cookie};
+use crate::config::Config;
+use crate::files::{read_api_addr, read_cookie};
 
 /// How long a client call may take.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,13 +34,27 @@ pub struct ApiCallError {
     pub message: String,
 }
 
+/// The address a client command talks to: the one given on the command line or in
+/// `TALOS_API_ADDR`, else the one the running node recorded in its data dir, else the
+/// configured one (`talos.toml` or the default).
+pub fn api_target(config: &Config, given: Option<SocketAddr>) -> anyhow::Result<SocketAddr> {
+    if let Some(addr) = given {
+        return Ok(addr);
+    }
+    Ok(read_api_addr(&config.data_dir)
+        .context("reading the running node's API address")?
+        .unwrap_or(config.api_addr))
+}
+
 impl ApiClient {
-    /// A client for `addr`, authorized by the cookie in `cookie_path`.
-    pub fn new(addr: SocketAddr, cookie_path: &Path) -> anyhow::Result<Self> {
-        let cookie = read_cookie(cookie_path).map_err(|e| {
+    /// A client of the node whose data dir `config` names: its API address (see
+    /// [`api_target`]) and the cookie it wrote there.
+    pub fn for_node(config: &Config, given: Option<SocketAddr>) -> anyhow::Result<Self> {
+        let addr = api_target(config, given)?;
+        let cookie = read_cookie(&config.data_dir).map_err(|e| {
             anyhow!(
-                "is `talos run` running? could not read its API cookie {} ({e})",
-                cookie_path.display()
+                "is `talos run` running with --data-dir {}? ({e})",
+                config.data_dir.display()
             )
         })?;
         Ok(Self::with_cookie(addr, cookie))

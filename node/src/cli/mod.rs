@@ -2,26 +2,32 @@
 //!
 //! - `talos run` runs a node ([`run`]);
 //! - `talos init`, `talos id`, `talos spec` work on the data dir and network spec alone;
-//! - `talos status|peers|chain|item|proof` talk to a running node's local API with the cookie
-//!   from the data dir ([`client`]).
+//! - `talos status|peers|chain|item|proof` talk to a running node's local API, at the address
+//!   the node recorded in its data dir (or `--api-addr`), with the cookie it wrote there
+//!   ([`client`]).
 //!
 //! Configuration precedence: defaults < `talos.toml` < `TALOS_*` < flags; the flag mapping is
-//! [`args::to_overrides`].
+//! [`args::to_overrides`]. Every failure, including a node that stops by itself, exits with
+//! status 1 and names its cause.
 
 pub mod args;
 pub mod client;
-mod commands;
+mod local;
+mod output;
 mod progress;
+mod queries;
 pub mod run;
 pub mod submit;
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 
-use crate::config::{Config, load_network};
+use crate::config::{Config, ConfigOverrides, load_network};
 pub use args::{Cli, Command, to_overrides};
+use client::ApiClient;
 
 /// Entry point of the `talos` binary.
 pub fn main() -> ExitCode {
@@ -39,30 +45,52 @@ fn env_var(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
+/// What a command works on: the resolved configuration, the API address given explicitly (a
+/// flag or `TALOS_API_ADDR`), and the output format.
+#[derive(Debug)]
+pub struct Target {
+    /// The configuration.
+    pub config: Config,
+    /// `--api-addr` or `TALOS_API_ADDR`, when given.
+    pub api: Option<SocketAddr>,
+    /// `--json`.
+    pub json: bool,
+}
+
+impl Target {
+    /// A client of the running node.
+    pub fn client(&self) -> anyhow::Result<ApiClient> {
+        ApiClient::for_node(&self.config, self.api)
+    }
+}
+
 /// Runs one parsed command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let json = cli.global.json;
-    let resolve = |run: Option<&args::RunArgs>| {
-        Config::resolve(to_overrides(&cli.global, run), &env_var).context("configuration")
+    let target = |run: Option<&args::RunArgs>| -> anyhow::Result<Target> {
+        let flags = to_overrides(&cli.global, run);
+        let api = match flags.api_addr {
+            Some(addr) => Some(addr),
+            None => ConfigOverrides::from_env(&env_var)?.api_addr,
+        };
+        let config = Config::resolve(flags, &env_var).context("configuration")?;
+        Ok(Target { config, api, json })
     };
     match &cli.command {
-        Command::Run(r) => run::run(resolve(Some(r))?),
-        Command::Init(r) => {
-            let config = resolve(Some(r))?;
-            commands::init(&config, &to_overrides(&cli.global, Some(r)), json)
-        }
-        Command::Id => commands::id(&resolve(None)?, json),
-        Command::Status => commands::status(&resolve(None)?, json),
-        Command::Peers => commands::peers(&resolve(None)?, json),
-        Command::Chain(c) => commands::chain(&resolve(None)?, c, json),
-        Command::Item(c) => commands::item(&resolve(None)?, c, json),
-        Command::Proof { id } => commands::proof(&resolve(None)?, id),
+        Command::Run(r) => run::run(target(Some(r))?.config),
+        Command::Init(r) => local::init(&target(Some(r))?, &to_overrides(&cli.global, Some(r))),
+        Command::Id => local::id(&target(None)?),
+        Command::Status => queries::status(&target(None)?),
+        Command::Peers => queries::peers(&target(None)?),
+        Command::Chain(c) => queries::chain(&target(None)?, c),
+        Command::Item(c) => queries::item(&target(None)?, c),
+        Command::Proof { id } => queries::proof(&target(None)?, id),
         Command::Spec { network } => {
             let name = network
                 .as_deref()
                 .or(cli.global.network.as_deref())
                 .unwrap_or("local");
-            commands::spec(&load_network(name)?, json)
+            local::spec(&load_network(name)?, json)
         }
     }
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::handle::{NodeHandle, SyncState};
+use talos_sync::SyncStatus;
+
+use crate::handle::NodeHandle;
 
 /// Below this many blocks behind, sync is not worth a progress bar.
 const MIN_BLOCKS_BEHIND: u64 = 100;
@@ -24,8 +26,8 @@ pub(crate) async fn show_sync_progress(handle: NodeHandle) {
             break;
         };
         match (status.sync, bar.as_ref()) {
-            (SyncState::Syncing { target_height }, None)
-                if target_height.saturating_sub(status.tip_height) >= MIN_BLOCKS_BEHIND =>
+            (SyncStatus::Syncing { target_height }, None)
+                if target_height.saturating_sub(status.tip.height) >= MIN_BLOCKS_BEHIND =>
             {
                 let b = ProgressBar::new(target_height);
                 b.set_style(
@@ -34,15 +36,15 @@ pub(crate) async fn show_sync_progress(handle: NodeHandle) {
                     )
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
-                b.set_position(status.tip_height);
+                b.set_position(status.tip.height);
                 bar = Some(b);
             }
-            (SyncState::Syncing { target_height }, Some(b)) => {
+            (SyncStatus::Syncing { target_height }, Some(b)) => {
                 b.set_length(target_height);
-                b.set_position(status.tip_height);
+                b.set_position(status.tip.height);
             }
-            (SyncState::Idle, Some(b)) => {
-                b.set_position(status.tip_height);
+            (SyncStatus::Idle, Some(b)) => {
+                b.set_position(status.tip.height);
                 b.finish_with_message("synced");
                 bar = None;
             }

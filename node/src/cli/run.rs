@@ -1,19 +1,22 @@
 //! `talos run`: start the node, the local API and the metrics endpoint; stop cleanly on
-//! SIGINT/SIGTERM.
+//! SIGINT/SIGTERM. A node that stops by itself (a failed part, an address in use at start)
+//! is an error: the process exits non-zero, so a supervisor restarts it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use talos_api::{ApiServer, MetricsServer};
 use tokio::sync::watch;
 
-use crate::api::{ApiServer, MetricsServer};
 use crate::config::Config;
+use crate::files::{remove_run_files, write_api_addr, write_cookie};
 use crate::identity::NodeIdentity;
 
 /// How long the node gets to flush and stop after a signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Runs the node until a signal or until it stops by itself.
+/// Runs the node until a signal (then `Ok`) or until it stops by itself (then the cause).
 pub fn run(config: Config) -> anyhow::Result<()> {
     crate::logging::init(config.log_format)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -37,37 +40,44 @@ async fn run_async(config: Config) -> anyhow::Result<()> {
         new_key = created,
         "starting talos node"
     );
-    let api_addr = config.api_addr;
-    let metrics_addr = config.metrics_addr;
-    let cookie_path = config.cookie_path();
-
+    let data_dir = config.data_dir.clone();
+    let (api_addr, metrics_addr) = (config.api_addr, config.metrics_addr);
     let running = crate::node::start(config, &identity)
         .await
         .context("starting the node")?;
     let handle = running.handle.clone();
+
+    let cookie = write_cookie(&data_dir).context("writing the API cookie")?;
+    let api = ApiServer::bind(api_addr, &cookie, handle.clone()).await?;
+    let bound = api.local_addr()?;
+    write_api_addr(&data_dir, bound).context("recording the API address")?;
+    let metrics_hub = running.metrics.clone();
+    let metrics = MetricsServer::bind(metrics_addr, Arc::new(move || metrics_hub.encode())).await?;
+
     let progress = tokio::spawn(super::progress::show_sync_progress(handle.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
-
-    let api = ApiServer::bind(api_addr, &cookie_path, handle.clone()).await?;
     let api_task = tokio::spawn(api.run(stopped(stop_rx.clone())));
-    let metrics = MetricsServer::bind(metrics_addr, running.metrics.clone()).await?;
     let metrics_task = tokio::spawn(metrics.run(stopped(stop_rx.clone())));
 
     let wait = running.wait();
     tokio::pin!(wait);
-    tokio::select! {
-        _ = &mut wait => tracing::warn!("node stopped by itself"),
+    let outcome = tokio::select! {
+        result = &mut wait => result.context("the node stopped by itself"),
         signal = shutdown_signal() => {
             tracing::info!(signal, "shutting down");
             handle.shutdown();
-            if tokio::time::timeout(SHUTDOWN_GRACE, &mut wait).await.is_err() {
-                tracing::error!(grace_s = SHUTDOWN_GRACE.as_secs(), "node did not stop in time");
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut wait).await {
+                Ok(result) => result.context("stopping the node"),
+                Err(_) => Err(anyhow::anyhow!(
+                    "the node did not stop within {} s",
+                    SHUTDOWN_GRACE.as_secs()
+                )),
             }
         }
-    }
+    };
     progress.abort();
     let _ = stop_tx.send(true);
     for (name, task) in [("api", api_task), ("metrics", metrics_task)] {
@@ -78,9 +88,12 @@ async fn run_async(config: Config) -> anyhow::Result<()> {
             Err(_) => tracing::warn!(server = name, "server did not stop in time"),
         }
     }
-    let _ = std::fs::remove_file(&cookie_path);
-    tracing::info!("stopped");
-    Ok(())
+    remove_run_files(&data_dir);
+    match &outcome {
+        Ok(()) => tracing::info!("stopped"),
+        Err(e) => tracing::error!(error = format!("{e:#}"), "stopped on an error"),
+    }
+    outcome
 }
 
 /// Waits for SIGINT or SIGTERM and names it.

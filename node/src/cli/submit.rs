@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use talos_chain::item::{Anchor, ItemKind};
 use talos_chain::{Hash256, SignedItem, SigningKey, UnsignedItem};
 
-use crate::identity::write_private_file;
+use crate::files::{WriteMode, write_private_file};
 
 /// File in the data dir holding the last nonce this node key used.
 pub const NONCE_FILE: &str = "item.nonce";
@@ -64,7 +64,7 @@ pub fn next_nonce(data_dir: &Path) -> anyhow::Result<u64> {
         bail!("nonce space exhausted")
     };
     let nonce = next.max(now_ns());
-    write_private_file(&path, nonce.to_string().as_bytes(), false)?;
+    write_private_file(&path, nonce.to_string().as_bytes(), WriteMode::Replace)?;
     Ok(nonce)
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use talos_node::api::json::{HeadJson, PeerJson, PeersJson};
+use talos_api::types::{HeadJson, NodeStatus as Status, PeerJson, PeersJson};
 
 use super::{HTTP_TIMEOUT, metric_sum, metric_value};
 
@@ -74,33 +74,6 @@ impl NodeOptions {
         self.bootnodes.push(addr.into());
         self
     }
-}
-
-/// `GET /v1/status`.
-#[derive(Clone, Debug, Deserialize)]
-pub(crate) struct Status {
-    /// Network name.
-    pub(crate) network: String,
-    /// `bootstrap` or `full`.
-    pub(crate) role: String,
-    /// PeerId.
-    pub(crate) peer_id: String,
-    /// Listen addresses.
-    pub(crate) listen_addrs: Vec<String>,
-    /// Tip id.
-    pub(crate) tip_id: String,
-    /// Tip height.
-    pub(crate) tip_height: u64,
-    /// Cumulative work, decimal.
-    pub(crate) cumulative_work: String,
-    /// Connected peers.
-    pub(crate) peers: usize,
-    /// Mempool size.
-    pub(crate) mempool_items: usize,
-    /// Sync state (`"idle"` or `{"syncing": {...}}`).
-    pub(crate) sync: serde_json::Value,
-    /// Whether it mines.
-    pub(crate) mining: bool,
 }
 
 /// Ports handed out in this process (a freed port is not handed out twice).
@@ -455,7 +428,7 @@ impl Node {
                     &s.tip_id[..s.tip_id.len().min(12)],
                     s.cumulative_work,
                     s.peers,
-                    s.sync,
+                    serde_json::to_string(&s.sync).unwrap_or_default(),
                     s.mining
                 ),
                 Err(e) => format!("status error: {e}"),

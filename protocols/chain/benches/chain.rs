@@ -7,22 +7,19 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, VerifyingKey};
 use talos_chain::merkle::{self, MerkleTree};
-use talos_chain::{Hash256, ParentContext, SignedItem};
-
-#[path = "../tests/common/mod.rs"]
-mod common;
+use talos_chain::{Hash256, ParentContext, SignedItem, ValidateError, testkit};
 
 /// (a) `check` + `validate` of a 100-item block vs batch verification of its 100 signatures
 /// alone with the same verifier (`ed25519-consensus`, ZIP 215), in one group so they are
 /// measured in the same run; `ed25519-dalek`'s batch verifier is shown for reference.
 fn block_validation(c: &mut Criterion) {
-    let spec = common::easy_spec();
+    let spec = testkit::easy_spec();
     let ctx = ParentContext::for_genesis(&spec);
-    let keys: Vec<_> = (1..=10).map(common::key).collect();
+    let keys: Vec<_> = (1..=10).map(testkit::key).collect();
     let items: Vec<SignedItem> = (0..100u64)
-        .map(|n| common::item(&spec, &keys[(n % 10) as usize], n))
+        .map(|n| testkit::item(&spec, &keys[(n % 10) as usize], n))
         .collect();
-    let block = common::child(&spec, &ctx, items);
+    let block = testkit::child(&spec, &ctx, items);
     let now = block.header.timestamp_ms;
 
     let messages: Vec<Vec<u8>> = block
@@ -40,9 +37,10 @@ fn block_validation(c: &mut Criterion) {
         b.iter_batched(
             || block.clone(),
             |block| {
-                let valid = block
-                    .check(&spec)
-                    .and_then(|c| c.validate(&spec, &ctx, &(), now));
+                let valid = block.check(&spec).and_then(|c| {
+                    c.validate(&spec, &ctx, &(), now)
+                        .map_err(ValidateError::into_invalid)
+                });
                 assert!(valid.is_ok());
                 valid
             },

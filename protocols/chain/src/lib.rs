@@ -37,10 +37,10 @@ pub use status::ChainStatus;
 pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 
 pub use forkchoice::{ForkChoiceConfig, ForkChoiceError, HeaderTree, InsertOutcome, Reorg, Tip};
-pub use mempool::{Inserted, Mempool, MempoolError, Returned};
+pub use mempool::{AdmitError, Inserted, Mempool, MempoolError, Returned};
 pub use miner::{Miner, MinerError, MiningCanceller, MiningJob, mine_nonce};
 pub use template::{BlockTemplate, TemplateError};
 pub use validate::{
     BlockError, CheckedBlock, ErrorLayer, ItemError, ItemLookup, MemoryItemIndex, ParentContext,
-    ValidBlock, validate_item,
+    ValidBlock, ValidateError, validate_item,
 };

@@ -57,7 +57,7 @@ use crate::spec::{Limits, NetworkSpec};
 use crate::validate::{ItemError, ItemLookup, validate_item};
 
 use authors::{AuthorIndex, AuthorKey};
-pub use error::MempoolError;
+pub use error::{AdmitError, MempoolError};
 
 /// The result of a successful [`Mempool::insert`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,13 +175,14 @@ impl Mempool {
     ///
     /// `chain` answers for the best chain (items and (author, nonce) pairs already included);
     /// `spec` gives the network id the signature must be made for. See the
-    /// [module documentation](self) for the order of checks and the eviction policy.
+    /// [module documentation](self) for the order of checks and the eviction policy. A failed
+    /// `chain` lookup leaves the pool as it was ([`AdmitError::Lookup`]).
     pub fn insert<L: ItemLookup + ?Sized>(
         &mut self,
         item: SignedItem,
         chain: &L,
         spec: &NetworkSpec,
-    ) -> Result<Inserted, MempoolError> {
+    ) -> Result<Inserted, AdmitError<L::Error>> {
         self.insert_with(item, chain, |item| verify_item(item, spec))
     }
 
@@ -191,7 +192,7 @@ impl Mempool {
         item: SignedItem,
         chain: &L,
         verify: impl FnOnce(&SignedItem) -> Result<(), MempoolError>,
-    ) -> Result<Inserted, MempoolError> {
+    ) -> Result<Inserted, AdmitError<L::Error>> {
         self.check_cheap(&item, chain)?;
         verify(&item)?;
         let id = item.id();
@@ -206,30 +207,38 @@ impl Mempool {
         &self,
         item: &SignedItem,
         chain: &L,
-    ) -> Result<(), MempoolError> {
+    ) -> Result<(), AdmitError<L::Error>> {
         let size = item.encoded_len();
         if size > self.limits.max_item_bytes {
             return Err(MempoolError::TooLarge {
                 size,
                 max: self.limits.max_item_bytes,
-            });
+            }
+            .into());
         }
         if self.entries.contains_key(&item.id()) {
-            return Err(MempoolError::Duplicate);
+            return Err(MempoolError::Duplicate.into());
         }
         let author = item.author().to_bytes();
         if self.by_nonce.contains_key(&(author, item.nonce())) {
-            return Err(MempoolError::NonceReused);
+            return Err(MempoolError::NonceReused.into());
         }
-        if chain.contains_item(&item.id()) || chain.nonce_used(item.author(), item.nonce()) {
-            return Err(MempoolError::AlreadyInChain);
+        let in_chain = chain
+            .contains_item(&item.id())
+            .map_err(AdmitError::Lookup)?
+            || chain
+                .nonce_used(item.author(), item.nonce())
+                .map_err(AdmitError::Lookup)?;
+        if in_chain {
+            return Err(MempoolError::AlreadyInChain.into());
         }
         if self.authors.usage(&author).0 >= self.limits.mempool_max_per_author {
             return Err(MempoolError::AuthorCap {
                 max: self.limits.mempool_max_per_author,
-            });
+            }
+            .into());
         }
-        self.check_room(&author, size)
+        Ok(self.check_room(&author, size)?)
     }
 
     /// Whether an item of `size` bytes by `author` may enter, evicting if needed.
@@ -340,21 +349,26 @@ impl Mempool {
     /// by id or by (author, nonce), or that the pool already has, are skipped. Signatures are
     /// not checked again (the items passed block validation); sizes, the per-author cap and the
     /// pool bounds are, with the usual eviction policy. Call [`Self::remove_included`] for each
-    /// newly connected block as well, to drop pool items the new chain made stale.
+    /// newly connected block as well, to drop pool items the new chain made stale. A failed
+    /// `chain` lookup stops the walk: the items put back so far stay, the error is returned.
     pub fn return_disconnected<L: ItemLookup + ?Sized>(
         &mut self,
         blocks: &[Block],
         chain: &L,
-    ) -> Returned {
+    ) -> Result<Returned, L::Error> {
         let mut out = Returned::default();
         let mut readded = Vec::new();
         let mut ordered: Vec<&Block> = blocks.iter().collect();
         ordered.sort_by_key(|b| b.header.height);
         // Walk backwards so that counting sequence numbers down keeps chain order.
         for item in ordered.iter().rev().flat_map(|b| b.items.iter().rev()) {
-            if self.check_cheap(item, chain).is_err() {
-                out.skipped += 1;
-                continue;
+            match self.check_cheap(item, chain) {
+                Ok(()) => {}
+                Err(AdmitError::Refused(_)) => {
+                    out.skipped += 1;
+                    continue;
+                }
+                Err(AdmitError::Lookup(e)) => return Err(e),
             }
             let seq = self.next_front;
             self.next_front = self.next_front.saturating_sub(1);
@@ -375,7 +389,7 @@ impl Mempool {
         readded.retain(|id| self.entries.contains_key(id));
         out.skipped += before - readded.len();
         out.readded = readded;
-        out
+        Ok(out)
     }
 
     /// Items for a block template, first in first out: each item in arrival order is taken if

@@ -295,7 +295,7 @@ mod tests {
     /// About one hash in 2^16.
     const MODERATE: CompactTarget = CompactTarget(0x1f00_ffff);
     /// About one hash in two.
-    const TRIVIAL: CompactTarget = CompactTarget(0x207f_ffff);
+    const TRIVIAL: CompactTarget = crate::testkit::EASY;
 
     fn header(target: CompactTarget) -> BlockHeader {
         BlockHeader {

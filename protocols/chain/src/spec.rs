@@ -1,7 +1,7 @@
 //! Network specs: the parameters that make a network, and its genesis block.
 //!
-//! The specs of the embedded networks (`local`, `testnet`) are the TOML files in the
-//! repository's `testnet/specs/`, compiled in. Genesis is a pure function of the spec: two
+//! The specs of the embedded networks (`local`, `testnet`) are the TOML files in this crate's
+//! `specs/` (also reachable as the repository's `testnet/specs/`), compiled in. Genesis is a pure function of the spec: two
 //! nodes built separately from the same spec agree on the genesis hash.
 
 use serde::{Deserialize, Serialize};
@@ -12,8 +12,8 @@ use crate::header::{BlockHeader, HEADER_VERSION};
 use crate::merkle;
 use crate::pow::{CompactTarget, RetargetParams};
 
-const LOCAL_TOML: &str = include_str!("../../../testnet/specs/local.toml");
-const TESTNET_TOML: &str = include_str!("../../../testnet/specs/testnet.toml");
+const LOCAL_TOML: &str = include_str!("../specs/local.toml");
+const TESTNET_TOML: &str = include_str!("../specs/testnet.toml");
 
 /// Size and count limits of a network. Each is checked before the work it guards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

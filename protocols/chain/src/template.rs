@@ -148,6 +148,7 @@ mod tests {
     use super::*;
     use crate::miner::mine_nonce;
     use crate::pow::CompactTarget;
+    use crate::validate::ValidateError;
     use crate::validate::testutil::{easy_spec, item, key, labelled_item};
     use crate::validate::{MemoryItemIndex, ValidBlock};
 
@@ -165,7 +166,10 @@ mod tests {
     ) -> ValidBlock {
         block
             .check(spec)
-            .and_then(|c| c.validate(spec, parent, chain, now_ms))
+            .and_then(|c| {
+                c.validate(spec, parent, chain, now_ms)
+                    .map_err(ValidateError::into_invalid)
+            })
             .expect("a mined template is valid")
     }
 

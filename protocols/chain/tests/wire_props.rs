@@ -4,7 +4,7 @@
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 use talos_chain::item::AuditEvent;
-use talos_chain::testkit::{self, header, status};
+use talos_chain::testkit::strategies::{self as testkit, header, status};
 use talos_chain::wire::{
     DecodeError, decode_block, decode_header, decode_item, decode_item_proof, decode_status,
     encode_block, encode_header, encode_item, encode_item_proof, encode_status,

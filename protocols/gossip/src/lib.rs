@@ -5,15 +5,14 @@
 //! - [`message_id`]: the gossipsub message id, SHA-256 of the message data;
 //! - [`codec`]: encode/decode of gossip payloads with the network's limits (bounded decoders,
 //!   checked before anything is allocated) and the transmit-size cap gossipsub must allow;
-//! - [`acceptance`]: the mapping of decode and validation outcomes to [`Acceptance`]
-//!   (`Accept` / `Reject` / `Ignore`), which the node turns into gossipsub's
-//!   `MessageAcceptance`.
+//! - [`acceptance`]: [`Acceptance`] (`Accept` / `Reject` / `Ignore`), which the node turns
+//!   into gossipsub's `MessageAcceptance`, and the verdict on payloads that do not decode.
 
 pub mod acceptance;
 pub mod codec;
 pub mod topics;
 
-pub use acceptance::{Acceptance, BlockOutcome, ItemOutcome};
+pub use acceptance::Acceptance;
 pub use codec::{
     GossipDecodeError, GossipPayload, TRANSMIT_HEADROOM_BYTES, decode_block, decode_item,
     decode_payload, encode_block, encode_item, max_transmit_size,

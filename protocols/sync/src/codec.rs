@@ -9,21 +9,20 @@
 //!    `BlocksByHash`, headers and blocks per response, items per block and per response, proof
 //!    path hashes;
 //! 3. prost decoding;
-//! 4. conversion into the domain types with the chain crate's `TryFrom` impls and
-//!    [`talos_chain::wire::block_from_wire`] (field lengths, item kinds, author keys, item
-//!    sizes), plus the sync rules: a `oneof kind` must be set, counts are in
-//!    `1..=cap`, ranges do not overflow, hashes are 32 bytes.
+//! 4. each embedded chain message (carried as `bytes`, see `sync.proto`) through the chain
+//!    crate's bounded decoders ([`talos_chain::wire`]: field lengths, item kinds, author keys,
+//!    item sizes), plus the sync rules: a `oneof kind` must be set, counts are in `1..=cap`,
+//!    ranges do not overflow, hashes are 32 bytes.
 //!
 //! Nothing here panics on any input. Encoding is infallible.
 
 use prost::Message;
 use talos_chain::wire::scan::for_each_field;
 use talos_chain::wire::{
-    DecodeError, MAX_HEADER_WIRE_BYTES, MAX_PROOF_PATH, MAX_STATUS_WIRE_BYTES, block_from_wire,
+    self, DecodeError, MAX_HEADER_WIRE_BYTES, MAX_PROOF_PATH, MAX_STATUS_WIRE_BYTES,
     max_block_wire_bytes, max_item_wire_bytes, max_proof_wire_bytes,
 };
-use talos_chain::{BlockHeader, ChainStatus, Hash256, ItemProof, Limits};
-use talos_proto::chain as chain_pb;
+use talos_chain::{Hash256, Limits};
 use talos_proto::sync as pb;
 
 use crate::error::SyncDecodeError;
@@ -67,7 +66,7 @@ pub fn encode_request(request: &SyncRequest) -> Vec<u8> {
     use pb::sync_request::Kind;
     let kind = match request {
         SyncRequest::Status(status) => Kind::Status(pb::StatusRequest {
-            status: Some(status.into()),
+            status: wire::encode_status(status),
         }),
         SyncRequest::HeadersByRange {
             start_height,
@@ -104,15 +103,15 @@ pub fn decode_request(bytes: &[u8]) -> Result<SyncRequest, SyncDecodeError> {
 pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
     use pb::sync_response::Kind;
     let kind = match response {
-        SyncResponse::Status(status) => Kind::Status(status.into()),
+        SyncResponse::Status(status) => Kind::Status(wire::encode_status(status)),
         SyncResponse::Headers(headers) => Kind::Headers(pb::Headers {
-            headers: headers.iter().map(Into::into).collect(),
+            headers: headers.iter().map(wire::encode_header).collect(),
         }),
         SyncResponse::Blocks(blocks) => Kind::Blocks(pb::Blocks {
-            blocks: blocks.iter().map(Into::into).collect(),
+            blocks: blocks.iter().map(wire::encode_block).collect(),
         }),
         SyncResponse::Proof(proof) => Kind::Proof(pb::ProofResponse {
-            proof: proof.as_deref().map(Into::into),
+            proof: proof.as_deref().map(wire::encode_item_proof),
         }),
         SyncResponse::Error { code, message } => Kind::Error(pb::SyncError {
             code: code.as_str().to_owned(),
@@ -277,10 +276,10 @@ fn request_from_wire(request: pb::SyncRequest) -> Result<SyncRequest, SyncDecode
         .ok_or(SyncDecodeError::MissingKind("sync request"))?;
     Ok(match kind {
         Kind::Status(s) => {
-            let status = s
-                .status
-                .ok_or(DecodeError::Missing("status_request.status"))?;
-            SyncRequest::Status(ChainStatus::try_from(status)?)
+            if s.status.is_empty() {
+                return Err(DecodeError::Missing("status_request.status").into());
+            }
+            SyncRequest::Status(wire::decode_status(&s.status)?)
         }
         Kind::HeadersByRange(r) => {
             check_range(
@@ -328,18 +327,6 @@ fn request_from_wire(request: pb::SyncRequest) -> Result<SyncRequest, SyncDecode
     })
 }
 
-fn proof_from_wire(proof: chain_pb::ItemProof, limits: &Limits) -> Result<ItemProof, DecodeError> {
-    let proof = ItemProof::try_from(proof)?;
-    let size = proof.item.encoded_len();
-    if size > limits.max_item_bytes {
-        return Err(DecodeError::ItemTooLarge {
-            size,
-            limit: limits.max_item_bytes,
-        });
-    }
-    Ok(proof)
-}
-
 fn response_from_wire(
     response: pb::SyncResponse,
     limits: &Limits,
@@ -349,7 +336,7 @@ fn response_from_wire(
         .kind
         .ok_or(SyncDecodeError::MissingKind("sync response"))?;
     Ok(match kind {
-        Kind::Status(status) => SyncResponse::Status(ChainStatus::try_from(status)?),
+        Kind::Status(status) => SyncResponse::Status(wire::decode_status(&status)?),
         Kind::Headers(list) => {
             // Also enforced by the pre-scan; kept so this conversion is safe on its own.
             if list.headers.len() > MAX_HEADERS_PER_RESPONSE as usize {
@@ -361,8 +348,8 @@ fn response_from_wire(
             }
             SyncResponse::Headers(
                 list.headers
-                    .into_iter()
-                    .map(BlockHeader::try_from)
+                    .iter()
+                    .map(|h| wire::decode_header(h))
                     .collect::<Result<_, _>>()?,
             )
         }
@@ -376,14 +363,14 @@ fn response_from_wire(
             }
             SyncResponse::Blocks(
                 list.blocks
-                    .into_iter()
-                    .map(|b| block_from_wire(b, limits))
+                    .iter()
+                    .map(|b| wire::decode_block(b, limits))
                     .collect::<Result<_, _>>()?,
             )
         }
         Kind::Proof(p) => SyncResponse::Proof(
             p.proof
-                .map(|p| proof_from_wire(p, limits).map(Box::new))
+                .map(|p| wire::decode_item_proof(&p, limits).map(Box::new))
                 .transpose()?,
         ),
         Kind::Error(e) => {

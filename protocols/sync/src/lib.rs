@@ -4,15 +4,21 @@
 //! This crate holds the protocol's domain messages ([`SyncRequest`], [`SyncResponse`]), its caps
 //! ([`limits`]) and its bounded protobuf codec ([`codec`]). Every decoder checks the byte
 //! length, then the counts of repeated elements, before anything is allocated. It also holds the
-//! libp2p request-response codec ([`rr_codec`]) and the sans-IO range-sync state machine
-//! ([`machine`]).
+//! sans-IO halves of both ends of the protocol: the range-sync state machine ([`machine`]) and
+//! the answering of peers' requests from a [`server::ServeChain`] ([`server`]). The libp2p
+//! request-response codec ([`rr_codec`]) is behind the `libp2p` feature; the test chain and the
+//! virtual-time network behind `testkit`.
 
 pub mod codec;
 pub mod error;
 pub mod limits;
 pub mod machine;
 pub mod messages;
+#[cfg(feature = "libp2p")]
 pub mod rr_codec;
+pub mod server;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use codec::{decode_request, decode_response, encode_request, encode_response};
 pub use error::SyncDecodeError;
@@ -21,4 +27,11 @@ pub use machine::{
     SyncStatus,
 };
 pub use messages::{ErrorCode, SyncRequest, SyncResponse};
-pub use rr_codec::{InboundRequest, InboundResponse, SyncCodec, protocol_name};
+#[cfg(feature = "libp2p")]
+pub use rr_codec::{InboundRequest, InboundResponse, SyncCodec};
+pub use server::{ServeChain, answer, error_response};
+
+/// The protocol id of chain sync on `network`: `/talos/<network>/sync/1.0.0`.
+pub fn protocol_id(network: &str) -> String {
+    format!("/talos/{network}/sync/1.0.0")
+}

@@ -1,4 +1,5 @@
-//! The libp2p request-response codec of `/talos/<network>/sync/1.0.0`.
+//! The libp2p request-response codec of `/talos/<network>/sync/1.0.0` ([`crate::protocol_id`]),
+//! built with the `libp2p` feature.
 //!
 //! A frame is a big-endian `u32` length followed by that many bytes of protobuf
 //! ([`crate::codec`]). The length is checked against the cap ([`MAX_REQUEST_BYTES`] for
@@ -16,7 +17,6 @@ use std::io;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
-use libp2p::swarm::InvalidProtocol;
 use talos_chain::Limits;
 
 use crate::codec::{decode_request, decode_response, encode_request, encode_response};
@@ -26,23 +26,6 @@ use crate::messages::{SyncRequest, SyncResponse};
 
 /// Bytes of the length prefix.
 const LEN_PREFIX_BYTES: usize = 4;
-
-/// The sync protocol name on `network`: `/talos/<network>/sync/1.0.0`.
-pub fn protocol_name(network: &str) -> Result<StreamProtocol, ProtocolNameError> {
-    StreamProtocol::try_from_owned(format!("/talos/{network}/sync/1.0.0"))
-        .map_err(|e| ProtocolNameError(e.to_string()))
-}
-
-/// A network name that does not make a valid protocol name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid sync protocol name: {0}")]
-pub struct ProtocolNameError(String);
-
-impl From<InvalidProtocol> for ProtocolNameError {
-    fn from(e: InvalidProtocol) -> Self {
-        Self(e.to_string())
-    }
-}
 
 /// A frame whose announced length is over the cap; the payload was never read. Carried inside
 /// the `std::io::Error` (kind `InvalidData`) the codec returns.

@@ -2,7 +2,7 @@
 //! makes a decoder panic.
 
 use proptest::prelude::*;
-use talos_chain::testkit::{self, hash, header, status};
+use talos_chain::testkit::strategies::{self as testkit, hash, header, status};
 use talos_chain::{Block, ItemProof, NetworkSpec, SignedItem};
 use talos_sync::limits::{
     MAX_BLOCKS_PER_RESPONSE, MAX_ERROR_MESSAGE_BYTES, MAX_HASHES_PER_REQUEST,

@@ -36,11 +36,12 @@ use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
 use talos_chain::NetworkSpec;
-use talos_node::net::InjectedTransport;
+use talos_network::InjectedTransport;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::SimError;
+use crate::error::AdversaryError;
 
 pub use blocks::InvalidBlocks;
 
@@ -83,7 +84,7 @@ impl std::str::FromStr for AdversaryKind {
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == s.trim())
-            .ok_or_else(|| SimError::Adversary(format!("unknown adversary kind {s:?}")))
+            .ok_or_else(|| AdversaryError::UnknownKind(s.to_owned()).into())
     }
 }
 
@@ -156,18 +157,14 @@ impl Adversary {
         if config.kind == AdversaryKind::InvalidBlockFlood
             && !(config.rate_per_s.is_finite() && config.rate_per_s > 0.0)
         {
-            return Err(SimError::Adversary(format!(
-                "flood rate must be positive and finite, got {}",
-                config.rate_per_s
-            )));
+            return Err(AdversaryError::BadRate(config.rate_per_s).into());
         }
         let targets = config
             .targets
             .iter()
             .map(|addr| Ok((target_peer(addr)?, addr.clone())))
             .collect::<Result<Vec<_>, SimError>>()?;
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|e| SimError::Adversary(format!("no tokio runtime: {e}")))?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(AdversaryError::from)?;
         let kind = config.kind;
         let peer_id = config.keypair.public().to_peer_id();
         let counters = Arc::new(Counters::default());
@@ -228,8 +225,6 @@ impl Drop for Adversary {
 fn target_peer(addr: &Multiaddr) -> Result<PeerId, SimError> {
     match addr.iter().last() {
         Some(Protocol::P2p(peer)) => Ok(peer),
-        _ => Err(SimError::Adversary(format!(
-            "target {addr} does not end in /p2p/<peer id>"
-        ))),
+        _ => Err(AdversaryError::TargetWithoutPeer(addr.clone()).into()),
     }
 }

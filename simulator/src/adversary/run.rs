@@ -18,6 +18,7 @@ use super::redial::Redialer;
 use super::swarm::{HostileBehaviour, HostileBehaviourEvent};
 use super::{AdversaryConfig, AdversaryKind, Counters};
 use crate::SimError;
+use crate::error::AdversaryError;
 
 /// How often targets are checked for redialing.
 const REDIAL_TICK: Duration = Duration::from_millis(500);
@@ -69,7 +70,10 @@ impl Hostile {
         let mut swarm = super::swarm::build(&config)?;
         swarm
             .listen_on(config.listen.clone())
-            .map_err(|e| SimError::Adversary(format!("listen on {}: {e}", config.listen)))?;
+            .map_err(|e| AdversaryError::Listen {
+                addr: config.listen.clone(),
+                reason: e.into(),
+            })?;
         for (peer, addr) in &targets {
             swarm.behaviour_mut().kad.add_address(peer, addr.clone());
         }

@@ -4,14 +4,15 @@
 use std::time::Duration;
 
 use libp2p::{
-    StreamProtocol, Swarm, SwarmBuilder, connection_limits, gossipsub, identify, kad, ping,
-    request_response,
+    Swarm, SwarmBuilder, connection_limits, gossipsub, identify, kad, ping, request_response,
 };
 use talos_gossip::Topics;
+use talos_network::{BehaviourError, ProtocolNames};
 
 use super::AdversaryConfig;
 use super::codec::RawSyncCodec;
 use crate::SimError;
+use crate::error::AdversaryError;
 
 pub(crate) use composed::{HostileBehaviour, HostileBehaviourEvent};
 
@@ -43,8 +44,6 @@ mod composed {
     }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
 /// How long a connection may stay idle: adversaries hold on to their victims.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -61,12 +60,8 @@ const MAX_PENDING: u32 = 64;
 /// Most sync streams open at once per connection.
 const MAX_SYNC_STREAMS: usize = 64;
 
-fn adversary_error(what: &str, e: impl std::fmt::Display) -> SimError {
-    SimError::Adversary(format!("{what}: {e}"))
-}
-
-fn protocol(name: String) -> Result<StreamProtocol, SimError> {
-    StreamProtocol::try_from_owned(name).map_err(|e| adversary_error("protocol name", e))
+fn behaviour_error(e: impl Into<BehaviourError>) -> AdversaryError {
+    AdversaryError::Behaviour(e.into())
 }
 
 /// The network's gossip topics.
@@ -79,9 +74,10 @@ fn behaviour(
     config: &AdversaryConfig,
 ) -> Result<HostileBehaviour, SimError> {
     let spec = &config.spec;
+    let names = ProtocolNames::for_network(&spec.name).map_err(behaviour_error)?;
     let peer_id = key.public().to_peer_id();
     let identify = identify::Behaviour::new(
-        identify::Config::new(format!("/talos/{}/1.0.0", spec.name), key.public())
+        identify::Config::new(names.identify.clone(), key.public())
             .with_agent_version(format!("talos/{}", env!("CARGO_PKG_VERSION")))
             .with_interval(Duration::from_secs(300)),
     );
@@ -90,7 +86,7 @@ fn behaviour(
             .with_interval(Duration::from_secs(15))
             .with_timeout(Duration::from_secs(20)),
     );
-    let mut kad_config = kad::Config::new(protocol(format!("/talos/{}/kad/1.0.0", spec.name))?);
+    let mut kad_config = kad::Config::new(names.kad.clone());
     kad_config.set_max_packet_size(64 * 1024);
     let mut kad =
         kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
@@ -105,23 +101,21 @@ fn behaviour(
             gossipsub::MessageId::from(talos_gossip::message_id(&m.data).to_vec())
         })
         .build()
-        .map_err(|e| adversary_error("gossipsub config", e))?;
+        .map_err(behaviour_error)?;
     let mut gossipsub = gossipsub::Behaviour::new(
         gossipsub::MessageAuthenticity::Signed(key.clone()),
         gossip_config,
     )
-    .map_err(|e| adversary_error("gossipsub", e))?;
+    .map_err(|e| behaviour_error(BehaviourError::Gossipsub(e)))?;
     let topics = topics(config);
     for name in [topics.blocks(), topics.items()] {
         gossipsub
             .subscribe(&gossipsub::IdentTopic::new(name))
-            .map_err(|e| adversary_error("subscribe", e))?;
+            .map_err(behaviour_error)?;
     }
-    let sync_protocol =
-        talos_sync::protocol_name(&spec.name).map_err(|e| adversary_error("sync protocol", e))?;
     let sync = request_response::Behaviour::with_codec(
         RawSyncCodec,
-        [(sync_protocol, request_response::ProtocolSupport::Full)],
+        [(names.sync.clone(), request_response::ProtocolSupport::Full)],
         request_response::Config::default()
             .with_request_timeout(SYNC_TIMEOUT)
             .with_max_concurrent_streams(MAX_SYNC_STREAMS),
@@ -146,14 +140,14 @@ fn behaviour(
 pub(crate) fn build(config: &AdversaryConfig) -> Result<Swarm<HostileBehaviour>, SimError> {
     let raw = config.transport.build();
     let behaviour = behaviour(&config.keypair, config)?;
+    let transport =
+        talos_network::secure_and_multiplex(raw, &config.keypair).map_err(AdversaryError::from)?;
     Ok(SwarmBuilder::with_existing_identity(config.keypair.clone())
         .with_tokio()
-        .with_other_transport(|key| {
-            talos_node::net::secure_and_multiplex(raw, key).map_err(BoxError::from)
-        })
-        .map_err(|e| adversary_error("transport", e))?
+        .with_other_transport(|_| transport)
+        .unwrap_or_else(|never| match never {})
         .with_behaviour(|_| behaviour)
-        .map_err(|e| adversary_error("behaviour", e))?
+        .unwrap_or_else(|never| match never {})
         .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
         .build())
 }

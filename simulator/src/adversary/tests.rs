@@ -9,9 +9,9 @@ use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, Transport};
 use talos_chain::{CompactTarget, NetworkSpec};
-use talos_node::chain::ChainServiceConfig;
+use talos_chain_service::ChainServiceConfig;
+use talos_network::{InjectedTransport, NetConfig, RawStream, TransportKind};
 use talos_node::identity::NodeIdentity;
-use talos_node::net::{InjectedTransport, NetConfig, RawStream, TransportKind};
 use talos_node::node::{NodeParts, RunningNode, start_with};
 use talos_storage::MemoryStore;
 
@@ -91,7 +91,6 @@ fn ban_codes(node: &RunningNode) -> Vec<String> {
 }
 
 async fn connected_to(node: &RunningNode, peer: PeerId) -> bool {
-    let peer = peer.to_string();
     node.handle
         .peers()
         .await

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use plotters::chart::SeriesAnno;
 use plotters::coord::{CoordTranslate, Shift};
+use plotters::drawing::DrawingAreaErrorKind;
 use plotters::prelude::*;
 
 use super::{FONT, SIZE, plot_error};
@@ -37,8 +38,8 @@ pub(super) fn frame<'a, DB: DrawingBackend>(
 
 /// Labels the series `drawn` (the result of drawing it with `style`) as `label`, with a
 /// short horizontal stroke in `style` as its legend sample.
-pub(super) fn label_line<DB: DrawingBackend, E: std::fmt::Display>(
-    drawn: Result<&mut SeriesAnno<'_, DB>, E>,
+pub(super) fn label_line<DB: DrawingBackend>(
+    drawn: Result<&mut SeriesAnno<'_, DB>, DrawingAreaErrorKind<std::io::Error>>,
     label: impl Into<String>,
     style: ShapeStyle,
 ) -> Result<(), SimError> {
@@ -56,7 +57,7 @@ pub(super) fn draw_legend<'a, DB, CT>(
     position: SeriesLabelPosition,
 ) -> Result<(), SimError>
 where
-    DB: DrawingBackend + 'a,
+    DB: DrawingBackend<ErrorType = std::io::Error> + 'a,
     CT: CoordTranslate,
 {
     chart

@@ -254,7 +254,11 @@ pub(crate) fn validation_ms(spec: &NetworkSpec) -> f64 {
             let ok = block
                 .clone()
                 .check(spec)
-                .and_then(|checked| checked.validate(spec, &ctx, &(), now))
+                .and_then(|checked| {
+                    checked
+                        .validate(spec, &ctx, &(), now)
+                        .map_err(talos_chain::ValidateError::into_invalid)
+                })
                 .is_ok();
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             if ok { ms } else { f64::NAN }

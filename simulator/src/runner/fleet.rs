@@ -7,18 +7,18 @@ use std::time::Duration;
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use talos_chain::NetworkSpec;
-use talos_node::chain::ChainServiceConfig;
+use talos_chain_service::ChainServiceConfig;
+use talos_network::{NetConfig, Role, TransportKind};
 use talos_node::handle::NodeHandle;
 use talos_node::identity::NodeIdentity;
 use talos_node::metrics::MetricsHub;
-use talos_node::net::{NetConfig, Role, TransportKind};
 use talos_node::node::{NodeParts, RunningNode, start_with};
 use talos_storage::{MemoryStore, SledConfig, SledStore, Store};
 use tokio::task::JoinHandle;
 
 use super::observe::Observer;
 use super::scrape::{metric_sum, metric_sum_suffix};
-use crate::error::SimError;
+use crate::error::{NodeFailure, SimError};
 use crate::model::NetModel;
 use crate::scenario::StorageKind;
 
@@ -142,15 +142,15 @@ impl SimNode {
         mut secret: [u8; 32],
         bootnodes: Vec<Multiaddr>,
     ) -> Result<Self, SimError> {
-        let fail = |message: String| SimError::Node {
+        let fail = |source: NodeFailure| SimError::Node {
             node: index,
-            message,
+            source: Box::new(source),
         };
-        let identity = NodeIdentity::from_secret(&mut secret).map_err(|e| fail(e.to_string()))?;
+        let identity = NodeIdentity::from_secret(&mut secret).map_err(|e| fail(e.into()))?;
         let genesis = config.spec.genesis();
         let (store, dir): (Arc<dyn Store>, _) = match config.storage {
             StorageKind::Memory => (
-                Arc::new(MemoryStore::new(&genesis).map_err(|e| fail(e.to_string()))?),
+                Arc::new(MemoryStore::new(&genesis).map_err(|e| fail(e.into()))?),
                 None,
             ),
             StorageKind::Sled => {
@@ -160,7 +160,7 @@ impl SimNode {
                     &genesis,
                     SledConfig::for_spec(&config.spec),
                 )
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(|e| fail(e.into()))?;
                 (Arc::new(store), Some(dir))
             }
         };
@@ -248,7 +248,7 @@ impl SimNode {
             .await
             .map_err(|e| SimError::Node {
                 node: self.index,
-                message: format!("{e:#}"),
+                source: Box::new(e.into()),
             })?;
         let follower = observer.follow(self.index, &node.handle);
         self.lifetimes.push((observer.now_ms(), None));
@@ -263,8 +263,10 @@ impl SimNode {
         };
         self.past.add(Counters::read(&node.metrics));
         node.handle.shutdown();
-        if tokio::time::timeout(STOP_WAIT, node.wait()).await.is_err() {
-            tracing::warn!(node = self.index, "node did not stop in time");
+        match tokio::time::timeout(STOP_WAIT, node.wait()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(node = self.index, error = %e, "node stopped on an error"),
+            Err(_) => tracing::warn!(node = self.index, "node did not stop in time"),
         }
         follower.abort();
         if let Some(last) = self.lifetimes.last_mut() {

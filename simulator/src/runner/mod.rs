@@ -328,7 +328,7 @@ impl Simulation {
                 .collect();
             let mut secret: [u8; 32] = self.rng.r#gen();
             let keypair = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret)
-                .map_err(|e| SimError::Adversary(e.to_string()))?;
+                .map_err(crate::error::AdversaryError::from)?;
             let adversary = Adversary::spawn(AdversaryConfig {
                 kind: spec.kind,
                 spec: self.config.spec.clone(),

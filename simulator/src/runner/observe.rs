@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use talos_chain::Hash256;
-use talos_node::handle::{NodeEvent, NodeHandle};
+use talos_chain_service::{ChainEvent, ImportSource};
+use talos_node::handle::NodeHandle;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 
@@ -76,18 +77,18 @@ impl Observer {
         })
     }
 
-    fn record(&self, node: usize, event: NodeEvent) {
+    fn record(&self, node: usize, event: ChainEvent) {
         let t = self.now_ms();
         match event {
-            NodeEvent::BlockImported { id, height, source } => self.with(|log| {
-                let seen = log.blocks.entry(id.0).or_default();
+            ChainEvent::BlockImported { id, height, source } => self.with(|log| {
+                let seen = log.blocks.entry(id).or_default();
                 seen.height = height;
                 seen.imports.entry(node).or_insert(t);
-                if source == "mined" {
+                if source == ImportSource::Mined {
                     seen.mined = Some((node, t));
                 }
             }),
-            NodeEvent::NewTip { reorg_depth, .. } if reorg_depth > 0 => self.with(|log| {
+            ChainEvent::NewTip { reorg_depth, .. } if reorg_depth > 0 => self.with(|log| {
                 log.reorgs.push(ReorgRecord {
                     node,
                     t_ms: t,

@@ -116,7 +116,7 @@ pub fn child(parent: &HeaderEntry, items: Vec<SignedItem>, salt: u64) -> NewBloc
         .cumulative_work
         .saturating_add(block_work(&block.header));
     NewBlock {
-        block,
+        block: block.into(),
         cumulative_work,
     }
 }

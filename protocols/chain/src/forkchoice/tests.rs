@@ -2,10 +2,9 @@
 //! ancestors, parent contexts and pruning.
 
 use super::*;
-use crate::validate::testutil::{accept, child, easy_spec, item, key};
+use crate::validate::testutil::{EASY, accept, child, easy_spec, item, key};
 
 const HARD: CompactTarget = CompactTarget(0x2000_ffff);
-const EASY: CompactTarget = CompactTarget(0x207f_ffff);
 
 /// A child header of `parent` (no proof of work: the tree does not check it).
 fn hdr(parent: &BlockHeader, target: CompactTarget, salt: u64) -> BlockHeader {

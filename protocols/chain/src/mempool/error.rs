@@ -63,3 +63,25 @@ impl MempoolError {
         )
     }
 }
+
+/// Why [`crate::Mempool::insert`] did not admit an item: the pool refused it, or the chain
+/// lookup it needed failed (then nothing is known about the item and nothing changed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmitError<E> {
+    /// The pool refused the item.
+    #[error(transparent)]
+    Refused(#[from] MempoolError),
+    /// The chain could not be read.
+    #[error("chain lookup failed: {0}")]
+    Lookup(E),
+}
+
+impl AdmitError<std::convert::Infallible> {
+    /// The refusal, for lookups that cannot fail.
+    pub fn into_refusal(self) -> MempoolError {
+        match self {
+            Self::Refused(e) => e,
+            Self::Lookup(never) => match never {},
+        }
+    }
+}

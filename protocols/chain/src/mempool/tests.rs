@@ -98,11 +98,17 @@ fn rejections_have_stable_codes() {
     let first = item(&k, 0);
     pool.insert(first.clone(), &chain, &spec).unwrap();
 
-    let err = pool.insert(first.clone(), &chain, &spec).unwrap_err();
+    let err = pool
+        .insert(first.clone(), &chain, &spec)
+        .unwrap_err()
+        .into_refusal();
     assert_eq!((err, err.code()), (MempoolError::Duplicate, "duplicate"));
 
     let same_nonce = sized(&k, 0, 3);
-    let err = pool.insert(same_nonce, &chain, &spec).unwrap_err();
+    let err = pool
+        .insert(same_nonce, &chain, &spec)
+        .unwrap_err()
+        .into_refusal();
     assert_eq!(
         (err, err.code()),
         (MempoolError::NonceReused, "nonce_reused")
@@ -110,7 +116,10 @@ fn rejections_have_stable_codes() {
 
     let mined = item(&key(2), 0);
     chain.add_item(&mined);
-    let err = pool.insert(mined, &chain, &spec).unwrap_err();
+    let err = pool
+        .insert(mined, &chain, &spec)
+        .unwrap_err()
+        .into_refusal();
     assert_eq!(
         (err, err.code()),
         (MempoolError::AlreadyInChain, "already_in_chain")
@@ -118,13 +127,17 @@ fn rejections_have_stable_codes() {
     // Another item with an (author, nonce) the chain used is refused too.
     let err = pool
         .insert(sized(&key(2), 0, 9), &chain, &spec)
-        .unwrap_err();
+        .unwrap_err()
+        .into_refusal();
     assert_eq!(err, MempoolError::AlreadyInChain);
 
     let mut other_network = spec.clone();
     other_network.network_id ^= 1;
     let wrong_network = testutil::item(&other_network, &k, 1);
-    let err = pool.insert(wrong_network, &chain, &spec).unwrap_err();
+    let err = pool
+        .insert(wrong_network, &chain, &spec)
+        .unwrap_err()
+        .into_refusal();
     assert_eq!(
         (err, err.code()),
         (MempoolError::BadSignature, "bad_signature")
@@ -132,7 +145,10 @@ fn rejections_have_stable_codes() {
     assert!(err.is_invalid_item());
 
     pool.insert(item(&k, 1), &chain, &spec).unwrap();
-    let err = pool.insert(item(&k, 2), &chain, &spec).unwrap_err();
+    let err = pool
+        .insert(item(&k, 2), &chain, &spec)
+        .unwrap_err()
+        .into_refusal();
     assert_eq!(
         (err, err.code()),
         (MempoolError::AuthorCap { max: 2 }, "author_cap")
@@ -152,7 +168,8 @@ fn size_is_checked_before_the_signature() {
     let forged = SignedItem::new(big.item().clone(), *item(&k, 9).signature());
     let err = pool
         .insert(forged, &MemoryItemIndex::new(), &spec)
-        .unwrap_err();
+        .unwrap_err()
+        .into_refusal();
     assert_eq!(
         err,
         MempoolError::TooLarge {
@@ -197,7 +214,10 @@ fn an_even_pool_keeps_its_items() {
         pool.insert(item(&key(seed), 0), &chain, &spec).unwrap();
     }
     let before: Vec<_> = pool.iter().map(SignedItem::id).collect();
-    let err = pool.insert(item(&key(9), 0), &chain, &spec).unwrap_err();
+    let err = pool
+        .insert(item(&key(9), 0), &chain, &spec)
+        .unwrap_err()
+        .into_refusal();
     assert_eq!(err, MempoolError::Full);
     let after: Vec<_> = pool.iter().map(SignedItem::id).collect();
     assert_eq!(before, after, "a refused item costs nothing");
@@ -261,7 +281,10 @@ fn bounds_hold_under_random_load() {
         let it = SignedItem::new(content, unsigned);
         nonces[a] += 1;
         let len_before = pool.len();
-        match pool.insert_with(it.clone(), &chain, |_| Ok(())) {
+        match pool
+            .insert_with(it.clone(), &chain, |_| Ok(()))
+            .map_err(AdmitError::into_refusal)
+        {
             Ok(got) => {
                 assert!(pool.contains(&it.id()));
                 assert!(got.evicted.iter().all(|id| !pool.contains(id)));
@@ -360,7 +383,9 @@ fn disconnected_items_come_back_first_in_chain_order() {
     let old3 = block_at(7, vec![forged.clone()]);
 
     // Old tip first, as fork choice lists them; they come back in chain order.
-    let back = pool.return_disconnected(&[old3, old2.clone(), old1.clone()], &chain);
+    let back = pool
+        .return_disconnected(&[old3, old2.clone(), old1.clone()], &chain)
+        .unwrap();
     let expected = vec![old1.items[0].id(), old2.items[1].id(), forged.id()];
     assert_eq!(back.readded, expected);
     assert_eq!(back.skipped, 2);
@@ -368,7 +393,7 @@ fn disconnected_items_come_back_first_in_chain_order() {
     let order: Vec<_> = pool.iter().map(SignedItem::id).collect();
     assert_eq!(order, [expected, vec![waiting.id()]].concat());
     // Returning again changes nothing.
-    let again = pool.return_disconnected(&[old1], &chain);
+    let again = pool.return_disconnected(&[old1], &chain).unwrap();
     assert!(again.readded.is_empty());
     assert_eq!(again.skipped, 2);
     check_invariants(&pool);
@@ -385,13 +410,15 @@ fn disconnected_items_respect_the_bounds() {
         pool.insert(it.clone(), &chain, &spec).unwrap();
     }
     let old = block_of((0..2).map(|n| item(&k, n)).collect());
-    let back = pool.return_disconnected(&[old], &chain);
+    let back = pool.return_disconnected(&[old], &chain).unwrap();
     // The author is at its cap: nothing comes back.
     assert!(back.readded.is_empty());
     assert_eq!(back.skipped, 2);
 
     let other = block_of(vec![item(&key(2), 0)]);
-    let back = pool.return_disconnected(std::slice::from_ref(&other), &chain);
+    let back = pool
+        .return_disconnected(std::slice::from_ref(&other), &chain)
+        .unwrap();
     assert_eq!(back.readded, vec![other.items[0].id()]);
     assert_eq!(back.evicted, vec![pending[0].id()]);
     assert_eq!(pool.len(), 3);

@@ -7,7 +7,7 @@ use crate::spec::NetworkSpec;
 
 use super::checked::CheckedBlock;
 use super::context::ParentContext;
-use super::error::BlockError;
+use super::error::{BlockError, ValidateError};
 use super::lookup::ItemLookup;
 use super::valid::ValidBlock;
 
@@ -18,14 +18,15 @@ impl CheckedBlock {
     /// the retarget of the parent's ([`crate::pow::next_target`]), the time is after the median
     /// time past and at most `spec.max_future_drift_ms` ahead of `now_ms` (the validator's
     /// clock, milliseconds since the Unix epoch). Semantic: no (author, nonce) twice in the
-    /// block, no item or (author, nonce) already in `chain`.
-    pub fn validate(
+    /// block, no item or (author, nonce) already in `chain`. A failed `chain` lookup ends the
+    /// validation with [`ValidateError::Lookup`]: no verdict on the block.
+    pub fn validate<L: ItemLookup + ?Sized>(
         self,
         spec: &NetworkSpec,
         ctx: &ParentContext,
-        chain: &impl ItemLookup,
+        chain: &L,
         now_ms: u64,
-    ) -> Result<ValidBlock, BlockError> {
+    ) -> Result<ValidBlock, ValidateError<L::Error>> {
         check_consensus(&self, spec, ctx, now_ms)?;
         check_semantic(&self, chain)?;
         let cumulative_work = ctx.cumulative_work.saturating_add(self.work);
@@ -81,7 +82,10 @@ fn check_consensus(
 }
 
 /// In-block duplicates first (no lookups), then the chain, whose lookups may touch storage.
-fn check_semantic(block: &CheckedBlock, chain: &impl ItemLookup) -> Result<(), BlockError> {
+fn check_semantic<L: ItemLookup + ?Sized>(
+    block: &CheckedBlock,
+    chain: &L,
+) -> Result<(), ValidateError<L::Error>> {
     let items = &block.block().items;
     let mut nonces = HashSet::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
@@ -89,18 +93,23 @@ fn check_semantic(block: &CheckedBlock, chain: &impl ItemLookup) -> Result<(), B
             return Err(BlockError::DuplicateNonce {
                 index,
                 nonce: item.nonce(),
-            });
+            }
+            .into());
         }
     }
     for (index, (item, id)) in items.iter().zip(block.item_ids()).enumerate() {
-        if chain.contains_item(id) {
-            return Err(BlockError::ItemAlreadyInChain { index, id: *id });
+        if chain.contains_item(id).map_err(ValidateError::Lookup)? {
+            return Err(BlockError::ItemAlreadyInChain { index, id: *id }.into());
         }
-        if chain.nonce_used(item.author(), item.nonce()) {
+        if chain
+            .nonce_used(item.author(), item.nonce())
+            .map_err(ValidateError::Lookup)?
+        {
             return Err(BlockError::NonceAlreadyUsed {
                 index,
                 nonce: item.nonce(),
-            });
+            }
+            .into());
         }
     }
     Ok(())

@@ -240,6 +240,37 @@ impl BlockError {
         }
     }
 
+    /// Whether the verdict holds for the block id whenever and wherever it is checked, so it
+    /// may be remembered under the id. Only a verdict that depends on the validator's clock
+    /// may change (the block may become acceptable later). Every variant is listed: a new rule
+    /// cannot compile without this decision.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::TimestampTooFarInFuture { .. } => false,
+            Self::UnsupportedVersion { .. }
+            | Self::WrongNetwork { .. }
+            | Self::GenesisHeight
+            | Self::TooManyItems { .. }
+            | Self::ItemCountMismatch { .. }
+            | Self::ItemTooLarge { .. }
+            | Self::BlockTooLarge { .. }
+            | Self::InvalidTarget { .. }
+            | Self::TargetAboveLimit { .. }
+            | Self::InsufficientWork { .. }
+            | Self::DuplicateItem { .. }
+            | Self::MerkleRootMismatch { .. }
+            | Self::WeakAuthorKey { .. }
+            | Self::BadSignature { .. }
+            | Self::PrevHashMismatch { .. }
+            | Self::WrongHeight { .. }
+            | Self::WrongTarget { .. }
+            | Self::TimestampTooOld { .. }
+            | Self::ItemAlreadyInChain { .. }
+            | Self::NonceAlreadyUsed { .. }
+            | Self::DuplicateNonce { .. } => true,
+        }
+    }
+
     /// The layer that rejected the block.
     pub fn layer(&self) -> ErrorLayer {
         match self {
@@ -304,6 +335,28 @@ impl ItemError {
         match self {
             Self::TooLarge { .. } => ErrorLayer::Structural,
             Self::WeakAuthorKey | Self::BadSignature => ErrorLayer::Cryptographic,
+        }
+    }
+}
+
+/// Why [`crate::CheckedBlock::validate`] gave no valid block: the block broke a rule, or the
+/// chain lookup it needed failed (then there is no verdict on the block at all).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidateError<E> {
+    /// The block is invalid.
+    #[error(transparent)]
+    Invalid(#[from] BlockError),
+    /// The chain could not be read; nothing is known about the block.
+    #[error("chain lookup failed: {0}")]
+    Lookup(E),
+}
+
+impl ValidateError<std::convert::Infallible> {
+    /// The rule broken, for lookups that cannot fail.
+    pub fn into_invalid(self) -> BlockError {
+        match self {
+            Self::Invalid(e) => e,
+            Self::Lookup(never) => match never {},
         }
     }
 }

@@ -1,6 +1,7 @@
 //! [`ItemLookup`]: what semantic validation asks about the chain a block extends.
 
 use std::collections::HashSet;
+use std::convert::Infallible;
 
 use ed25519_dalek::VerifyingKey;
 
@@ -9,31 +10,39 @@ use crate::hash::Hash256;
 /// Read access to the items of the chain a block extends (its parent and every ancestor).
 ///
 /// Storage and the node implement it. When the block extends a side branch, the answers must
-/// be about that branch, not about the current best chain.
+/// be about that branch, not about the current best chain. A lookup that cannot answer (a
+/// storage failure) returns its error: the caller then has no verdict, which is never the
+/// block's or the item's fault.
 pub trait ItemLookup {
+    /// Why a lookup could not answer ([`Infallible`] for in-memory indexes).
+    type Error;
     /// Whether an item with this id is already in the chain.
-    fn contains_item(&self, id: &Hash256) -> bool;
+    fn contains_item(&self, id: &Hash256) -> Result<bool, Self::Error>;
     /// Whether `author` already used `nonce` in the chain.
-    fn nonce_used(&self, author: &VerifyingKey, nonce: u64) -> bool;
+    fn nonce_used(&self, author: &VerifyingKey, nonce: u64) -> Result<bool, Self::Error>;
 }
 
 /// The empty chain (genesis carries no items).
 impl ItemLookup for () {
-    fn contains_item(&self, _id: &Hash256) -> bool {
-        false
+    type Error = Infallible;
+
+    fn contains_item(&self, _id: &Hash256) -> Result<bool, Infallible> {
+        Ok(false)
     }
 
-    fn nonce_used(&self, _author: &VerifyingKey, _nonce: u64) -> bool {
-        false
+    fn nonce_used(&self, _author: &VerifyingKey, _nonce: u64) -> Result<bool, Infallible> {
+        Ok(false)
     }
 }
 
 impl<T: ItemLookup + ?Sized> ItemLookup for &T {
-    fn contains_item(&self, id: &Hash256) -> bool {
+    type Error = T::Error;
+
+    fn contains_item(&self, id: &Hash256) -> Result<bool, T::Error> {
         (**self).contains_item(id)
     }
 
-    fn nonce_used(&self, author: &VerifyingKey, nonce: u64) -> bool {
+    fn nonce_used(&self, author: &VerifyingKey, nonce: u64) -> Result<bool, T::Error> {
         (**self).nonce_used(author, nonce)
     }
 }
@@ -74,14 +83,26 @@ impl MemoryItemIndex {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
-}
 
-impl ItemLookup for MemoryItemIndex {
-    fn contains_item(&self, id: &Hash256) -> bool {
+    /// Whether an item with this id is recorded.
+    pub fn has_item(&self, id: &Hash256) -> bool {
         self.items.contains(id)
     }
 
-    fn nonce_used(&self, author: &VerifyingKey, nonce: u64) -> bool {
+    /// Whether `author` used `nonce` in a recorded item.
+    pub fn has_nonce(&self, author: &VerifyingKey, nonce: u64) -> bool {
         self.nonces.contains(&(author.to_bytes(), nonce))
+    }
+}
+
+impl ItemLookup for MemoryItemIndex {
+    type Error = Infallible;
+
+    fn contains_item(&self, id: &Hash256) -> Result<bool, Infallible> {
+        Ok(self.has_item(id))
+    }
+
+    fn nonce_used(&self, author: &VerifyingKey, nonce: u64) -> Result<bool, Infallible> {
+        Ok(self.has_nonce(author, nonce))
     }
 }

@@ -35,6 +35,6 @@ pub(crate) mod testutil;
 pub use admission::validate_item;
 pub use checked::CheckedBlock;
 pub use context::{ParentContext, genesis_work, median_time_past};
-pub use error::{BlockError, ErrorLayer, ItemError};
+pub use error::{BlockError, ErrorLayer, ItemError, ValidateError};
 pub use lookup::{ItemLookup, MemoryItemIndex};
 pub use valid::ValidBlock;

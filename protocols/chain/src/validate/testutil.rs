@@ -1,66 +1,17 @@
-//! Shared test helpers: an easy-target spec, signed items, and blocks mined on a parent.
-
-use ed25519_dalek::SigningKey;
+//! Helpers of the validation tests; the shared ones (easy spec, items, mined children) come
+//! from [`crate::testkit`].
 
 use crate::block::Block;
-use crate::hash::Hash256;
-use crate::header::{BlockHeader, HEADER_VERSION};
-use crate::item::{Anchor, ItemKind, SignedItem, UnsignedItem};
-use crate::merkle;
-use crate::pow::CompactTarget;
+use crate::header::BlockHeader;
 use crate::spec::NetworkSpec;
 
-use super::{ParentContext, ValidBlock};
+use super::{ParentContext, ValidBlock, ValidateError};
 
-/// The easiest target: about one hash in two meets it.
-pub(crate) const EASY: CompactTarget = CompactTarget(0x207f_ffff);
-
-/// The `local` spec with the easiest genesis target and limit, so mining takes ~2 hashes.
-pub(crate) fn easy_spec() -> NetworkSpec {
-    let mut spec = NetworkSpec::local();
-    spec.genesis_target = EASY;
-    spec.retarget.pow_limit = EASY;
-    spec
-}
-
-/// A deterministic signing key.
-pub(crate) fn key(seed: u8) -> SigningKey {
-    SigningKey::from_bytes(&[seed; 32])
-}
-
-/// An anchor item by `key` with `nonce`, signed for `spec`'s network.
-pub(crate) fn item(spec: &NetworkSpec, key: &SigningKey, nonce: u64) -> SignedItem {
-    labelled_item(spec, key, nonce, "test")
-}
-
-/// Like [`item`] with a chosen label (to vary content or size).
-pub(crate) fn labelled_item(
-    spec: &NetworkSpec,
-    key: &SigningKey,
-    nonce: u64,
-    label: &str,
-) -> SignedItem {
-    UnsignedItem {
-        author: key.verifying_key(),
-        nonce,
-        timestamp_ms: spec.genesis_timestamp_ms,
-        kind: ItemKind::Anchor(Anchor {
-            content_hash: Hash256::sha256(&nonce.to_be_bytes()),
-            label: label.into(),
-        }),
-    }
-    .sign(key, spec.network_id)
-}
+pub(crate) use crate::testkit::{EASY, child, child_header, easy_spec, item, key, labelled_item};
 
 /// Increments the nonce until the header meets its own target.
-pub(crate) fn mine(mut header: BlockHeader) -> BlockHeader {
-    for _ in 0..10_000_000u32 {
-        if header.meets_own_target() {
-            return header;
-        }
-        header.nonce = header.nonce.wrapping_add(1);
-    }
-    panic!("target too hard for a test: {:?}", header.target);
+pub(crate) fn mine(header: BlockHeader) -> BlockHeader {
+    crate::testkit::mine_header(&header)
 }
 
 /// Increments the nonce until the header does NOT meet its own target.
@@ -69,34 +20,6 @@ pub(crate) fn unmine(mut header: BlockHeader) -> BlockHeader {
         header.nonce = header.nonce.wrapping_add(1);
     }
     header
-}
-
-/// The correct, unmined header of a child of `ctx` carrying `items`, one second after it.
-pub(crate) fn child_header(
-    spec: &NetworkSpec,
-    ctx: &ParentContext,
-    items: &[SignedItem],
-) -> BlockHeader {
-    let ids: Vec<Hash256> = items.iter().map(SignedItem::id).collect();
-    BlockHeader {
-        version: HEADER_VERSION,
-        network_id: spec.network_id,
-        height: ctx.header.height + 1,
-        prev_hash: ctx.id,
-        merkle_root: merkle::root(&ids),
-        item_count: u32::try_from(items.len()).unwrap(),
-        timestamp_ms: ctx.header.timestamp_ms + spec.retarget.block_interval_ms,
-        target: ctx.expected_target(spec),
-        nonce: 0,
-    }
-}
-
-/// A valid, mined child of `ctx` carrying `items`.
-pub(crate) fn child(spec: &NetworkSpec, ctx: &ParentContext, items: Vec<SignedItem>) -> Block {
-    Block {
-        header: mine(child_header(spec, ctx, &items)),
-        items,
-    }
 }
 
 /// Re-mines a block after its header was edited.
@@ -115,6 +38,9 @@ pub(crate) fn accept(spec: &NetworkSpec, ctx: &ParentContext, block: Block) -> V
     let now = now_for(&block);
     block
         .check(spec)
-        .and_then(|c| c.validate(spec, ctx, &(), now))
+        .and_then(|c| {
+            c.validate(spec, ctx, &(), now)
+                .map_err(ValidateError::into_invalid)
+        })
         .unwrap()
 }

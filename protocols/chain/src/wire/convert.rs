@@ -1,8 +1,9 @@
-//! Conversions between the prost wire types and the domain types.
+//! Conversions between the prost wire types and the domain types, private to this crate: other
+//! crates see only bytes and domain types (the byte-level encoders and decoders in [`super`]).
 //!
-//! Domain → wire is infallible (`From`). Wire → domain (`TryFrom`) checks every field's length
-//! and range; limits that need the network spec are applied by the byte-level decoders in
-//! [`super`].
+//! Domain → wire is infallible ([`ToWire`]). Wire → domain ([`FromWire`]) checks every field's
+//! length and range; limits that need the network spec are applied by the byte-level decoders
+//! in [`super`].
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use talos_proto::chain as pb;
@@ -32,9 +33,28 @@ fn required<T>(field: &'static str, value: Option<T>) -> Result<T, DecodeError> 
     value.ok_or(DecodeError::Missing(field))
 }
 
-impl From<&BlockHeader> for pb::BlockHeader {
-    fn from(h: &BlockHeader) -> Self {
-        Self {
+/// A domain type's prost form.
+pub(crate) trait ToWire {
+    /// The prost message.
+    type Wire;
+    /// The prost message of `self`.
+    fn to_wire(&self) -> Self::Wire;
+}
+
+/// A domain type read back from its prost form, every field checked.
+pub(crate) trait FromWire: Sized {
+    /// The prost message.
+    type Wire;
+    /// The domain value, or why the message does not hold one.
+    fn from_wire(wire: Self::Wire) -> Result<Self, DecodeError>;
+}
+
+impl ToWire for BlockHeader {
+    type Wire = pb::BlockHeader;
+
+    fn to_wire(&self) -> pb::BlockHeader {
+        let h = self;
+        pb::BlockHeader {
             version: h.version,
             network_id: h.network_id,
             height: h.height,
@@ -48,10 +68,10 @@ impl From<&BlockHeader> for pb::BlockHeader {
     }
 }
 
-impl TryFrom<pb::BlockHeader> for BlockHeader {
-    type Error = DecodeError;
+impl FromWire for BlockHeader {
+    type Wire = pb::BlockHeader;
 
-    fn try_from(h: pb::BlockHeader) -> Result<Self, DecodeError> {
+    fn from_wire(h: pb::BlockHeader) -> Result<Self, DecodeError> {
         Ok(Self {
             version: h.version,
             network_id: h.network_id,
@@ -66,10 +86,12 @@ impl TryFrom<pb::BlockHeader> for BlockHeader {
     }
 }
 
-impl From<&ItemKind> for pb::unsigned_item::Kind {
-    fn from(kind: &ItemKind) -> Self {
+impl ToWire for ItemKind {
+    type Wire = pb::unsigned_item::Kind;
+
+    fn to_wire(&self) -> pb::unsigned_item::Kind {
         use pb::unsigned_item::Kind;
-        match kind {
+        match self {
             ItemKind::Anchor(a) => Kind::Anchor(pb::Anchor {
                 content_hash: a.content_hash.0.to_vec(),
                 label: a.label.clone(),
@@ -92,10 +114,10 @@ impl From<&ItemKind> for pb::unsigned_item::Kind {
     }
 }
 
-impl TryFrom<pb::unsigned_item::Kind> for ItemKind {
-    type Error = DecodeError;
+impl FromWire for ItemKind {
+    type Wire = pb::unsigned_item::Kind;
 
-    fn try_from(kind: pb::unsigned_item::Kind) -> Result<Self, DecodeError> {
+    fn from_wire(kind: pb::unsigned_item::Kind) -> Result<Self, DecodeError> {
         use pb::unsigned_item::Kind;
         Ok(match kind {
             Kind::Anchor(a) => ItemKind::Anchor(Anchor {
@@ -120,25 +142,28 @@ impl TryFrom<pb::unsigned_item::Kind> for ItemKind {
     }
 }
 
-impl From<&SignedItem> for pb::SignedItem {
-    fn from(s: &SignedItem) -> Self {
+impl ToWire for SignedItem {
+    type Wire = pb::SignedItem;
+
+    fn to_wire(&self) -> pb::SignedItem {
+        let s = self;
         let item = s.item();
-        Self {
+        pb::SignedItem {
             item: Some(pb::UnsignedItem {
                 author: item.author.as_bytes().to_vec(),
                 nonce: item.nonce,
                 timestamp_ms: item.timestamp_ms,
-                kind: Some((&item.kind).into()),
+                kind: Some(item.kind.to_wire()),
             }),
             signature: s.signature().to_bytes().to_vec(),
         }
     }
 }
 
-impl TryFrom<pb::SignedItem> for SignedItem {
-    type Error = DecodeError;
+impl FromWire for SignedItem {
+    type Wire = pb::SignedItem;
 
-    fn try_from(s: pb::SignedItem) -> Result<Self, DecodeError> {
+    fn from_wire(s: pb::SignedItem) -> Result<Self, DecodeError> {
         let item = required("signed_item.item", s.item)?;
         let author_bytes: [u8; 32] =
             item.author
@@ -163,7 +188,7 @@ impl TryFrom<pb::SignedItem> for SignedItem {
                     expected: 64,
                     actual: s.signature.len(),
                 })?;
-        let kind = item.kind.ok_or(DecodeError::UnknownItemKind)?.try_into()?;
+        let kind = ItemKind::from_wire(item.kind.ok_or(DecodeError::UnknownItemKind)?)?;
         let unsigned = UnsignedItem {
             author,
             nonce: item.nonce,
@@ -177,32 +202,38 @@ impl TryFrom<pb::SignedItem> for SignedItem {
     }
 }
 
-impl From<&Block> for pb::Block {
-    fn from(b: &Block) -> Self {
-        Self {
-            header: Some((&b.header).into()),
-            items: b.items.iter().map(Into::into).collect(),
+impl ToWire for Block {
+    type Wire = pb::Block;
+
+    fn to_wire(&self) -> pb::Block {
+        let b = self;
+        pb::Block {
+            header: Some(b.header.to_wire()),
+            items: b.items.iter().map(ToWire::to_wire).collect(),
         }
     }
 }
 
-impl TryFrom<pb::Block> for Block {
-    type Error = DecodeError;
+impl FromWire for Block {
+    type Wire = pb::Block;
 
-    fn try_from(b: pb::Block) -> Result<Self, DecodeError> {
-        let header = required("block.header", b.header)?.try_into()?;
+    fn from_wire(b: pb::Block) -> Result<Self, DecodeError> {
+        let header = BlockHeader::from_wire(required("block.header", b.header)?)?;
         let items = b
             .items
             .into_iter()
-            .map(SignedItem::try_from)
+            .map(SignedItem::from_wire)
             .collect::<Result<_, _>>()?;
         Ok(Self { header, items })
     }
 }
 
-impl From<&MerkleProof> for pb::MerkleProof {
-    fn from(p: &MerkleProof) -> Self {
-        Self {
+impl ToWire for MerkleProof {
+    type Wire = pb::MerkleProof;
+
+    fn to_wire(&self) -> pb::MerkleProof {
+        let p = self;
+        pb::MerkleProof {
             leaf_index: p.leaf_index,
             tree_size: p.tree_size,
             path: p.path.iter().map(|h| h.0.to_vec()).collect(),
@@ -210,10 +241,10 @@ impl From<&MerkleProof> for pb::MerkleProof {
     }
 }
 
-impl TryFrom<pb::MerkleProof> for MerkleProof {
-    type Error = DecodeError;
+impl FromWire for MerkleProof {
+    type Wire = pb::MerkleProof;
 
-    fn try_from(p: pb::MerkleProof) -> Result<Self, DecodeError> {
+    fn from_wire(p: pb::MerkleProof) -> Result<Self, DecodeError> {
         if p.path.len() > MAX_PROOF_PATH {
             return Err(DecodeError::TooMany {
                 what: "proof path",
@@ -233,31 +264,37 @@ impl TryFrom<pb::MerkleProof> for MerkleProof {
     }
 }
 
-impl From<&ItemProof> for pb::ItemProof {
-    fn from(p: &ItemProof) -> Self {
-        Self {
-            item: Some((&p.item).into()),
-            header: Some((&p.header).into()),
-            proof: Some((&p.proof).into()),
+impl ToWire for ItemProof {
+    type Wire = pb::ItemProof;
+
+    fn to_wire(&self) -> pb::ItemProof {
+        let p = self;
+        pb::ItemProof {
+            item: Some(p.item.to_wire()),
+            header: Some(p.header.to_wire()),
+            proof: Some(p.proof.to_wire()),
         }
     }
 }
 
-impl TryFrom<pb::ItemProof> for ItemProof {
-    type Error = DecodeError;
+impl FromWire for ItemProof {
+    type Wire = pb::ItemProof;
 
-    fn try_from(p: pb::ItemProof) -> Result<Self, DecodeError> {
+    fn from_wire(p: pb::ItemProof) -> Result<Self, DecodeError> {
         Ok(Self {
-            item: required("item_proof.item", p.item)?.try_into()?,
-            header: required("item_proof.header", p.header)?.try_into()?,
-            proof: required("item_proof.proof", p.proof)?.try_into()?,
+            item: SignedItem::from_wire(required("item_proof.item", p.item)?)?,
+            header: BlockHeader::from_wire(required("item_proof.header", p.header)?)?,
+            proof: MerkleProof::from_wire(required("item_proof.proof", p.proof)?)?,
         })
     }
 }
 
-impl From<&ChainStatus> for pb::NetworkStatus {
-    fn from(s: &ChainStatus) -> Self {
-        Self {
+impl ToWire for ChainStatus {
+    type Wire = pb::NetworkStatus;
+
+    fn to_wire(&self) -> pb::NetworkStatus {
+        let s = self;
+        pb::NetworkStatus {
             network_id: s.network_id,
             genesis_hash: s.genesis_hash.0.to_vec(),
             tip_hash: s.tip_hash.0.to_vec(),
@@ -267,10 +304,10 @@ impl From<&ChainStatus> for pb::NetworkStatus {
     }
 }
 
-impl TryFrom<pb::NetworkStatus> for ChainStatus {
-    type Error = DecodeError;
+impl FromWire for ChainStatus {
+    type Wire = pb::NetworkStatus;
 
-    fn try_from(s: pb::NetworkStatus) -> Result<Self, DecodeError> {
+    fn from_wire(s: pb::NetworkStatus) -> Result<Self, DecodeError> {
         Ok(Self {
             network_id: s.network_id,
             genesis_hash: hash("status.genesis_hash", &s.genesis_hash)?,

@@ -11,6 +11,8 @@ pub mod scan;
 
 pub use convert::MAX_PROOF_PATH;
 
+use convert::{FromWire, ToWire};
+
 use prost::Message;
 use talos_proto::chain as pb;
 
@@ -154,14 +156,14 @@ pub fn scan_block(bytes: &[u8], limits: &Limits) -> Result<(), DecodeError> {
 }
 
 /// Converts a decoded wire block, applying the item limits.
-pub fn block_from_wire(block: pb::Block, limits: &Limits) -> Result<Block, DecodeError> {
+fn block_from_wire(block: pb::Block, limits: &Limits) -> Result<Block, DecodeError> {
     if block.items.len() > limits.max_items_per_block as usize {
         return Err(DecodeError::TooMany {
             what: "items in a block",
             max: limits.max_items_per_block as usize,
         });
     }
-    let block = Block::try_from(block)?;
+    let block = Block::from_wire(block)?;
     block
         .items
         .iter()
@@ -171,31 +173,31 @@ pub fn block_from_wire(block: pb::Block, limits: &Limits) -> Result<Block, Decod
 
 /// Encodes a header.
 pub fn encode_header(header: &BlockHeader) -> Vec<u8> {
-    pb::BlockHeader::from(header).encode_to_vec()
+    header.to_wire().encode_to_vec()
 }
 
 /// Decodes a header.
 pub fn decode_header(bytes: &[u8]) -> Result<BlockHeader, DecodeError> {
     check_len("header", bytes, MAX_HEADER_WIRE_BYTES)?;
-    pb::BlockHeader::decode(bytes)?.try_into()
+    BlockHeader::from_wire(pb::BlockHeader::decode(bytes)?)
 }
 
 /// Encodes a signed item.
 pub fn encode_item(item: &SignedItem) -> Vec<u8> {
-    pb::SignedItem::from(item).encode_to_vec()
+    item.to_wire().encode_to_vec()
 }
 
 /// Decodes a signed item (signature not verified).
 pub fn decode_item(bytes: &[u8], limits: &Limits) -> Result<SignedItem, DecodeError> {
     check_len("item", bytes, max_item_wire_bytes(limits))?;
-    let item = SignedItem::try_from(pb::SignedItem::decode(bytes)?)?;
+    let item = SignedItem::from_wire(pb::SignedItem::decode(bytes)?)?;
     check_item_size(&item, limits)?;
     Ok(item)
 }
 
 /// Encodes a block.
 pub fn encode_block(block: &Block) -> Vec<u8> {
-    pb::Block::from(block).encode_to_vec()
+    block.to_wire().encode_to_vec()
 }
 
 /// Decodes a block (nothing validated beyond the encoding and size limits).
@@ -207,7 +209,7 @@ pub fn decode_block(bytes: &[u8], limits: &Limits) -> Result<Block, DecodeError>
 
 /// Encodes an SPV proof.
 pub fn encode_item_proof(proof: &ItemProof) -> Vec<u8> {
-    pb::ItemProof::from(proof).encode_to_vec()
+    proof.to_wire().encode_to_vec()
 }
 
 /// Decodes an SPV proof (not verified).
@@ -217,20 +219,20 @@ pub fn decode_item_proof(bytes: &[u8], limits: &Limits) -> Result<ItemProof, Dec
     scan::for_each_field(bytes, 3, 1, "merkle proofs", |proof| {
         scan::for_each_field(proof, 3, MAX_PROOF_PATH, "proof path hashes", |_| Ok(())).map(drop)
     })?;
-    let proof = ItemProof::try_from(pb::ItemProof::decode(bytes)?)?;
+    let proof = ItemProof::from_wire(pb::ItemProof::decode(bytes)?)?;
     check_item_size(&proof.item, limits)?;
     Ok(proof)
 }
 
 /// Encodes a chain status.
 pub fn encode_status(status: &ChainStatus) -> Vec<u8> {
-    pb::NetworkStatus::from(status).encode_to_vec()
+    status.to_wire().encode_to_vec()
 }
 
 /// Decodes a chain status.
 pub fn decode_status(bytes: &[u8]) -> Result<ChainStatus, DecodeError> {
     check_len("status", bytes, MAX_STATUS_WIRE_BYTES)?;
-    pb::NetworkStatus::decode(bytes)?.try_into()
+    ChainStatus::from_wire(pb::NetworkStatus::decode(bytes)?)
 }
 
 #[cfg(test)]

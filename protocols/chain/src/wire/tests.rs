@@ -111,7 +111,7 @@ fn hostile_inputs_get_typed_errors() {
     assert!(decode_item(&[0xff, 0xff], &limits).is_err());
 
     // An item without a kind, and one with a weak key.
-    let mut wire = pb::SignedItem::from(&items(1)[0]);
+    let mut wire = items(1)[0].to_wire();
     if let Some(i) = wire.item.as_mut() {
         i.kind = None;
     }
@@ -119,7 +119,7 @@ fn hostile_inputs_get_typed_errors() {
         decode_item(&wire.encode_to_vec(), &limits),
         Err(DecodeError::UnknownItemKind)
     );
-    let mut wire = pb::SignedItem::from(&items(1)[0]);
+    let mut wire = items(1)[0].to_wire();
     if let Some(i) = wire.item.as_mut() {
         i.author = vec![0; 32];
         i.author[0] = 1; // the identity point: small order

@@ -1,7 +1,15 @@
 use ed25519_dalek::SigningKey;
 use talos_chain::item::{Anchor, AuditEvent, DidAnchor, Revocation};
-use talos_chain::wire::encode_block;
-use talos_chain::{Block, ItemKind, NetworkSpec, SignedItem, UnsignedItem, Work};
+use talos_chain::wire::{encode_block, encode_item_proof, encode_status};
+use talos_chain::{
+    Block, ChainStatus, ItemKind, ItemProof, NetworkSpec, SignedItem, UnsignedItem, Work,
+};
+use talos_proto::chain as chain_pb;
+
+/// The prost form of an encoded chain message, to corrupt one field of it.
+fn chain_message<M: Message + Default>(bytes: &[u8]) -> M {
+    M::decode(bytes).expect("the chain codec's own encoding")
+}
 
 use super::*;
 use crate::limits::{MIN_ITEM_WIRE_BYTES, MIN_RESPONSE_BYTES, RESPONSE_FRAMING_BYTES};
@@ -277,7 +285,7 @@ fn missing_kind_is_rejected() {
     // A status request without its status.
     assert_eq!(
         decode_request(&wire_request(pb::sync_request::Kind::Status(
-            pb::StatusRequest { status: None }
+            pb::StatusRequest { status: Vec::new() }
         ))),
         Err(DecodeError::Missing("status_request.status").into())
     );
@@ -378,11 +386,11 @@ fn bad_hash_lengths_are_rejected() {
         decode_request(&bad).map_err(|e| e.code()),
         Err("bad_length")
     );
-    let mut status = chain_pb::NetworkStatus::from(&status());
+    let mut status: chain_pb::NetworkStatus = chain_message(&encode_status(&status()));
     status.tip_hash = vec![0; 3];
     assert_eq!(
         decode_response(
-            &wire_response(pb::sync_response::Kind::Status(status)),
+            &wire_response(pb::sync_response::Kind::Status(status.encode_to_vec())),
             &limits()
         )
         .map_err(|e| e.code()),
@@ -535,12 +543,12 @@ fn oversized_nested_elements_are_rejected() {
 
 #[test]
 fn proof_path_over_cap_is_rejected() {
-    let mut wire = chain_pb::ItemProof::from(&proof());
+    let mut wire: chain_pb::ItemProof = chain_message(&encode_item_proof(&proof()));
     if let Some(p) = wire.proof.as_mut() {
         p.path = vec![vec![0; 32]; MAX_PROOF_PATH + 1];
     }
     let bytes = wire_response(pb::sync_response::Kind::Proof(pb::ProofResponse {
-        proof: Some(wire),
+        proof: Some(wire.encode_to_vec()),
     }));
     assert_eq!(
         decode_response(&bytes, &limits()),
@@ -556,22 +564,22 @@ fn proof_path_over_cap_is_rejected() {
 fn invalid_chain_content_is_rejected() {
     let l = limits();
     // A block without its header.
-    let mut wire = chain_pb::Block::from(&block(1, 1));
+    let mut wire: chain_pb::Block = chain_message(&encode_block(&block(1, 1)));
     wire.header = None;
     let bytes = wire_response(pb::sync_response::Kind::Blocks(pb::Blocks {
-        blocks: vec![wire],
+        blocks: vec![wire.encode_to_vec()],
     }));
     assert_eq!(
         decode_response(&bytes, &l),
         Err(DecodeError::Missing("block.header").into())
     );
     // An item without a kind inside a block.
-    let mut wire = chain_pb::Block::from(&block(1, 1));
+    let mut wire: chain_pb::Block = chain_message(&encode_block(&block(1, 1)));
     if let Some(item) = wire.items[0].item.as_mut() {
         item.kind = None;
     }
     let bytes = wire_response(pb::sync_response::Kind::Blocks(pb::Blocks {
-        blocks: vec![wire],
+        blocks: vec![wire.encode_to_vec()],
     }));
     assert_eq!(
         decode_response(&bytes, &l).map_err(|e| e.code()),

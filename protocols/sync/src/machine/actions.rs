@@ -18,7 +18,8 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// Something a peer did wrong, with a stable code and a score change.
+/// Something a peer did wrong, with a stable code. What it costs the peer is the node's
+/// policy (`talos-network`'s `policy` module).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Misbehaviour {
     /// Answered a request for data it claims to have with nothing.
@@ -56,18 +57,6 @@ impl Misbehaviour {
             Self::InvalidBlock => "invalid_block",
             Self::WrongNetwork => "wrong_network",
             Self::MalformedMessage => "malformed_message",
-        }
-    }
-
-    /// Change to the peer's score (negative). A node banning at −100 bans on one invalid
-    /// block or wrong network, on two provably wrong answers, and only after many timeouts.
-    pub fn score_delta(&self) -> i32 {
-        match self {
-            Self::Timeout => -5,
-            Self::EmptyResponse => -10,
-            Self::UnrequestedData | Self::TooManyItems => -30,
-            Self::WrongHeaders | Self::WrongBlocks | Self::MalformedMessage => -50,
-            Self::InvalidBlock | Self::WrongNetwork => -100,
         }
     }
 }

@@ -11,7 +11,7 @@ use super::SyncMachine;
 use super::actions::{Action, Misbehaviour, RequestId};
 use super::chain_view::ChainView;
 use super::job::{Batch, BatchState, Phase};
-use super::requests::Kind;
+use super::requests::{Kind, RangeAsk};
 use crate::messages::SyncRequest;
 
 /// What an answer to a block range turned out to be.
@@ -85,11 +85,11 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             let Some(peer) = best else {
                 continue;
             };
-            let kind = Kind::Blocks {
+            let kind = Kind::Blocks(RangeAsk {
                 job: job_id,
                 start,
                 count,
-            };
+            });
             let request = SyncRequest::BlocksByRange {
                 start_height: start,
                 count,
@@ -139,18 +139,20 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
     }
 
-    /// Blocks answering range `start` (of `count`) of round `job_id`.
-    #[allow(clippy::too_many_arguments)]
+    /// Blocks answering the range request `ask`, sent under `id`.
     pub(super) fn on_blocks(
         &mut self,
         peer: P,
         id: RequestId,
-        job_id: u64,
-        start: u64,
-        count: u32,
+        ask: RangeAsk,
         blocks: Vec<Block>,
         now: Instant,
     ) {
+        let RangeAsk {
+            job: job_id,
+            start,
+            count,
+        } = ask;
         if self.job.as_ref().is_none_or(|j| j.id != job_id) {
             return;
         }
@@ -171,7 +173,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
                 }
                 self.retry_batch(job_id, start, id, peer);
             }
-            Verdict::Matches => self.accept_blocks(peer, id, job_id, start, count, blocks, now),
+            Verdict::Matches => self.accept_blocks(peer, id, ask, blocks, now),
         }
     }
 
@@ -205,17 +207,19 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
     }
 
     /// Stores a matching answer; a short one leaves the rest of the range pending.
-    #[allow(clippy::too_many_arguments)]
     fn accept_blocks(
         &mut self,
         peer: P,
         id: RequestId,
-        job_id: u64,
-        start: u64,
-        count: u32,
+        ask: RangeAsk,
         blocks: Vec<Block>,
         now: Instant,
     ) {
+        let RangeAsk {
+            job: job_id,
+            start,
+            count,
+        } = ask;
         let Some(job) = self.job.as_mut().filter(|j| j.id == job_id) else {
             return;
         };
@@ -269,7 +273,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             return;
         };
         while let Some(header) = job.headers.front() {
-            if header.height >= job.next_emit || !chain.contains_block(&header.id()) {
+            if header.height >= job.next_emit || !chain.has_block(&header.id(), header.height) {
                 break;
             }
             job.headers.pop_front();

@@ -2,15 +2,15 @@
 
 use talos_chain::{ChainStatus, Hash256};
 
-/// Read access to the local chain, implemented by the node over its store (and by tests over
-/// an in-memory chain). Calls must be cheap: the machine makes a few per event.
+/// Read access to the local chain, implemented by the node over an in-memory index of its
+/// chain (and by tests over an in-memory chain). Calls must be cheap and must not block: the
+/// machine makes a few per event, on the task that drives the network.
 pub trait ChainView {
     /// The local best tip as a status (network id, genesis, tip id, height, cumulative work).
     fn tip(&self) -> ChainStatus;
-    /// Whether a block with this id is stored, on any chain.
-    fn contains_block(&self, id: &Hash256) -> bool;
-    /// The id of the best chain's block at `height`, if the best chain is that long.
-    fn best_id_at(&self, height: u64) -> Option<Hash256>;
+    /// Whether the block with this id, at this height, is stored on any chain. The height is
+    /// the one the block's header names (every caller has the header or its child's).
+    fn has_block(&self, id: &Hash256, height: u64) -> bool;
 }
 
 impl<T: ChainView + ?Sized> ChainView for &T {
@@ -18,11 +18,7 @@ impl<T: ChainView + ?Sized> ChainView for &T {
         (**self).tip()
     }
 
-    fn contains_block(&self, id: &Hash256) -> bool {
-        (**self).contains_block(id)
-    }
-
-    fn best_id_at(&self, height: u64) -> Option<Hash256> {
-        (**self).best_id_at(height)
+    fn has_block(&self, id: &Hash256, height: u64) -> bool {
+        (**self).has_block(id, height)
     }
 }

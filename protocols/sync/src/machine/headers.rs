@@ -10,7 +10,7 @@ use super::SyncMachine;
 use super::actions::Misbehaviour;
 use super::chain_view::ChainView;
 use super::job::Phase;
-use super::requests::Kind;
+use super::requests::{Kind, RangeAsk};
 use crate::messages::SyncRequest;
 
 /// Why a header batch is not a plausible piece of chain.
@@ -108,11 +108,11 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             }
         };
         let (peer, job_id) = (job.peer, job.id);
-        let kind = Kind::Headers {
+        let kind = Kind::Headers(RangeAsk {
             job: job_id,
             start,
             count,
-        };
+        });
         let id = self.send(
             peer,
             kind,
@@ -140,18 +140,20 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
     }
 
-    /// Headers answering a request of round `job_id`.
-    #[allow(clippy::too_many_arguments)]
+    /// Headers answering the request `ask`.
     pub(super) fn on_headers(
         &mut self,
         peer: P,
-        job_id: u64,
-        start: u64,
-        count: u32,
+        ask: RangeAsk,
         headers: Vec<BlockHeader>,
         chain: &impl ChainView,
         now: Instant,
     ) {
+        let RangeAsk {
+            job: job_id,
+            start,
+            count,
+        } = ask;
         let network_id = self.local.network_id;
         let Some(job) = self.job.as_mut().filter(|j| j.id == job_id) else {
             return;
@@ -178,7 +180,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
         match phase {
             Phase::FindFork { attempt } => {
-                self.on_probe_headers(peer, attempt, start, count, headers, chain, now);
+                self.on_probe_headers(peer, attempt, ask, headers, chain, now);
             }
             Phase::Download => {
                 let Some(job) = self.job.as_mut() else {
@@ -197,21 +199,20 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
     }
 
     /// Headers answering fork probe number `attempt`.
-    #[allow(clippy::too_many_arguments)]
     fn on_probe_headers(
         &mut self,
         peer: P,
         attempt: u32,
-        start: u64,
-        count: u32,
+        ask: RangeAsk,
         headers: Vec<BlockHeader>,
         chain: &impl ChainView,
         now: Instant,
     ) {
+        let RangeAsk { start, count, .. } = ask;
         let Some(first) = headers.first() else {
             return;
         };
-        if !chain.contains_block(&first.prev_hash) {
+        if !chain.has_block(&first.prev_hash, first.height.saturating_sub(1)) {
             if start <= 1 {
                 // The peer's block 1 does not build on our genesis.
                 self.penalize(peer, Misbehaviour::WrongHeaders);
@@ -225,7 +226,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
         let known = headers
             .iter()
-            .take_while(|h| chain.contains_block(&h.id()))
+            .take_while(|h| chain.has_block(&h.id(), h.height))
             .count();
         let fork_point = match known.checked_sub(1).and_then(|i| headers.get(i)) {
             Some(h) => (h.height, h.id()),

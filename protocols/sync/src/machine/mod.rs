@@ -66,6 +66,7 @@ use peer::PeerState;
 use requests::InFlight;
 
 use crate::messages::{ErrorCode, SyncResponse};
+use crate::server::error_response;
 
 /// The range-sync state machine. See the [module documentation](self) for the algorithm.
 #[derive(Debug)]
@@ -170,6 +171,25 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         self.remove_peer(peer);
     }
 
+    /// A peer sent its status in a request: the answer to send back. It is our status, or a
+    /// `wrong_network` error when the peer is on another network or genesis (the peer is then
+    /// disconnected, as [`SyncMachine::on_status`] does). This and `on_status` are the one
+    /// place that checks a peer's network.
+    pub fn on_status_request(
+        &mut self,
+        peer: P,
+        theirs: ChainStatus,
+        chain: &impl ChainView,
+        now: Instant,
+    ) -> SyncResponse {
+        if !theirs.same_network(&self.local) {
+            self.drop_wrong_network(peer, &theirs);
+            return error_response(ErrorCode::WrongNetwork, "different network or genesis");
+        }
+        self.on_status(peer, theirs, chain, now);
+        SyncResponse::Status(self.local)
+    }
+
     /// A peer told us its status, in a request or a response. A peer on another network or
     /// genesis is disconnected.
     pub fn on_status(
@@ -180,16 +200,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         now: Instant,
     ) {
         if !status.same_network(&self.local) {
-            tracing::debug!(
-                ?peer,
-                network_id = status.network_id,
-                "sync: peer on another network"
-            );
-            self.remove_peer(peer);
-            self.actions.push_control(Action::Disconnect {
-                peer,
-                reason: DisconnectReason::WrongNetwork,
-            });
+            self.drop_wrong_network(peer, &status);
             return;
         }
         if let Some(job) = self.job.as_mut()
@@ -222,11 +233,11 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             (requests::Kind::Status, SyncResponse::Status(status)) => {
                 return self.on_status(peer, status, chain, now);
             }
-            (requests::Kind::Headers { job, start, count }, SyncResponse::Headers(headers)) => {
-                self.on_headers(peer, job, start, count, headers, chain, now)
+            (requests::Kind::Headers(ask), SyncResponse::Headers(headers)) => {
+                self.on_headers(peer, ask, headers, chain, now);
             }
-            (requests::Kind::Blocks { job, start, count }, SyncResponse::Blocks(blocks)) => {
-                self.on_blocks(peer, id, job, start, count, blocks, now);
+            (requests::Kind::Blocks(ask), SyncResponse::Blocks(blocks)) => {
+                self.on_blocks(peer, id, ask, blocks, now);
             }
             (requests::Kind::Orphan { want }, SyncResponse::Blocks(blocks)) => {
                 self.on_orphan_blocks(peer, id, want, blocks, chain, now);
@@ -290,15 +301,17 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         self.drive(chain, now);
     }
 
-    /// A block from `peer` (gossip) has an unknown parent: fetch its ancestors by hash.
+    /// A block from `peer` (gossip) has an unknown parent, `parent` at `parent_height`: fetch
+    /// its ancestors by hash.
     pub fn on_missing_parent(
         &mut self,
         peer: P,
         parent: Hash256,
+        parent_height: u64,
         chain: &impl ChainView,
         now: Instant,
     ) {
-        self.start_orphan_fetch(peer, parent, chain, now);
+        self.start_orphan_fetch(peer, (parent, parent_height), chain, now);
         self.drive(chain, now);
     }
 
@@ -397,6 +410,21 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
     }
 
+    /// Forgets a peer whose status names another network or genesis and asks the node to drop
+    /// it.
+    fn drop_wrong_network(&mut self, peer: P, status: &ChainStatus) {
+        tracing::debug!(
+            ?peer,
+            network_id = status.network_id,
+            "sync: peer on another network"
+        );
+        self.remove_peer(peer);
+        self.actions.push_control(Action::Disconnect {
+            peer,
+            reason: DisconnectReason::WrongNetwork,
+        });
+    }
+
     /// Forgets a peer and everything in flight to it.
     fn remove_peer(&mut self, peer: P) {
         self.peers.remove(&peer);
@@ -409,8 +437,8 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         for id in ids {
             if let Some(request) = self.requests.remove(&id) {
                 self.release(peer, &request.kind);
-                if let requests::Kind::Blocks { job, start, .. } = request.kind {
-                    self.requeue_batch(job, start, id);
+                if let requests::Kind::Blocks(ask) = request.kind {
+                    self.requeue_batch(ask.job, ask.start, id);
                 }
             }
         }

@@ -28,16 +28,17 @@ pub(crate) struct OrphanFetch<P> {
 }
 
 impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
-    /// Starts fetching the ancestors of an orphan whose parent is `parent`, unless it is
-    /// stored, already wanted, range sync is running, or too many fetches are going on.
+    /// Starts fetching the ancestors of an orphan whose parent is `parent` at `parent_height`,
+    /// unless it is stored, already wanted, range sync is running, or too many fetches are
+    /// going on.
     pub(super) fn start_orphan_fetch(
         &mut self,
         peer: P,
-        parent: Hash256,
+        (parent, parent_height): (Hash256, u64),
         chain: &impl ChainView,
         now: Instant,
     ) {
-        if chain.contains_block(&parent) {
+        if chain.has_block(&parent, parent_height) {
             return;
         }
         self.peers.entry(peer).or_default();
@@ -134,7 +135,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         let Some(block) = blocks.into_iter().next() else {
             return;
         };
-        let parent = block.header.prev_hash;
+        let (parent, height) = (block.header.prev_hash, block.header.height);
         let held_elsewhere: usize = self
             .orphans
             .iter()
@@ -146,7 +147,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         let fetch = &mut self.orphans[index];
         fetch.blocks.push(block);
         fetch.request = None;
-        if chain.contains_block(&parent) {
+        if chain.has_block(&parent, height.saturating_sub(1)) {
             fetch.complete = true;
         } else if fetch.blocks.len() >= max || held_elsewhere + fetch.blocks.len() >= max {
             tracing::debug!(

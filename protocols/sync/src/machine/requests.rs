@@ -10,15 +10,26 @@ use super::SyncMachine;
 use super::actions::{Action, Misbehaviour, RequestId};
 use crate::messages::SyncRequest;
 
+/// Heights `start..start + count` asked for in round `job`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RangeAsk {
+    /// The round.
+    pub(crate) job: u64,
+    /// First height.
+    pub(crate) start: u64,
+    /// How many.
+    pub(crate) count: u32,
+}
+
 /// What a request was for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// Our status for theirs.
     Status,
-    /// Headers for round `job`: `count` from `start`.
-    Headers { job: u64, start: u64, count: u32 },
-    /// Blocks for round `job`: the range starting at `start`.
-    Blocks { job: u64, start: u64, count: u32 },
+    /// Headers of a range.
+    Headers(RangeAsk),
+    /// Blocks of a range.
+    Blocks(RangeAsk),
     /// The ancestor `want` of an orphan.
     Orphan { want: Hash256 },
 }
@@ -27,7 +38,7 @@ impl Kind {
     /// The round the request belongs to.
     pub(crate) fn job(&self) -> Option<u64> {
         match self {
-            Self::Headers { job, .. } | Self::Blocks { job, .. } => Some(*job),
+            Self::Headers(ask) | Self::Blocks(ask) => Some(ask.job),
             Self::Status | Self::Orphan { .. } => None,
         }
     }
@@ -148,8 +159,8 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
         match kind {
             Kind::Status => {}
-            Kind::Headers { job, .. } => self.header_request_failed(job),
-            Kind::Blocks { job, start, .. } => self.retry_batch(job, start, id, peer),
+            Kind::Headers(ask) => self.header_request_failed(ask.job),
+            Kind::Blocks(ask) => self.retry_batch(ask.job, ask.start, id, peer),
             Kind::Orphan { want } => self.orphans.retain(|o| o.want != want || o.peer != peer),
         }
     }

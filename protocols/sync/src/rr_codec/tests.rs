@@ -2,6 +2,7 @@
 
 use futures::executor::block_on;
 use futures::io::Cursor;
+use libp2p::StreamProtocol;
 use libp2p::request_response::Codec;
 use talos_chain::{ChainStatus, Hash256, NetworkSpec, Work};
 
@@ -11,7 +12,7 @@ use crate::messages::ErrorCode;
 
 fn codec() -> (SyncCodec, StreamProtocol) {
     let spec = NetworkSpec::local();
-    let proto = protocol_name(&spec.name).expect("protocol name");
+    let proto = StreamProtocol::try_from_owned(crate::protocol_id(&spec.name)).expect("name");
     (SyncCodec::new(spec.limits), proto)
 }
 
@@ -52,13 +53,9 @@ fn frame(payload: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn protocol_name_carries_the_network() {
-    let proto = protocol_name("local").expect("valid");
-    assert_eq!(proto.as_ref(), "/talos/local/sync/1.0.0");
-    assert_eq!(
-        protocol_name("testnet").expect("valid").as_ref(),
-        "/talos/testnet/sync/1.0.0"
-    );
+fn protocol_id_carries_the_network() {
+    assert_eq!(crate::protocol_id("local"), "/talos/local/sync/1.0.0");
+    assert_eq!(crate::protocol_id("testnet"), "/talos/testnet/sync/1.0.0");
 }
 
 #[test]

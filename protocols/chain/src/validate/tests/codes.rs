@@ -105,3 +105,13 @@ fn context_ignores_timestamps_beyond_the_span() {
     ctx.timestamps = vec![100, 90, 80, 1_000_000];
     assert_eq!(ctx.median_time_past(&spec), 90);
 }
+
+#[test]
+fn only_clock_dependent_verdicts_are_not_permanent() {
+    let temporary: Vec<&str> = one_of_each()
+        .iter()
+        .filter(|e| !e.is_permanent())
+        .map(BlockError::code)
+        .collect();
+    assert_eq!(temporary, ["timestamp_too_far_in_future"]);
+}

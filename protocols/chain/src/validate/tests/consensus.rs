@@ -113,7 +113,8 @@ fn rejects_timestamp_too_far_in_future() {
         .check(&spec)
         .unwrap()
         .validate(&spec, &ctx, &(), now)
-        .unwrap_err();
+        .unwrap_err()
+        .into_invalid();
     assert_eq!(
         err,
         BlockError::TimestampTooFarInFuture {

@@ -40,7 +40,7 @@ fn check_err(spec: &NetworkSpec, block: Block) -> BlockError {
 fn validate_err(
     spec: &NetworkSpec,
     ctx: &ParentContext,
-    chain: &impl ItemLookup,
+    chain: &impl ItemLookup<Error = std::convert::Infallible>,
     block: Block,
 ) -> BlockError {
     let now = now_for(&block);
@@ -49,6 +49,7 @@ fn validate_err(
         .unwrap()
         .validate(spec, ctx, chain, now)
         .unwrap_err()
+        .into_invalid()
 }
 
 /// A key of small order: the identity point.

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use super::chain::TestChain;
-use super::net::{Behaviour, Net, SimPeer};
 use crate::machine::{SyncConfig, SyncStatus};
 use crate::messages::SyncRequest;
+use crate::testkit::TestChain;
+use crate::testkit::{Behaviour, Net, SimPeer};
 
 #[test]
 fn linear_catch_up_of_500_blocks_from_one_peer() {

@@ -3,10 +3,11 @@
 
 use talos_chain::{Block, ChainStatus, CompactTarget, Hash256, Work};
 
-use super::chain::{TestChain, mine};
-use super::net::{Behaviour, Net, SimPeer};
 use crate::machine::{DisconnectReason, Misbehaviour, SyncConfig, SyncStatus};
 use crate::messages::SyncRequest;
+use crate::testkit::TestChain;
+use crate::testkit::{Behaviour, Net, SimPeer};
+use talos_chain::testkit::mine;
 
 fn remote(height: usize) -> TestChain {
     let mut chain = TestChain::new();

@@ -1,8 +1,7 @@
-//! Tests of the sync machine against simulated peers serving real mined chains.
+//! Tests of the sync machine against simulated peers serving real mined chains (the chain and
+//! the virtual-time network are [`crate::testkit`]'s).
 
 mod catch_up;
-mod chain;
 mod faults;
-mod net;
 mod orphans;
 mod units;

@@ -2,10 +2,10 @@
 
 use talos_chain::Hash256;
 
-use super::chain::TestChain;
-use super::net::{Net, SimPeer};
 use crate::machine::{Action, Misbehaviour, SyncConfig, SyncMachine};
 use crate::messages::{SyncRequest, SyncResponse};
+use crate::testkit::TestChain;
+use crate::testkit::{Net, SimPeer};
 
 /// Local and the peer at 50 with statuses exchanged; then the peer mines 5 more blocks whose
 /// announcements we missed, so its stored status is stale and range sync does not start.
@@ -40,7 +40,7 @@ fn orphan_parents_are_fetched_by_hash_then_imported_oldest_first() {
     let (mut net, remote) = setup(SyncConfig::default());
     // Block 55 arrived by gossip; its parent 54 is unknown.
     let parent = remote.block_at(54).expect("block").id();
-    net.m.on_missing_parent(1, parent, &net.local, net.now);
+    net.m.on_missing_parent(1, parent, 54, &net.local, net.now);
     for _ in 0..10 {
         net.step();
     }
@@ -62,11 +62,11 @@ fn orphan_parents_are_fetched_by_hash_then_imported_oldest_first() {
 fn a_known_parent_or_a_duplicate_fetch_sends_nothing() {
     let (mut net, remote) = setup(SyncConfig::default());
     let known = net.local.tip_id();
-    net.m.on_missing_parent(1, known, &net.local, net.now);
+    net.m.on_missing_parent(1, known, 50, &net.local, net.now);
     assert_eq!(net.m.poll_action(), None);
     let parent = remote.block_at(54).expect("block").id();
-    net.m.on_missing_parent(1, parent, &net.local, net.now);
-    net.m.on_missing_parent(1, parent, &net.local, net.now);
+    net.m.on_missing_parent(1, parent, 54, &net.local, net.now);
+    net.m.on_missing_parent(1, parent, 54, &net.local, net.now);
     let mut sends = 0;
     while let Some(action) = net.m.poll_action() {
         assert!(matches!(action, Action::Send { .. }));
@@ -81,7 +81,7 @@ fn a_wrong_block_for_an_orphan_parent_is_penalized() {
     let mut other = TestChain::new();
     let blocks = other.extend(3, 0);
     let want = Hash256([5; 32]);
-    m.on_missing_parent(4u8, want, &local, now);
+    m.on_missing_parent(4u8, want, 1, &local, now);
     let Some(Action::Send { peer, id, .. }) = m.poll_action() else {
         panic!("expected a request");
     };
@@ -106,7 +106,7 @@ fn a_wrong_block_for_an_orphan_parent_is_penalized() {
 #[test]
 fn an_empty_answer_for_an_orphan_parent_is_penalized() {
     let (mut m, local, now) = machine_with_peer();
-    m.on_missing_parent(4u8, Hash256([5; 32]), &local, now);
+    m.on_missing_parent(4u8, Hash256([5; 32]), 1, &local, now);
     let Some(Action::Send { peer, id, .. }) = m.poll_action() else {
         panic!("expected a request");
     };
@@ -126,7 +126,7 @@ fn a_gap_deeper_than_the_orphan_bound_is_left_to_range_sync() {
     remote.extend(25, 0); // 30 blocks ahead of us in all
     net.peers.insert(1, SimPeer::honest(remote.clone()));
     let parent = remote.block_at(79).expect("block").id();
-    net.m.on_missing_parent(1, parent, &net.local, net.now);
+    net.m.on_missing_parent(1, parent, 79, &net.local, net.now);
     assert!(net.run(2_000));
 
     assert_eq!(
@@ -152,7 +152,7 @@ fn orphan_fetches_are_bounded() {
     let local = TestChain::new();
     let now = std::time::Instant::now();
     for i in 0..5u8 {
-        m.on_missing_parent(i, Hash256([i + 1; 32]), &local, now);
+        m.on_missing_parent(i, Hash256([i + 1; 32]), 1, &local, now);
     }
     let mut by_hash = 0;
     while let Some(action) = m.poll_action() {

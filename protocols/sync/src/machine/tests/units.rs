@@ -3,10 +3,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::chain::TestChain;
 use crate::limits::{MAX_BLOCKS_PER_RESPONSE, MAX_HEADERS_PER_RESPONSE};
 use crate::machine::headers::{HeaderShapeError, check_header_chain, probe_anchor};
 use crate::machine::{DisconnectReason, Misbehaviour, SyncConfig};
+use crate::testkit::TestChain;
 
 #[test]
 fn config_builder_and_normalization() {
@@ -103,7 +103,7 @@ fn header_chain_shape_checks() {
 }
 
 #[test]
-fn misbehaviour_codes_are_stable_unique_and_negative() {
+fn misbehaviour_codes_are_stable_and_unique() {
     let all = [
         Misbehaviour::EmptyResponse,
         Misbehaviour::WrongHeaders,
@@ -117,8 +117,39 @@ fn misbehaviour_codes_are_stable_unique_and_negative() {
     ];
     let codes: HashSet<&str> = all.iter().map(Misbehaviour::code).collect();
     assert_eq!(codes.len(), all.len());
-    assert!(all.iter().all(|m| m.score_delta() < 0));
-    assert!(Misbehaviour::Timeout.score_delta() > Misbehaviour::InvalidBlock.score_delta());
     assert_eq!(Misbehaviour::WrongHeaders.to_string(), "wrong_headers");
     assert_eq!(DisconnectReason::WrongNetwork.code(), "wrong_network");
+}
+
+#[test]
+fn status_requests_are_answered_with_ours_or_refused_for_another_network() {
+    use crate::machine::{Action, SyncMachine};
+    use crate::messages::{ErrorCode, SyncResponse};
+
+    let mut local = TestChain::new();
+    local.extend(3, 0);
+    let now = std::time::Instant::now();
+    let mut m = SyncMachine::new(SyncConfig::default(), local.status());
+    let mut ahead = local.clone();
+    ahead.extend(2, 0);
+    let answer = m.on_status_request(1u8, ahead.status(), &local, now);
+    assert_eq!(answer, SyncResponse::Status(local.status()));
+    assert_eq!(m.peer_status(&1), Some(ahead.status()));
+
+    let mut other = ahead.status();
+    other.genesis_hash = talos_chain::Hash256([7; 32]);
+    let answer = m.on_status_request(2u8, other, &local, now);
+    assert!(matches!(
+        answer,
+        SyncResponse::Error {
+            code: ErrorCode::WrongNetwork,
+            ..
+        }
+    ));
+    assert_eq!(m.peer_status(&2), None);
+    let actions: Vec<_> = std::iter::from_fn(|| m.poll_action()).collect();
+    assert!(actions.contains(&Action::Disconnect {
+        peer: 2,
+        reason: DisconnectReason::WrongNetwork
+    }));
 }

@@ -1,0 +1,232 @@
+//! The network task: one loop owning the swarm, fed by chain notices, node commands, gossip
+//! verdicts, served sync answers, sync import results and timers. It translates; the chain
+//! service, the sync machine and [`crate::policy`] decide.
+//!
+//! Nothing here blocks: store reads for peers run on the blocking pool
+//! ([`crate::sync_server`]), gossip verdicts and sync imports are awaited by small tasks
+//! ([`crate::gossip`], [`crate::imports`]) that report back over bounded channels, and the sync
+//! machine reads the chain service's in-memory index.
+
+mod control;
+mod peering;
+mod swarm_events;
+mod sync_events;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use libp2p::multiaddr::Protocol;
+use libp2p::{Multiaddr, PeerId, Swarm};
+use talos_chain::NetworkSpec;
+use talos_gossip::Topics;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::MissedTickBehavior;
+use tracing::{debug, info, warn};
+
+use crate::behaviour::NodeBehaviour;
+use crate::config::{NetConfig, Role};
+use crate::error::NetError;
+use crate::gossip::{GossipValidator, GossipVerdict, VERDICT_QUEUE};
+use crate::imports::{BatchResult, ImportFeeder, RESULT_QUEUE};
+use crate::metrics::NetMetrics;
+use crate::peers::PeerManager;
+use crate::protocols::ProtocolNames;
+use crate::swarm::build_swarm;
+use crate::sync_driver::SyncDriver;
+use crate::sync_server::{SERVED_QUEUE, Served, SyncServer};
+use crate::{NetCommand, NetParts};
+
+/// How often the sync machine's timers run.
+const SYNC_TICK: Duration = Duration::from_secs(1);
+
+/// How often gossip scores are polled, local scores decay and bans expire.
+const SCORE_TICK: Duration = Duration::from_secs(5);
+
+/// What the loop knows about its network and role.
+struct Settings {
+    spec: NetworkSpec,
+    topics: Topics,
+    names: ProtocolNames,
+    role: Role,
+    /// Connected peers below which peers discovered through Kademlia are dialed.
+    target_peers: usize,
+    /// The configured bootnodes that name their PeerId.
+    bootnodes: Vec<(PeerId, Multiaddr)>,
+}
+
+/// The receiving ends of every queue into the loop.
+struct Inbox {
+    notices: mpsc::Receiver<talos_chain_service::ChainNotice<PeerId>>,
+    commands: mpsc::Receiver<NetCommand>,
+    served: mpsc::Receiver<Served>,
+    verdicts: mpsc::Receiver<GossipVerdict>,
+    batch_results: mpsc::Receiver<BatchResult>,
+}
+
+/// The network task's state: the swarm and the components it drives.
+pub(crate) struct NetLoop {
+    swarm: Swarm<NodeBehaviour>,
+    settings: Settings,
+    inbox: Inbox,
+    libp2p_metrics: libp2p::metrics::Metrics,
+    metrics: NetMetrics,
+    peers: PeerManager,
+    sync: SyncDriver,
+    server: SyncServer,
+    validator: GossipValidator,
+    feeder: ImportFeeder,
+    listen_addrs: Vec<Multiaddr>,
+}
+
+impl NetLoop {
+    /// Builds the swarm, starts listening and dials the bootnodes. libp2p's metrics register
+    /// in `registry`.
+    pub(crate) fn start(
+        config: NetConfig,
+        parts: NetParts,
+        registry: &mut libp2p::metrics::Registry,
+        metrics: NetMetrics,
+    ) -> Result<Self, NetError> {
+        let mut swarm = build_swarm(&config, registry)?;
+        let libp2p_metrics = libp2p::metrics::Metrics::new(registry);
+        for addr in &config.listen {
+            swarm
+                .listen_on(addr.clone())
+                .map_err(|e| NetError::Listen {
+                    addr: addr.clone(),
+                    reason: e.into(),
+                })?;
+        }
+        let NetParts {
+            store,
+            chain,
+            index,
+            notices,
+            commands,
+        } = parts;
+        let (served_tx, served) = mpsc::channel(SERVED_QUEUE);
+        let (verdict_tx, verdicts) = mpsc::channel(VERDICT_QUEUE);
+        let (result_tx, batch_results) = mpsc::channel(RESULT_QUEUE);
+        let settings = Settings {
+            topics: Topics::for_network(&config.spec.name),
+            names: ProtocolNames::for_network(&config.spec.name)?,
+            role: config.role,
+            target_peers: config.target_peers,
+            bootnodes: config
+                .bootnodes
+                .iter()
+                .filter_map(|addr| match addr.iter().last() {
+                    Some(Protocol::P2p(peer)) => Some((peer, addr.clone())),
+                    _ => None,
+                })
+                .collect(),
+            spec: config.spec.clone(),
+        };
+        let mut this = Self {
+            inbox: Inbox {
+                notices,
+                commands,
+                served,
+                verdicts,
+                batch_results,
+            },
+            libp2p_metrics,
+            metrics,
+            peers: PeerManager::new(config.ban_duration),
+            sync: SyncDriver::new(index, config.sync.clone()),
+            server: SyncServer::new(store, config.spec.network_id, config.spec.limits, served_tx),
+            feeder: ImportFeeder::spawn(chain.imports.clone(), result_tx),
+            validator: GossipValidator::new(chain, verdict_tx),
+            listen_addrs: Vec::new(),
+            settings,
+            swarm,
+        };
+        info!(peer = %this.swarm.local_peer_id(), network = %config.spec.name, role = %config.role, "network starting");
+        this.dial_bootnodes(&config.bootnodes);
+        Ok(this)
+    }
+
+    fn dial_bootnodes(&mut self, bootnodes: &[Multiaddr]) {
+        let mut known = 0usize;
+        for addr in bootnodes {
+            if let Some(Protocol::P2p(peer)) = addr.iter().last() {
+                if peer == *self.swarm.local_peer_id() {
+                    continue;
+                }
+                let base: Multiaddr = addr
+                    .iter()
+                    .filter(|p| !matches!(p, Protocol::P2p(_)))
+                    .collect();
+                self.swarm.behaviour_mut().kad.add_address(&peer, base);
+                known += 1;
+            }
+            if let Err(e) = self.swarm.dial(addr.clone()) {
+                warn!(%addr, error = %e, "cannot dial bootnode");
+            }
+        }
+        if known > 0 {
+            // Ignore NoKnownPeers: the periodic bootstrap retries.
+            let _ = self.swarm.behaviour_mut().kad.bootstrap();
+        }
+    }
+
+    /// Runs until `shutdown` is notified.
+    pub(crate) async fn run(mut self, shutdown: Arc<Notify>) {
+        let notified = shutdown.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let mut sync_tick = tokio::time::interval(SYNC_TICK);
+        sync_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut score_tick = tokio::time::interval(SCORE_TICK);
+        score_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let (mut notices_open, mut commands_open) = (true, true);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut notified => break,
+                Some(verdict) = self.inbox.verdicts.recv() => self.on_verdict(verdict),
+                Some(served) = self.inbox.served.recv() => self.on_served(served),
+                Some(result) = self.inbox.batch_results.recv() => self.on_batch_result(result),
+                notice = self.inbox.notices.recv(), if notices_open => match notice {
+                    Some(notice) => self.on_notice(notice),
+                    None => notices_open = false,
+                },
+                command = self.inbox.commands.recv(), if commands_open => match command {
+                    Some(command) => self.on_command(command),
+                    None => commands_open = false,
+                },
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                _ = sync_tick.tick() => self.on_sync_tick(),
+                _ = score_tick.tick() => self.on_score_tick(),
+            }
+            self.drain_sync_actions();
+        }
+        debug!(
+            in_flight = self.sync.in_flight(),
+            "sync requests left in flight"
+        );
+        info!("network stopping");
+    }
+
+    fn on_sync_tick(&mut self) {
+        self.sync.tick(Instant::now());
+        match self.sync.status() {
+            talos_sync::SyncStatus::Idle => {
+                self.metrics.syncing.set(0);
+            }
+            talos_sync::SyncStatus::Syncing { target_height } => {
+                self.metrics.syncing.set(1);
+                self.metrics
+                    .sync_target_height
+                    .set(i64::try_from(target_height).unwrap_or(i64::MAX));
+            }
+        }
+    }
+
+    fn set_peer_gauge(&self) {
+        self.metrics
+            .peers
+            .set(i64::try_from(self.peers.len()).unwrap_or(i64::MAX));
+    }
+}

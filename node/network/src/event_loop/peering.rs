@@ -1,0 +1,114 @@
+//! Peer upkeep on the loop: penalties and bans as the peer manager decides them, gossip score
+//! polling, pruning excess connections, redialing bootnodes.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use libp2p::{Multiaddr, PeerId};
+use tracing::{debug, info, warn};
+
+use super::NetLoop;
+use crate::behaviour::GRAYLIST_THRESHOLD;
+use crate::config::Role;
+use crate::policy::Offence;
+
+impl NetLoop {
+    pub(super) fn on_score_tick(&mut self) {
+        let now = Instant::now();
+        let low: Vec<(PeerId, f64)> = self
+            .peers
+            .iter()
+            .filter_map(|(peer, _)| {
+                let score = self.swarm.behaviour().gossipsub.peer_score(peer)?;
+                (score < GRAYLIST_THRESHOLD).then_some((*peer, score))
+            })
+            .collect();
+        for (peer, score) in low {
+            debug!(%peer, score, "gossip score below the graylist threshold");
+            self.ban(peer, &Offence::GossipScore);
+        }
+        self.prune_excess_peers();
+        self.redial_bootnodes();
+        self.peers.decay();
+        for peer in self.peers.expire_bans(now) {
+            info!(%peer, "ban expired");
+            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+        }
+    }
+
+    /// Disconnects peers above the limit (`target_peers` × 3/2, × 4 for a bootnode) down to
+    /// `target_peers`, sparing gossip mesh members, bootnodes and peers ahead of us (sync
+    /// sources). Kademlia queries connect to many peers; without this every node of a small
+    /// network ends up connected to every other.
+    fn prune_excess_peers(&mut self) {
+        let target = self.settings.target_peers.max(1);
+        let limit = match self.settings.role {
+            Role::Bootstrap => target * 4,
+            Role::Full => target + target / 2,
+        };
+        let our_height = self.sync.local_status().tip_height;
+        let gossipsub = &self.swarm.behaviour().gossipsub;
+        let mut protected: HashSet<PeerId> = gossipsub.all_mesh_peers().copied().collect();
+        protected.extend(self.settings.bootnodes.iter().map(|(peer, _)| *peer));
+        protected.extend(
+            self.peers
+                .iter()
+                .filter(|(_, e)| e.tip_height.is_some_and(|h| h > our_height))
+                .map(|(p, _)| *p),
+        );
+        let excess = self.peers.excess(limit, target, &protected, |p| {
+            gossipsub.peer_score(p).unwrap_or(0.0)
+        });
+        for peer in excess {
+            debug!(%peer, "disconnecting an excess peer");
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+    }
+
+    /// Bootnodes keep each other connected (they are the network's backbone, which is also
+    /// how a healed partition finds itself again); another node redials its bootnodes only
+    /// when it has fewer than half its target peers. (Redialing whenever it held no bootnode
+    /// fought the bootnodes' own pruning: a dial/prune loop.)
+    fn redial_bootnodes(&mut self) {
+        let now = Instant::now();
+        let local = *self.swarm.local_peer_id();
+        let short = self.peers.len() < self.settings.target_peers.div_ceil(2);
+        if self.settings.role == Role::Full && !short {
+            return;
+        }
+        let due: Vec<Multiaddr> = self
+            .settings
+            .bootnodes
+            .iter()
+            .filter(|(peer, _)| {
+                *peer != local && !self.swarm.is_connected(peer) && !self.peers.is_banned(peer, now)
+            })
+            .map(|(_, addr)| addr.clone())
+            .collect();
+        for addr in due {
+            debug!(%addr, "redialing a bootnode");
+            if let Err(e) = self.swarm.dial(addr.clone()) {
+                debug!(%addr, error = %e, "bootnode redial failed");
+            }
+        }
+    }
+
+    /// Lowers `peer`'s score for `offence`; bans it when the score falls too low.
+    pub(super) fn penalize(&mut self, peer: PeerId, offence: Offence) {
+        debug!(%peer, reason = offence.code(), detail = offence.detail(), "peer penalized");
+        if self.peers.penalize(&peer, &offence) {
+            self.ban(peer, &offence);
+        }
+    }
+
+    /// Bans `peer` (closes its connections and refuses new ones until the ban expires).
+    pub(super) fn ban(&mut self, peer: PeerId, offence: &Offence) {
+        if self.peers.ban(peer, Instant::now()) {
+            warn!(%peer, reason = offence.code(), detail = offence.detail(), "peer banned");
+            self.metrics.banned(offence);
+        }
+        let behaviour = self.swarm.behaviour_mut();
+        behaviour.blocked.block_peer(peer);
+        behaviour.kad.remove_peer(&peer);
+    }
+}

@@ -1,0 +1,205 @@
+//! Swarm and behaviour events (except sync, see [`super::sync_events`]).
+
+use std::time::Instant;
+
+use libp2p::core::ConnectedPoint;
+use libp2p::metrics::Recorder;
+use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::{PeerId, gossipsub, identify, kad};
+use talos_gossip::Acceptance;
+use tracing::{debug, info};
+
+use super::NetLoop;
+use crate::behaviour::NodeBehaviourEvent;
+use crate::policy::Offence;
+
+impl NetLoop {
+    pub(super) fn on_swarm_event(&mut self, event: SwarmEvent<NodeBehaviourEvent>) {
+        self.libp2p_metrics.record(&event);
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                info!(%address, "listening");
+                if !self.listen_addrs.contains(&address) {
+                    self.listen_addrs.push(address);
+                }
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                self.listen_addrs.retain(|a| a != &address);
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                let entry = self.peers.connected(peer_id);
+                if let ConnectedPoint::Dialer { address, .. } = &endpoint {
+                    entry.add_addr(address.clone());
+                }
+                if num_established.get() == 1 {
+                    debug!(peer = %peer_id, addr = %endpoint.get_remote_address(), "peer connected");
+                    self.sync.peer_connected(peer_id, Instant::now());
+                }
+                self.set_peer_gauge();
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established,
+                cause,
+                ..
+            } => {
+                self.peers.disconnected(&peer_id, num_established);
+                if num_established == 0 {
+                    debug!(peer = %peer_id, cause = ?cause, "peer disconnected");
+                    self.sync.peer_disconnected(&peer_id);
+                }
+                self.set_peer_gauge();
+            }
+            SwarmEvent::IncomingConnectionError { error, peer_id, .. } => {
+                debug!(peer = ?peer_id, error = %error, "incoming connection failed");
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                debug!(peer = ?peer_id, error = %error, "outgoing connection failed");
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
+            _ => {}
+        }
+    }
+
+    fn on_behaviour_event(&mut self, event: NodeBehaviourEvent) {
+        match event {
+            NodeBehaviourEvent::Identify(event) => {
+                self.libp2p_metrics.record(&event);
+                self.on_identify(event);
+            }
+            NodeBehaviourEvent::Ping(event) => self.libp2p_metrics.record(&event),
+            NodeBehaviourEvent::Kad(event) => {
+                self.libp2p_metrics.record(&event);
+                self.on_kad(event);
+            }
+            NodeBehaviourEvent::Gossipsub(event) => {
+                self.libp2p_metrics.record(&event);
+                self.on_gossipsub(event);
+            }
+            NodeBehaviourEvent::Sync(event) => self.on_sync_event(event),
+            NodeBehaviourEvent::Blocked(never) | NodeBehaviourEvent::Limits(never) => {
+                match never {}
+            }
+        }
+    }
+
+    fn on_identify(&mut self, event: identify::Event) {
+        let identify::Event::Received { peer_id, info, .. } = event else {
+            return;
+        };
+        let speaks_kad = info.protocols.contains(&self.settings.names.kad);
+        let speaks_sync = info.protocols.contains(&self.settings.names.sync);
+        if let Some(entry) = self.peers.get_mut(&peer_id) {
+            entry.agent = Some(info.agent_version.clone());
+            entry.speaks_sync = speaks_sync;
+            for addr in &info.listen_addrs {
+                entry.add_addr(addr.clone());
+            }
+        }
+        // Only peers that speak our DHT go into its routing table, and only where their
+        // bucket has room (or they are in it already).
+        if speaks_kad && self.kad_has_room(&peer_id) {
+            for addr in info.listen_addrs {
+                self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+            }
+        }
+    }
+
+    /// Whether adding `peer` to the routing table needs no eviction check (which dials).
+    fn kad_has_room(&mut self, peer: &PeerId) -> bool {
+        let key = kad::KBucketKey::from(*peer);
+        match self.swarm.behaviour_mut().kad.kbucket(*peer) {
+            Some(bucket) => {
+                bucket.num_entries() < kad::K_VALUE.get()
+                    || bucket.iter().any(|entry| *entry.node.key == key)
+            }
+            // Our own key.
+            None => false,
+        }
+    }
+
+    fn on_kad(&mut self, event: kad::Event) {
+        match event {
+            kad::Event::RoutingUpdated {
+                peer, is_new_peer, ..
+            } if is_new_peer
+                && !self.swarm.is_connected(&peer)
+                && self.peers.len() < self.settings.target_peers =>
+            {
+                self.dial_peer(peer);
+            }
+            kad::Event::OutboundQueryProgressed {
+                result: kad::QueryResult::Bootstrap(result),
+                ..
+            } => match result {
+                Ok(ok) => debug!(remaining = ok.num_remaining, "kad bootstrap step"),
+                Err(e) => debug!(error = %e, "kad bootstrap failed"),
+            },
+            _ => {}
+        }
+    }
+
+    fn dial_peer(&mut self, peer: PeerId) {
+        let opts = DialOpts::peer_id(peer)
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .build();
+        if let Err(e) = self.swarm.dial(opts) {
+            debug!(%peer, error = %e, "dial of a discovered peer failed");
+        } else {
+            debug!(%peer, "dialing a peer found through kad");
+        }
+    }
+
+    fn on_gossipsub(&mut self, event: gossipsub::Event) {
+        match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => self.on_gossip_message(propagation_source, message_id, message),
+            gossipsub::Event::Subscribed { peer_id, topic } => {
+                debug!(peer = %peer_id, %topic, "peer subscribed");
+            }
+            gossipsub::Event::SlowPeer { peer_id, .. } => {
+                debug!(peer = %peer_id, "slow gossip peer");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_gossip_message(
+        &mut self,
+        source: PeerId,
+        message_id: gossipsub::MessageId,
+        message: gossipsub::Message,
+    ) {
+        let Some(kind) = self.settings.topics.kind_of(message.topic.as_str()) else {
+            self.report_validation(None, &message_id, &source, Acceptance::Ignore);
+            return;
+        };
+        match talos_gossip::decode_payload(kind, &message.data, &self.settings.spec.limits) {
+            Err(e) => {
+                debug!(peer = %source, topic = %kind, code = e.code(), "undecodable gossip");
+                self.report_validation(
+                    Some(kind),
+                    &message_id,
+                    &source,
+                    Acceptance::for_decode_error(&e),
+                );
+                self.penalize(source, Offence::UndecodableGossip(e));
+            }
+            Ok(payload) => {
+                if let Some(acceptance) = self.validator.submit(message_id.clone(), source, payload)
+                {
+                    self.report_validation(Some(kind), &message_id, &source, acceptance);
+                }
+            }
+        }
+    }
+}

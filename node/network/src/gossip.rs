@@ -1,0 +1,191 @@
+//! Gossip validation without blocking the event loop.
+//!
+//! Each message is decoded on the loop (bounded decoders, cheap), then handed to the chain
+//! service with a oneshot reply. A small task per message awaits the verdict (with a timeout)
+//! and sends `(message id, source, acceptance)` back to the loop over a bounded channel; the
+//! loop reports it to gossipsub. A semaphore bounds the messages awaiting a verdict: when it is
+//! exhausted, new messages are ignored at once (no penalty, not forwarded). What a verdict
+//! means for gossipsub and for the sender is [`crate::policy`]'s.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use libp2p::PeerId;
+use libp2p::gossipsub::{MessageAcceptance, MessageId};
+use talos_chain_service::{
+    BlockSource, ChainChannels, GossipItem, ImportOutcome, ImportRequest, SubmitError,
+};
+use talos_gossip::{Acceptance, GossipPayload, TopicKind};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+
+use crate::policy::{self, Offence};
+
+/// How long a gossip message waits for the chain service's verdict before it is ignored.
+pub const VERDICT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Most gossip messages awaiting a verdict at once.
+pub const MAX_PENDING_VERDICTS: usize = 512;
+
+/// Capacity of the verdict channel back to the loop.
+pub const VERDICT_QUEUE: usize = 1024;
+
+/// The verdict on one gossip message.
+#[derive(Debug)]
+pub struct GossipVerdict {
+    /// Gossipsub's id of the message.
+    pub message_id: MessageId,
+    /// The peer it came from.
+    pub source: PeerId,
+    /// Which topic.
+    pub kind: TopicKind,
+    /// What to report.
+    pub acceptance: Acceptance,
+    /// What the sender did wrong, when it is to be penalized here (invalid blocks are
+    /// penalized through the chain service's `BadBlock` notice instead).
+    pub offence: Option<Offence>,
+}
+
+/// Maps our acceptance to gossipsub's.
+pub fn to_gossipsub(acceptance: Acceptance) -> MessageAcceptance {
+    match acceptance {
+        Acceptance::Accept => MessageAcceptance::Accept,
+        Acceptance::Reject => MessageAcceptance::Reject,
+        Acceptance::Ignore => MessageAcceptance::Ignore,
+    }
+}
+
+/// The verdict of an item, and the offence to penalize when it was refused as invalid.
+fn judge_item(
+    verdict: &Result<talos_chain::Hash256, SubmitError>,
+) -> (Acceptance, Option<Offence>) {
+    let acceptance = policy::item_acceptance(verdict);
+    let offence = match verdict {
+        Err(SubmitError::Refused(e)) if acceptance == Acceptance::Reject => {
+            Some(Offence::InvalidItem(*e))
+        }
+        _ => None,
+    };
+    (acceptance, offence)
+}
+
+/// Hands decoded gossip payloads to the chain service and collects verdicts.
+#[derive(Debug)]
+pub struct GossipValidator {
+    chain: ChainChannels<PeerId>,
+    pending: Arc<Semaphore>,
+    verdicts: mpsc::Sender<GossipVerdict>,
+}
+
+impl GossipValidator {
+    /// A validator feeding `chain` and reporting to `verdicts`.
+    pub fn new(chain: ChainChannels<PeerId>, verdicts: mpsc::Sender<GossipVerdict>) -> Self {
+        Self {
+            chain,
+            pending: Arc::new(Semaphore::new(MAX_PENDING_VERDICTS)),
+            verdicts,
+        }
+    }
+
+    /// Starts validating a payload. Returns the acceptance to report at once when the payload
+    /// cannot be handed over (queue full, service gone, too many pending): `Ignore`.
+    pub fn submit(
+        &self,
+        message_id: MessageId,
+        source: PeerId,
+        payload: GossipPayload,
+    ) -> Option<Acceptance> {
+        let Ok(permit) = self.pending.clone().try_acquire_owned() else {
+            return Some(Acceptance::Ignore);
+        };
+        match payload {
+            GossipPayload::Block(block) => {
+                let (reply, rx) = oneshot::channel();
+                let request = ImportRequest {
+                    block,
+                    source: BlockSource::Gossip(source),
+                    reply: Some(reply),
+                };
+                if self.chain.imports.try_send(request).is_err() {
+                    return Some(Acceptance::Ignore);
+                }
+                self.await_verdict(permit, message_id, source, TopicKind::Blocks, async move {
+                    let outcome: ImportOutcome = rx.await.ok()?;
+                    Some((policy::block_acceptance(&outcome), None))
+                });
+            }
+            GossipPayload::Item(item) => {
+                let (reply, rx) = oneshot::channel();
+                let item = GossipItem {
+                    item: *item,
+                    from: source,
+                    reply,
+                };
+                if self.chain.gossip_items.try_send(item).is_err() {
+                    return Some(Acceptance::Ignore);
+                }
+                self.await_verdict(permit, message_id, source, TopicKind::Items, async move {
+                    let verdict = rx.await.ok()?;
+                    Some(judge_item(&verdict))
+                });
+            }
+        }
+        None
+    }
+
+    fn await_verdict(
+        &self,
+        permit: OwnedSemaphorePermit,
+        message_id: MessageId,
+        source: PeerId,
+        kind: TopicKind,
+        verdict: impl Future<Output = Option<(Acceptance, Option<Offence>)>> + Send + 'static,
+    ) {
+        let verdicts = self.verdicts.clone();
+        tokio::spawn(async move {
+            let (acceptance, offence) = tokio::time::timeout(VERDICT_TIMEOUT, verdict)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or((Acceptance::Ignore, None));
+            drop(permit);
+            let _ = verdicts
+                .send(GossipVerdict {
+                    message_id,
+                    source,
+                    kind,
+                    acceptance,
+                    offence,
+                })
+                .await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use talos_chain::MempoolError;
+
+    use super::*;
+
+    #[test]
+    fn item_verdicts_name_the_offence_only_for_invalid_items() {
+        let (acceptance, offence) =
+            judge_item(&Err(SubmitError::Refused(MempoolError::BadSignature)));
+        assert_eq!(acceptance, Acceptance::Reject);
+        assert_eq!(
+            offence,
+            Some(Offence::InvalidItem(MempoolError::BadSignature))
+        );
+        assert_eq!(
+            judge_item(&Err(SubmitError::Refused(MempoolError::Duplicate))),
+            (Acceptance::Ignore, None)
+        );
+        assert_eq!(
+            judge_item(&Ok(talos_chain::Hash256::ZERO)),
+            (Acceptance::Accept, None)
+        );
+        assert_eq!(to_gossipsub(Acceptance::Reject), MessageAcceptance::Reject);
+        assert_eq!(to_gossipsub(Acceptance::Ignore), MessageAcceptance::Ignore);
+        assert_eq!(to_gossipsub(Acceptance::Accept), MessageAcceptance::Accept);
+    }
+}

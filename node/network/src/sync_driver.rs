@@ -1,0 +1,147 @@
+//! Glue between `talos-sync`'s sans-IO [`SyncMachine`] and the swarm: the chain service's
+//! in-memory [`ChainIndex`] as the machine's [`ChainView`] (no store read on the swarm's task),
+//! and the mapping between libp2p's outbound request ids and the machine's.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use libp2p::PeerId;
+use libp2p::request_response::OutboundRequestId;
+use talos_chain::{ChainStatus, Hash256};
+use talos_chain_service::ChainIndex;
+use talos_sync::{Action, ChainView, RequestId, SyncConfig, SyncMachine, SyncResponse, SyncStatus};
+
+/// The chain service's index as the sync machine's view of the local chain.
+#[derive(Clone, Debug)]
+pub struct IndexView(pub ChainIndex);
+
+impl ChainView for IndexView {
+    fn tip(&self) -> ChainStatus {
+        self.0.status()
+    }
+
+    fn has_block(&self, id: &Hash256, height: u64) -> bool {
+        self.0.has_block(id, height)
+    }
+}
+
+/// The sync machine with its view and the request-id mapping.
+#[derive(Debug)]
+pub struct SyncDriver {
+    machine: SyncMachine<PeerId>,
+    view: IndexView,
+    outbound: HashMap<OutboundRequestId, (PeerId, RequestId)>,
+}
+
+impl SyncDriver {
+    /// A driver over `index` with the machine configured by `config`.
+    pub fn new(index: ChainIndex, config: SyncConfig) -> Self {
+        let view = IndexView(index);
+        Self {
+            machine: SyncMachine::new(config, view.tip()),
+            view,
+            outbound: HashMap::new(),
+        }
+    }
+
+    /// What the machine is doing.
+    pub fn status(&self) -> SyncStatus {
+        self.machine.state()
+    }
+
+    /// Our status (what peers are told).
+    pub fn local_status(&self) -> ChainStatus {
+        self.view.tip()
+    }
+
+    /// Requests in flight.
+    pub fn in_flight(&self) -> usize {
+        self.outbound.len()
+    }
+
+    /// A peer that may speak the sync protocol connected.
+    pub fn peer_connected(&mut self, peer: PeerId, now: Instant) {
+        self.machine.on_peer_connected(peer, now);
+    }
+
+    /// A peer sent its status in a request: the answer to send back.
+    pub fn status_request(
+        &mut self,
+        peer: PeerId,
+        status: ChainStatus,
+        now: Instant,
+    ) -> SyncResponse {
+        self.machine
+            .on_status_request(peer, status, &self.view, now)
+    }
+
+    /// The last connection to a peer closed.
+    pub fn peer_disconnected(&mut self, peer: &PeerId) {
+        self.outbound.retain(|_, (p, _)| p != peer);
+        self.machine.on_peer_disconnected(*peer);
+    }
+
+    /// Remembers that the machine's request `id` to `peer` went out as `outbound`.
+    pub fn sent(&mut self, outbound: OutboundRequestId, peer: PeerId, id: RequestId) {
+        self.outbound.insert(outbound, (peer, id));
+    }
+
+    /// A response to `outbound` arrived. Returns false when it answers no request of ours.
+    pub fn response(
+        &mut self,
+        outbound: OutboundRequestId,
+        response: SyncResponse,
+        now: Instant,
+    ) -> bool {
+        let Some((peer, id)) = self.outbound.remove(&outbound) else {
+            return false;
+        };
+        self.machine
+            .on_response(peer, id, response, &self.view, now);
+        true
+    }
+
+    /// `outbound` failed (timeout, closed stream, undecodable answer).
+    pub fn request_failed(&mut self, outbound: OutboundRequestId, now: Instant) {
+        if let Some((peer, id)) = self.outbound.remove(&outbound) {
+            self.machine.on_request_failed(peer, id, now);
+        }
+    }
+
+    /// A block served by `peer` was invalid (`code`: the rejection's code).
+    pub fn import_failed(&mut self, peer: PeerId, code: &str) {
+        self.machine.on_import_failed(peer, code);
+    }
+
+    /// Blocks handed to import were judged: the window may move on.
+    pub fn blocks_imported(&mut self, now: Instant) {
+        self.machine.on_blocks_imported(&self.view, now);
+    }
+
+    /// The local best tip moved.
+    pub fn local_tip_changed(&mut self, now: Instant) {
+        self.machine.on_local_tip_changed(&self.view, now);
+    }
+
+    /// A block from `peer` is an orphan: fetch its ancestors.
+    pub fn missing_parent(
+        &mut self,
+        peer: PeerId,
+        parent: Hash256,
+        parent_height: u64,
+        now: Instant,
+    ) {
+        self.machine
+            .on_missing_parent(peer, parent, parent_height, &self.view, now);
+    }
+
+    /// Timers (request and import timeouts, periodic status).
+    pub fn tick(&mut self, now: Instant) {
+        self.machine.tick(now, &self.view);
+    }
+
+    /// The next action.
+    pub fn poll_action(&mut self) -> Option<Action<PeerId>> {
+        self.machine.poll_action()
+    }
+}

@@ -1,0 +1,195 @@
+//! Serving inbound sync requests from the store, off the event loop.
+//!
+//! What to answer is `talos-sync`'s ([`talos_sync::answer`], with its caps and byte budget);
+//! this module decides where and how many: every read runs on tokio's blocking pool, at most
+//! [`MAX_CONCURRENT_SERVES`] at once (beyond that the caller answers `busy` itself). Finished
+//! answers come back to the event loop over a bounded channel (only the swarm can send them).
+
+use std::sync::Arc;
+
+use libp2p::PeerId;
+use libp2p::request_response::ResponseChannel;
+use talos_chain::{Block, BlockHeader, ChainStatus, Hash256, ItemProof, Limits};
+use talos_storage::{StorageError, Store};
+use talos_sync::server::internal_error;
+use talos_sync::{InboundResponse, ServeChain, SyncRequest, SyncResponse};
+use tokio::sync::{Semaphore, mpsc};
+
+/// Most store reads serving peers at once.
+pub const MAX_CONCURRENT_SERVES: usize = 8;
+
+/// Capacity of the channel of finished answers.
+pub const SERVED_QUEUE: usize = 64;
+
+/// A finished answer for the event loop to send.
+pub struct Served {
+    /// The requester.
+    pub peer: PeerId,
+    /// Where the answer goes.
+    pub channel: ResponseChannel<InboundResponse>,
+    /// The answer.
+    pub response: SyncResponse,
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Served")
+            .field("peer", &self.peer)
+            .field("response", &self.response.kind_name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The store as the chain the sync protocol serves from.
+pub struct StoreChain<'a> {
+    store: &'a dyn Store,
+    network_id: u32,
+}
+
+impl<'a> StoreChain<'a> {
+    /// `store` on network `network_id`.
+    pub fn new(store: &'a dyn Store, network_id: u32) -> Self {
+        Self { store, network_id }
+    }
+}
+
+impl ServeChain for StoreChain<'_> {
+    type Error = StorageError;
+
+    fn status(&self) -> Result<ChainStatus, StorageError> {
+        self.store.chain_status(self.network_id)
+    }
+
+    fn best_headers(&self, start: u64, max: usize) -> Result<Vec<BlockHeader>, StorageError> {
+        Ok(self
+            .store
+            .best_headers(start, max)?
+            .into_iter()
+            .map(|e| e.header)
+            .collect())
+    }
+
+    fn best_block_at(&self, height: u64) -> Result<Option<Block>, StorageError> {
+        self.store.best_block_at(height)
+    }
+
+    fn block(&self, id: &Hash256) -> Result<Option<Block>, StorageError> {
+        self.store.block(id)
+    }
+
+    fn item_proof(&self, id: &Hash256) -> Result<Option<ItemProof>, StorageError> {
+        self.store.item_proof(id)
+    }
+}
+
+/// Answers sync requests from the store.
+pub struct SyncServer {
+    store: Arc<dyn Store>,
+    network_id: u32,
+    limits: Limits,
+    permits: Arc<Semaphore>,
+    done: mpsc::Sender<Served>,
+}
+
+impl std::fmt::Debug for SyncServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncServer")
+            .field("free", &self.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer to `request` from `store`, or an `internal` error when the store fails (logged).
+pub fn answer(
+    store: &dyn Store,
+    network_id: u32,
+    limits: &Limits,
+    request: &SyncRequest,
+) -> SyncResponse {
+    talos_sync::answer(&StoreChain::new(store, network_id), limits, request).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, request = request.kind_name(), "sync request failed in the store");
+        internal_error()
+    })
+}
+
+impl SyncServer {
+    /// A server reading `store`, sending finished answers to `done`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        network_id: u32,
+        limits: Limits,
+        done: mpsc::Sender<Served>,
+    ) -> Self {
+        Self {
+            store,
+            network_id,
+            limits,
+            permits: Arc::new(Semaphore::new(MAX_CONCURRENT_SERVES)),
+            done,
+        }
+    }
+
+    /// Starts answering `request`. Returns the channel back when the server is saturated so
+    /// the caller answers `busy` itself.
+    pub fn serve(
+        &self,
+        peer: PeerId,
+        request: SyncRequest,
+        channel: ResponseChannel<InboundResponse>,
+    ) -> Result<(), ResponseChannel<InboundResponse>> {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            return Err(channel);
+        };
+        let store = self.store.clone();
+        let network_id = self.network_id;
+        let limits = self.limits;
+        let done = self.done.clone();
+        tokio::task::spawn_blocking(move || {
+            let response = answer(store.as_ref(), network_id, &limits, &request);
+            drop(permit);
+            // The loop may be gone (shutdown): then nobody needs the answer.
+            let _ = done.blocking_send(Served {
+                peer,
+                channel,
+                response,
+            });
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use talos_chain::NetworkSpec;
+    use talos_storage::{ChainStore, MemoryStore};
+
+    use super::*;
+
+    #[test]
+    fn answers_status_and_ranges_from_the_store() {
+        let spec = NetworkSpec::local();
+        let store = MemoryStore::new(&spec.genesis()).unwrap();
+        let ask = |request: SyncRequest| answer(&store, spec.network_id, &spec.limits, &request);
+        let status = match ask(SyncRequest::Status(
+            store.chain_status(spec.network_id).unwrap(),
+        )) {
+            SyncResponse::Status(s) => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(status.genesis_hash, spec.genesis_hash());
+        let headers = ask(SyncRequest::HeadersByRange {
+            start_height: 0,
+            count: 10,
+        });
+        assert!(matches!(headers, SyncResponse::Headers(h) if h.len() == 1));
+        let blocks = ask(SyncRequest::BlocksByRange {
+            start_height: 1,
+            count: 10,
+        });
+        assert!(matches!(blocks, SyncResponse::Blocks(b) if b.is_empty()));
+        let by_hash = ask(SyncRequest::BlocksByHash(vec![spec.genesis_hash()]));
+        assert!(matches!(by_hash, SyncResponse::Blocks(b) if b.len() == 1));
+        let proof = ask(SyncRequest::Proof(spec.genesis_hash()));
+        assert_eq!(proof, SyncResponse::Proof(None));
+    }
+}

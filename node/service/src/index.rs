@@ -1,0 +1,202 @@
+//! [`ChainIndex`]: an in-memory view of the local chain for readers that must never wait on
+//! the store, such as the network task's sync machine: the best chain's block ids by height,
+//! the tip, and the stored side-branch blocks the service has seen since it started.
+//!
+//! The chain service writes it after every commit (under a short write lock); readers take a
+//! read lock for one lookup. It costs 32 bytes per best-chain block (32 MiB per million
+//! blocks), read from the store's height index once at start-up.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use talos_chain::{ChainStatus, Hash256};
+use talos_storage::{ChainTip, Store};
+
+use crate::error::ChainServiceError;
+
+#[derive(Debug)]
+struct Inner {
+    network_id: u32,
+    tip: ChainTip,
+    /// Best-chain ids; index = height.
+    best: Vec<Hash256>,
+    /// Stored blocks off the best chain, with their heights.
+    side: HashMap<Hash256, u64>,
+}
+
+/// A cloneable, shared, read-mostly index of the local chain. See the [module
+/// documentation](self).
+#[derive(Clone, Debug)]
+pub struct ChainIndex {
+    inner: Arc<RwLock<Inner>>,
+}
+
+impl ChainIndex {
+    /// Reads the best chain's ids from the store.
+    pub(crate) fn load(store: &dyn Store, network_id: u32) -> Result<Self, ChainServiceError> {
+        let tip = store.tip()?;
+        let len = usize::try_from(tip.height).map_or(usize::MAX, |h| h.saturating_add(1));
+        let mut best = Vec::with_capacity(len);
+        for height in 0..=tip.height {
+            let id = store
+                .best_id_at(height)?
+                .ok_or(ChainServiceError::MissingHeader { height })?;
+            best.push(id);
+        }
+        Ok(Self {
+            inner: Arc::new(RwLock::new(Inner {
+                network_id,
+                tip,
+                best,
+                side: HashMap::new(),
+            })),
+        })
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The best tip.
+    pub fn tip(&self) -> ChainTip {
+        self.read().tip
+    }
+
+    /// The best tip as a status (what a peer is told).
+    pub fn status(&self) -> ChainStatus {
+        let inner = self.read();
+        ChainStatus {
+            network_id: inner.network_id,
+            genesis_hash: inner.best.first().copied().unwrap_or(Hash256::ZERO),
+            tip_hash: inner.tip.id,
+            tip_height: inner.tip.height,
+            cumulative_work: inner.tip.cumulative_work,
+        }
+    }
+
+    /// The best chain's block id at `height`.
+    pub fn best_id_at(&self, height: u64) -> Option<Hash256> {
+        let inner = self.read();
+        inner.best.get(usize::try_from(height).ok()?).copied()
+    }
+
+    /// Whether the block `id` at `height` is stored: on the best chain, or a side-branch block
+    /// the service stored or met since it started.
+    pub fn has_block(&self, id: &Hash256, height: u64) -> bool {
+        let inner = self.read();
+        let on_best = usize::try_from(height)
+            .ok()
+            .and_then(|h| inner.best.get(h))
+            .is_some_and(|best| best == id);
+        on_best || inner.side.get(id) == Some(&height)
+    }
+
+    /// The best chain changed: `disconnect` (tip first) left it, `connect` (oldest first, with
+    /// heights) joined it, `tip` is the new tip.
+    pub(crate) fn reorganise(
+        &self,
+        disconnect: &[Hash256],
+        connect: &[(Hash256, u64)],
+        tip: ChainTip,
+    ) {
+        let mut inner = self.write();
+        for id in disconnect {
+            if let Some(height) = inner.best.iter().rposition(|b| b == id) {
+                inner.side.insert(*id, height as u64);
+            }
+        }
+        for (id, height) in connect {
+            let Ok(h) = usize::try_from(*height) else {
+                continue;
+            };
+            inner.best.truncate(h);
+            inner.best.push(*id);
+            inner.side.remove(id);
+        }
+        let keep = usize::try_from(tip.height).map_or(usize::MAX, |h| h.saturating_add(1));
+        inner.best.truncate(keep);
+        inner.tip = tip;
+    }
+
+    /// A block was stored off the best chain (or found already stored).
+    pub(crate) fn add_side(&self, id: Hash256, height: u64) {
+        let mut inner = self.write();
+        let on_best = usize::try_from(height)
+            .ok()
+            .and_then(|h| inner.best.get(h))
+            .is_some_and(|best| *best == id);
+        if !on_best {
+            inner.side.insert(id, height);
+        }
+    }
+
+    /// Rebuilds the index from the store (after fork choice was reloaded).
+    pub(crate) fn reload(&self, store: &dyn Store) -> Result<(), ChainServiceError> {
+        let network_id = self.read().network_id;
+        let fresh = Self::load(store, network_id)?;
+        let fresh = fresh.read();
+        let mut inner = self.write();
+        inner.tip = fresh.tip;
+        inner.best.clone_from(&fresh.best);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use talos_chain::Work;
+    use talos_chain::testkit::easy_spec;
+    use talos_storage::MemoryStore;
+
+    use super::*;
+
+    fn id(n: u8) -> Hash256 {
+        Hash256([n; 32])
+    }
+
+    fn tip(n: u8, height: u64) -> ChainTip {
+        ChainTip {
+            id: id(n),
+            height,
+            cumulative_work: Work::from_be_slice(&height.to_be_bytes()).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn follows_extensions_reorgs_and_side_blocks() {
+        let spec = easy_spec();
+        let store = MemoryStore::new(&spec.genesis()).unwrap();
+        let index = ChainIndex::load(&store, spec.network_id).unwrap();
+        let genesis = spec.genesis_hash();
+        assert!(index.has_block(&genesis, 0));
+        assert!(!index.has_block(&genesis, 1), "the height must match");
+        assert_eq!(index.status().genesis_hash, genesis);
+
+        index.reorganise(&[], &[(id(1), 1), (id(2), 2)], tip(2, 2));
+        assert_eq!(index.best_id_at(2), Some(id(2)));
+        assert_eq!(index.tip(), tip(2, 2));
+        index.add_side(id(9), 2);
+        assert!(index.has_block(&id(9), 2));
+
+        // A reorg from 2 onto 9 and 10: 2 becomes a side block.
+        index.reorganise(&[id(2)], &[(id(9), 2), (id(10), 3)], tip(10, 3));
+        assert_eq!(index.best_id_at(2), Some(id(9)));
+        assert_eq!(index.best_id_at(3), Some(id(10)));
+        assert!(
+            index.has_block(&id(2), 2),
+            "disconnected blocks stay stored"
+        );
+        assert!(index.has_block(&id(9), 2));
+        assert_eq!(index.status().tip_height, 3);
+
+        // A best-chain block is never recorded as a side block.
+        index.add_side(id(10), 3);
+        index.reorganise(&[id(10)], &[], tip(9, 2));
+        assert_eq!(index.best_id_at(3), None);
+        assert!(index.has_block(&id(10), 3));
+    }
+}

@@ -1,0 +1,230 @@
+//! Mining, peer blocks, invalid blocks, orphans.
+
+use super::*;
+
+#[tokio::test]
+async fn mining_extends_the_chain_into_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::start(dir.path(), config().with_mine(true).with_miner_threads(1));
+    let pending = item(&easy_spec(), &key(1), 0);
+    let pending_id = h.submit(pending.clone()).await.expect("admitted");
+    let mut heights = Vec::new();
+    while heights.len() < 3 {
+        let (height, announced) = h
+            .notice(|n| match n {
+                ChainNotice::NewTip { tip, announce, .. } => Some((tip.height, announce)),
+                _ => None,
+            })
+            .await;
+        let block = announced.expect("a mined tip is announced");
+        let block: &Block = &block;
+        assert_eq!(block.header.height, height);
+        heights.push(height);
+    }
+    assert_eq!(heights, vec![1, 2, 3], "each mined block extends the last");
+    let tip = h.store.tip().unwrap();
+    assert!(tip.height >= 3);
+    for height in 1..=3 {
+        let block = h.store.best_block_at(height).unwrap().expect("stored");
+        let parent = h.store.best_id_at(height - 1).unwrap().unwrap();
+        assert_eq!(block.header.prev_hash, parent);
+    }
+    let (_, location) = h
+        .store
+        .item(&pending_id)
+        .unwrap()
+        .expect("the pending item was mined");
+    assert!(location.height >= 1);
+    assert_eq!(h.mempool_len().await, 0);
+    assert!(h.metrics.height.get() >= 3);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_valid_peer_block_imports_and_is_not_announced_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = easy_spec();
+    let mut h = Harness::start(dir.path(), config());
+    let mut peer = ChainBuilder::new(&spec);
+    let it = item(&spec, &key(2), 7);
+    let block = peer.child(peer.genesis(), vec![it.clone()]);
+    let from = 7;
+
+    assert_eq!(
+        h.import(block.clone(), BlockSource::Gossip(from)).await,
+        ImportOutcome::Imported { new_tip: true }
+    );
+    let (tip, depth, announce) = h
+        .notice(|n| match n {
+            ChainNotice::NewTip {
+                tip,
+                reorg_depth,
+                announce,
+            } => Some((tip, reorg_depth, announce)),
+            _ => None,
+        })
+        .await;
+    assert_eq!((tip.id, tip.height, depth), (block.id(), 1, 0));
+    // gossipsub forwards a validated gossip block itself; republishing would be a duplicate.
+    assert_eq!(announce, None);
+    match h.events.recv().await.unwrap() {
+        ChainEvent::BlockImported { id, height, source } => {
+            assert_eq!((id, height, source), (block.id(), 1, ImportSource::Gossip));
+        }
+        other => panic!("unexpected event {other:?}"),
+    }
+    match h.events.recv().await.unwrap() {
+        ChainEvent::NewTip {
+            id,
+            height,
+            reorg_depth,
+        } => {
+            assert_eq!((id, height, reorg_depth), (block.id(), 1, 0));
+        }
+        other => panic!("unexpected event {other:?}"),
+    }
+    assert_eq!(h.store.tip().unwrap().id, block.id());
+    assert!(h.store.item(&it.id()).unwrap().is_some());
+    assert_eq!(
+        h.import(block, BlockSource::Sync(from)).await,
+        ImportOutcome::AlreadyKnown
+    );
+    assert_eq!(h.metrics.height.get(), 1);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_blocks_are_rejected_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = easy_spec();
+    let mut h = Harness::start(dir.path(), config());
+    let mut peer = ChainBuilder::new(&spec);
+    let from = 7;
+
+    // A Merkle root that does not match the items.
+    let template = peer.template(peer.genesis(), vec![item(&spec, &key(3), 0)]);
+    let mut header = *template.header();
+    header.merkle_root = Hash256::sha256(b"not the root");
+    let header = mine_nonce(&header, 1_000_000).unwrap();
+    let bad_root = Block {
+        header,
+        items: template.items().to_vec(),
+    };
+    assert!(invalid(
+        &h.import(bad_root.clone(), BlockSource::Gossip(from)).await,
+        "merkle_root_mismatch"
+    ));
+    let (peer_id, code) = h
+        .notice(|n| match n {
+            ChainNotice::BadBlock { peer, rejection } => Some((peer, rejection.code())),
+            _ => None,
+        })
+        .await;
+    assert_eq!((peer_id, code), (from, "merkle_root_mismatch"));
+    // Sent again: refused from memory, reported again.
+    assert!(invalid(
+        &h.import(bad_root.clone(), BlockSource::Sync(from)).await,
+        "merkle_root_mismatch"
+    ));
+
+    // A child of an invalid block is invalid whatever it holds.
+    peer.adopt(&bad_root);
+    let child = peer.child(bad_root.id(), Vec::new());
+    assert!(invalid(
+        &h.import(child, BlockSource::Gossip(from)).await,
+        "invalid_parent"
+    ));
+
+    // An item signature that does not verify.
+    let bad_sig = mine(
+        peer.template(peer.genesis(), vec![badly_signed_item(&spec, &key(3), 1)])
+            .into_block(),
+    );
+    assert!(invalid(
+        &h.import(bad_sig, BlockSource::Gossip(from)).await,
+        "bad_signature"
+    ));
+
+    let notices = h.queued_notices();
+    let blamed: Vec<&str> = notices
+        .iter()
+        .filter_map(|n| match n {
+            ChainNotice::BadBlock { rejection, .. } => Some(rejection.code()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        blamed,
+        vec!["merkle_root_mismatch", "invalid_parent", "bad_signature"]
+    );
+    assert!(
+        !notices
+            .iter()
+            .any(|n| matches!(n, ChainNotice::NewTip { .. }))
+    );
+    assert_eq!(h.store.tip().unwrap().height, 0);
+    let rejected = h
+        .metrics
+        .blocks_rejected
+        .get_or_create(&crate::metrics::CodeLabel {
+            code: "merkle_root_mismatch",
+        })
+        .get();
+    assert_eq!(rejected, 2);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_orphan_waits_for_its_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = easy_spec();
+    let mut h = Harness::start(dir.path(), config());
+    let mut peer = ChainBuilder::new(&spec);
+    let b1 = peer.child(peer.genesis(), vec![item(&spec, &key(4), 0)]);
+    let b2 = peer.child(b1.id(), vec![item(&spec, &key(4), 1)]);
+    let b3 = peer.child(b2.id(), Vec::new());
+    let from = 7;
+
+    assert_eq!(
+        h.import(b3.clone(), BlockSource::Gossip(from)).await,
+        ImportOutcome::Orphan { parent: b2.id() }
+    );
+    assert_eq!(
+        h.import(b2.clone(), BlockSource::Gossip(from)).await,
+        ImportOutcome::Orphan { parent: b1.id() }
+    );
+    let asked: Vec<(Peer, Hash256, u64)> = h
+        .queued_notices()
+        .into_iter()
+        .filter_map(|n| match n {
+            ChainNotice::MissingParent {
+                peer,
+                parent,
+                parent_height,
+            } => Some((peer, parent, parent_height)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, vec![(from, b2.id(), 2), (from, b1.id(), 1)]);
+    assert_eq!(
+        h.import(b3.clone(), BlockSource::Gossip(from)).await,
+        ImportOutcome::AlreadyKnown,
+        "an orphan sent twice is kept once"
+    );
+
+    assert_eq!(
+        h.import(b1.clone(), BlockSource::Sync(from)).await,
+        ImportOutcome::Imported { new_tip: true }
+    );
+    let tips: Vec<u64> = h
+        .queued_notices()
+        .into_iter()
+        .filter_map(|n| match n {
+            ChainNotice::NewTip { tip, .. } => Some(tip.height),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tips, vec![1, 2, 3], "the orphans followed their parent");
+    assert_eq!(h.store.tip().unwrap().id, b3.id());
+    h.stop().await;
+}
