@@ -15,16 +15,16 @@ pub const DEFAULT_FILTER: &str = "info";
 pub enum LoggingError {
     /// `RUST_LOG` does not parse.
     #[error("RUST_LOG is not a valid filter: {0}")]
-    Filter(String),
+    Filter(#[source] tracing_subscriber::filter::ParseError),
     /// A global subscriber is already installed.
     #[error("logging is already initialised: {0}")]
-    AlreadySet(String),
+    AlreadySet(#[source] tracing_subscriber::util::TryInitError),
 }
 
 /// The filter from `RUST_LOG`, or [`DEFAULT_FILTER`] when it is unset or empty.
 pub fn env_filter(rust_log: Option<&str>) -> Result<EnvFilter, LoggingError> {
     match rust_log.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(spec) => EnvFilter::try_new(spec).map_err(|e| LoggingError::Filter(e.to_string())),
+        Some(spec) => EnvFilter::try_new(spec).map_err(LoggingError::Filter),
         None => Ok(EnvFilter::new(DEFAULT_FILTER)),
     }
 }
@@ -47,7 +47,7 @@ pub fn init(format: LogFormat) -> Result<(), LoggingError> {
             )
             .try_init(),
     };
-    result.map_err(|e| LoggingError::AlreadySet(e.to_string()))
+    result.map_err(LoggingError::AlreadySet)
 }
 
 #[cfg(test)]

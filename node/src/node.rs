@@ -29,13 +29,13 @@ pub const CHAIN_DIR: &str = "chain";
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
     /// The chain store could not be opened.
-    #[error("opening the chain store: {0}")]
+    #[error("opening the chain store")]
     Store(#[from] StorageError),
     /// The chain service could not start, or stopped with an error.
-    #[error("chain service: {0}")]
+    #[error(transparent)]
     Chain(#[from] ChainServiceError),
     /// The network could not start.
-    #[error("network: {0}")]
+    #[error(transparent)]
     Network(#[from] NetError),
     /// A start-up or network task panicked.
     #[error("the {0} task ended abnormally")]
@@ -216,4 +216,61 @@ pub async fn start_with(
         chain: service,
         net,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use talos_chain::testkit::easy_spec;
+    use talos_network::{ListenFailure, TransportKind};
+    use talos_storage::MemoryStore;
+
+    use super::*;
+
+    fn parts(listen: &str) -> (NodeIdentity, NodeParts) {
+        let spec = easy_spec();
+        let identity = NodeIdentity::generate();
+        let net = NetConfig::new(spec.clone(), identity.keypair().clone())
+            .with_transport(TransportKind::Memory)
+            .with_listen(vec![listen.parse().unwrap()]);
+        let store = MemoryStore::new(&spec.genesis()).unwrap();
+        let parts = NodeParts {
+            store: Arc::new(store),
+            chain: ChainServiceConfig::new(spec),
+            net,
+        };
+        (identity, parts)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_requested_stop_is_clean_and_an_unasked_one_is_an_error() {
+        let (identity, p) = parts("/memory/0");
+        let node = start_with(&identity, p).await.unwrap();
+        node.handle.shutdown();
+        node.wait().await.expect("asked to stop");
+
+        let (identity, p) = parts("/memory/0");
+        let node = start_with(&identity, p).await.unwrap();
+        // A part ending by itself (here: told to stop by nobody's request).
+        node.handle.notify_stop();
+        let err = node.wait().await.unwrap_err();
+        assert!(matches!(err, NodeError::StoppedUnasked(_)), "{err}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_address_the_node_cannot_listen_on_fails_the_start() {
+        // The memory transport takes no TCP address.
+        let (identity, p) = parts("/ip4/127.0.0.1/tcp/1");
+        let err = start_with(&identity, p).await.unwrap_err();
+        match &err {
+            NodeError::Network(NetError::Listen { addr, reason }) => {
+                assert_eq!(addr.to_string(), "/ip4/127.0.0.1/tcp/1");
+                assert!(matches!(reason, ListenFailure::Unsupported));
+            }
+            other => panic!("{other}"),
+        }
+        assert!(
+            err.to_string()
+                .contains("cannot listen on /ip4/127.0.0.1/tcp/1: no transport")
+        );
+    }
 }

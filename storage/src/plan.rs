@@ -43,7 +43,7 @@ pub(crate) struct WriteSet<'u> {
 }
 
 /// Validates `update` against `reader` and computes its writes. Writes nothing.
-pub(crate) fn plan<'u>(reader: &impl PlanReader, update: &'u ChainUpdate) -> Result<WriteSet<'u>> {
+pub(crate) fn plan<'u, R: PlanReader>(reader: &R, update: &'u ChainUpdate) -> Result<WriteSet<'u>> {
     if update.len() > MAX_UPDATE_BLOCKS {
         return Err(UpdateError::TooLarge {
             limit: MAX_UPDATE_BLOCKS,
@@ -51,179 +51,242 @@ pub(crate) fn plan<'u>(reader: &impl PlanReader, update: &'u ChainUpdate) -> Res
         }
         .into());
     }
+    let old_tip = reader.tip()?;
+    let mut planner = Planner {
+        reader,
+        new: HashMap::new(),
+        blocks: Vec::new(),
+        heights: BTreeMap::new(),
+        items: HashMap::new(),
+        nonces: HashMap::new(),
+        cur: old_tip.id,
+        cur_height: old_tip.height,
+        cur_work: None,
+    };
+    planner.store_new(update)?;
+    planner.disconnect(update)?;
+    planner.connect(update)?;
+    let tip = planner.check_tip(update, old_tip)?;
+    Ok(WriteSet {
+        blocks: planner.blocks,
+        heights: planner.heights,
+        items: planner.items,
+        nonces: planner.nonces,
+        tip,
+    })
+}
 
-    // 1. New blocks: parent known (stored or earlier here), height and work consistent.
-    let mut new: HashMap<Hash256, (&'u Block, HeaderEntry)> = HashMap::new();
-    let mut blocks = Vec::new();
-    for nb in &update.store {
-        let id = nb.block.id();
-        if new.contains_key(&id) || reader.contains_block(&id)? {
-            continue;
-        }
-        let parent_id = nb.block.header.prev_hash;
-        let parent = match new.get(&parent_id) {
-            Some((_, entry)) => *entry,
-            None => reader
-                .header(&parent_id)?
-                .ok_or(StorageError::MissingParent {
-                    block: id,
-                    parent: parent_id,
-                })?,
-        };
-        if parent.height().checked_add(1) != Some(nb.block.header.height) {
-            return Err(UpdateError::BadHeight {
-                block: id,
-                height: nb.block.header.height,
-                parent_height: parent.height(),
-            }
-            .into());
-        }
-        if nb.cumulative_work <= parent.cumulative_work {
-            return Err(UpdateError::WorkNotIncreasing { block: id }.into());
-        }
-        let entry = HeaderEntry {
-            header: nb.block.header,
-            cumulative_work: nb.cumulative_work,
-        };
-        new.insert(id, (&*nb.block, entry));
-        blocks.push((&*nb.block, entry));
-    }
+/// The state of the chain while an update is planned: the new blocks, the index overlays and
+/// the best chain's end as the disconnects and connects move it.
+struct Planner<'r, 'u, R> {
+    reader: &'r R,
+    new: HashMap<Hash256, (&'u Block, HeaderEntry)>,
+    blocks: Vec<(&'u Block, HeaderEntry)>,
+    heights: BTreeMap<u64, Option<Hash256>>,
+    items: HashMap<Hash256, Option<ItemLocation>>,
+    nonces: HashMap<NonceKey, Option<Hash256>>,
+    cur: Hash256,
+    cur_height: u64,
+    cur_work: Option<talos_chain::Work>,
+}
 
-    let header_of = |id: &Hash256| -> Result<HeaderEntry> {
-        if let Some((_, entry)) = new.get(id) {
+impl<'u, R: PlanReader> Planner<'_, 'u, R> {
+    fn header_of(&self, id: &Hash256) -> Result<HeaderEntry> {
+        if let Some((_, entry)) = self.new.get(id) {
             return Ok(*entry);
         }
-        reader.header(id)?.ok_or(StorageError::NotFound {
+        self.reader.header(id)?.ok_or(StorageError::NotFound {
             what: "block",
             id: *id,
         })
-    };
-    let block_of = |id: &Hash256| -> Result<Cow<'_, Block>> {
-        if let Some((block, _)) = new.get(id) {
-            return Ok(Cow::Borrowed(*block));
-        }
-        reader.block(id)?.ok_or(StorageError::NotFound {
-            what: "block",
-            id: *id,
-        })
-    };
-
-    let old_tip = reader.tip()?;
-    let mut heights = BTreeMap::new();
-    let mut items: HashMap<Hash256, Option<ItemLocation>> = HashMap::new();
-    let mut nonces: HashMap<NonceKey, Option<Hash256>> = HashMap::new();
-    let (mut cur, mut cur_height) = (old_tip.id, old_tip.height);
-
-    // 2. Disconnect: the tip and its ancestors, in order.
-    for (index, id) in update.disconnect.iter().enumerate() {
-        if *id != cur {
-            return Err(UpdateError::NotBestChain {
-                index,
-                expected: cur,
-                got: *id,
-            }
-            .into());
-        }
-        if cur_height == 0 {
-            return Err(UpdateError::DisconnectGenesis.into());
-        }
-        let block = block_of(id)?;
-        heights.insert(cur_height, None);
-        for item in &block.items {
-            items.insert(item.id(), None);
-            nonces.insert(nonce_key(item.author(), item.nonce()), None);
-        }
-        cur = block.header.prev_hash;
-        cur_height -= 1;
     }
 
-    // 3. Connect: each block extends the chain built so far; items and nonces stay unique.
-    let mut cur_work = None;
-    for (index, id) in update.connect.iter().enumerate() {
-        let entry = header_of(id)?;
-        if entry.header.prev_hash != cur || Some(entry.height()) != cur_height.checked_add(1) {
-            return Err(UpdateError::NotLinked {
-                index,
-                block: *id,
-                expected_parent: cur,
+    /// 1. New blocks: parent known (stored or earlier here), height and work consistent.
+    fn store_new(&mut self, update: &'u ChainUpdate) -> Result<()> {
+        for nb in &update.store {
+            let id = nb.block.id();
+            if self.new.contains_key(&id) || self.reader.contains_block(&id)? {
+                continue;
             }
-            .into());
-        }
-        let height = entry.height();
-        let block = block_of(id)?;
-        for (position, item) in block.items.iter().enumerate() {
-            let item_id = item.id();
-            let existing = match items.get(&item_id) {
-                Some(overlay) => *overlay,
-                None => reader.item_location(&item_id)?,
+            let parent_id = nb.block.header.prev_hash;
+            let parent = match self.new.get(&parent_id) {
+                Some((_, entry)) => *entry,
+                None => self
+                    .reader
+                    .header(&parent_id)?
+                    .ok_or(StorageError::MissingParent {
+                        block: id,
+                        parent: parent_id,
+                    })?,
             };
-            if let Some(existing) = existing {
-                return Err(UpdateError::DuplicateItem {
-                    item: item_id,
-                    block: *id,
-                    existing: existing.block,
+            if parent.height().checked_add(1) != Some(nb.block.header.height) {
+                return Err(UpdateError::BadHeight {
+                    block: id,
+                    height: nb.block.header.height,
+                    parent_height: parent.height(),
                 }
                 .into());
             }
-            let nkey = nonce_key(item.author(), item.nonce());
-            let existing = match nonces.get(&nkey) {
-                Some(overlay) => *overlay,
-                None => reader.nonce_item(&nkey)?,
+            if nb.cumulative_work <= parent.cumulative_work {
+                return Err(UpdateError::WorkNotIncreasing { block: id }.into());
+            }
+            let entry = HeaderEntry {
+                header: nb.block.header,
+                cumulative_work: nb.cumulative_work,
             };
-            if let Some(existing) = existing {
-                return Err(UpdateError::DuplicateNonce {
-                    item: item_id,
-                    block: *id,
-                    nonce: item.nonce(),
-                    existing,
+            self.new.insert(id, (&*nb.block, entry));
+            self.blocks.push((&*nb.block, entry));
+        }
+        Ok(())
+    }
+
+    /// 2. Disconnect: the tip and its ancestors, in order.
+    fn disconnect(&mut self, update: &ChainUpdate) -> Result<()> {
+        for (index, id) in update.disconnect.iter().enumerate() {
+            if *id != self.cur {
+                return Err(UpdateError::NotBestChain {
+                    index,
+                    expected: self.cur,
+                    got: *id,
                 }
                 .into());
             }
-            let position = u32::try_from(position).map_err(|_| UpdateError::TooLarge {
-                limit: u32::MAX as usize,
-                actual: position,
-            })?;
-            items.insert(
-                item_id,
-                Some(ItemLocation {
-                    block: *id,
-                    height,
-                    position,
-                }),
-            );
-            nonces.insert(nkey, Some(item_id));
+            if self.cur_height == 0 {
+                return Err(UpdateError::DisconnectGenesis.into());
+            }
+            let block = block_of(self.reader, &self.new, id)?;
+            self.heights.insert(self.cur_height, None);
+            for item in &block.items {
+                self.items.insert(item.id(), None);
+                self.nonces
+                    .insert(nonce_key(item.author(), item.nonce()), None);
+            }
+            self.cur = block.header.prev_hash;
+            self.cur_height -= 1;
         }
-        heights.insert(height, Some(*id));
-        cur = *id;
-        cur_height = height;
-        cur_work = Some(entry.cumulative_work);
+        Ok(())
     }
 
-    // 4. The declared tip must be the resulting one.
-    let declared = update.new_tip;
-    if declared.id != cur || declared.height != cur_height {
-        return Err(UpdateError::TipMismatch {
-            declared: declared.id,
-            declared_height: declared.height,
-            actual: cur,
-            actual_height: cur_height,
+    /// 3. Connect: each block extends the chain built so far; items and nonces stay unique.
+    fn connect(&mut self, update: &ChainUpdate) -> Result<()> {
+        for (index, id) in update.connect.iter().enumerate() {
+            let entry = self.header_of(id)?;
+            if entry.header.prev_hash != self.cur
+                || Some(entry.height()) != self.cur_height.checked_add(1)
+            {
+                return Err(UpdateError::NotLinked {
+                    index,
+                    block: *id,
+                    expected_parent: self.cur,
+                }
+                .into());
+            }
+            let height = entry.height();
+            let block = block_of(self.reader, &self.new, id)?;
+            for (position, item) in block.items.iter().enumerate() {
+                index_item(
+                    self.reader,
+                    &mut self.items,
+                    &mut self.nonces,
+                    (*id, height, position),
+                    item,
+                )?;
+            }
+            self.heights.insert(height, Some(*id));
+            self.cur = *id;
+            self.cur_height = height;
+            self.cur_work = Some(entry.cumulative_work);
+        }
+        Ok(())
+    }
+
+    /// 4. The declared tip must be the resulting one.
+    fn check_tip(&self, update: &ChainUpdate, old_tip: ChainTip) -> Result<ChainTip> {
+        let declared = update.new_tip;
+        if declared.id != self.cur || declared.height != self.cur_height {
+            return Err(UpdateError::TipMismatch {
+                declared: declared.id,
+                declared_height: declared.height,
+                actual: self.cur,
+                actual_height: self.cur_height,
+            }
+            .into());
+        }
+        let work = match self.cur_work {
+            Some(work) => work,
+            None if self.cur == old_tip.id => old_tip.cumulative_work,
+            None => self.header_of(&self.cur)?.cumulative_work,
+        };
+        if work != declared.cumulative_work {
+            return Err(UpdateError::TipWorkMismatch { tip: self.cur }.into());
+        }
+        Ok(declared)
+    }
+}
+
+/// A block of the update, or a stored one.
+fn block_of<'a, R: PlanReader>(
+    reader: &'a R,
+    new: &HashMap<Hash256, (&'a Block, HeaderEntry)>,
+    id: &Hash256,
+) -> Result<Cow<'a, Block>> {
+    if let Some((block, _)) = new.get(id) {
+        return Ok(Cow::Borrowed(*block));
+    }
+    reader.block(id)?.ok_or(StorageError::NotFound {
+        what: "block",
+        id: *id,
+    })
+}
+
+/// Records an item of a connected block at `(block, height, position)`, refusing one whose id
+/// or (author, nonce) the chain already has.
+fn index_item<R: PlanReader>(
+    reader: &R,
+    items: &mut HashMap<Hash256, Option<ItemLocation>>,
+    nonces: &mut HashMap<NonceKey, Option<Hash256>>,
+    (block, height, position): (Hash256, u64, usize),
+    item: &talos_chain::SignedItem,
+) -> Result<()> {
+    let item_id = item.id();
+    let existing = match items.get(&item_id) {
+        Some(overlay) => *overlay,
+        None => reader.item_location(&item_id)?,
+    };
+    if let Some(existing) = existing {
+        return Err(UpdateError::DuplicateItem {
+            item: item_id,
+            block,
+            existing: existing.block,
         }
         .into());
     }
-    let work = match cur_work {
-        Some(work) => work,
-        None if cur == old_tip.id => old_tip.cumulative_work,
-        None => header_of(&cur)?.cumulative_work,
+    let nkey = nonce_key(item.author(), item.nonce());
+    let existing = match nonces.get(&nkey) {
+        Some(overlay) => *overlay,
+        None => reader.nonce_item(&nkey)?,
     };
-    if work != declared.cumulative_work {
-        return Err(UpdateError::TipWorkMismatch { tip: cur }.into());
+    if let Some(existing) = existing {
+        return Err(UpdateError::DuplicateNonce {
+            item: item_id,
+            block,
+            nonce: item.nonce(),
+            existing,
+        }
+        .into());
     }
-
-    Ok(WriteSet {
-        blocks,
-        heights,
-        items,
-        nonces,
-        tip: declared,
-    })
+    let position = u32::try_from(position).map_err(|_| UpdateError::TooLarge {
+        limit: u32::MAX as usize,
+        actual: position,
+    })?;
+    items.insert(
+        item_id,
+        Some(ItemLocation {
+            block,
+            height,
+            position,
+        }),
+    );
+    nonces.insert(nkey, Some(item_id));
+    Ok(())
 }

@@ -179,6 +179,19 @@ fn check_store(store: &SledStore, round_commits: &[(u64, Hash256)], anchor: (u64
     }
 }
 
+/// Waits up to 30 s for the child to say it is ready.
+fn wait_ready(lines: &mpsc::Receiver<String>) -> bool {
+    let wait_until = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < wait_until {
+        match lines.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) if line.contains(READY) => return true,
+            Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+    false
+}
+
 fn kill_loop(kills: u32) -> Outcome {
     let seed = std::env::var("TALOS_CRASH_SEED")
         .ok()
@@ -202,18 +215,7 @@ fn kill_loop(kills: u32) -> Outcome {
             // Kill during start-up: while opening, writing genesis, or walking the chain.
             std::thread::sleep(Duration::from_micros(rng.gen_range(0..15_000)));
         } else {
-            let wait_until = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < wait_until {
-                match lines.recv_timeout(Duration::from_millis(100)) {
-                    Ok(line) if line.contains(READY) => {
-                        ready = true;
-                        break;
-                    }
-                    Ok(_) => {}
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            }
+            ready = wait_ready(&lines);
             assert!(
                 ready,
                 "child did not get ready (exit: {:?})",

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use talos_chain::{Hash256, Limits};
 
 use crate::ApiState;
-use crate::backend::{BlockKey, ChainPosition, FoundItem, NodeApi};
+use crate::backend::{BlockKey, FoundItem, NodeApi};
 use crate::error::ApiError;
 use crate::types::{
     BlockJson, HeadJson, HeaderJson, ItemJson, ItemStatusJson, LocationJson, NodeStatus, PeersJson,
@@ -84,10 +84,7 @@ pub(crate) async fn block<N: NodeApi>(
         .block(block_key(&key)?)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no block {key}")))?;
-    Ok(Json(BlockJson::new(
-        &block,
-        position == ChainPosition::Best,
-    )))
+    Ok(Json(BlockJson::new(&block, position)))
 }
 
 /// `GET /v1/items/{id}`: confirmed (best chain, with location) or pending (mempool).

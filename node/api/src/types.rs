@@ -8,6 +8,8 @@ use talos_chain::{Block, BlockHeader, ItemProof, SignedItem};
 use talos_identity::did_key;
 use talos_storage::ItemLocation;
 
+use crate::backend::ChainPosition;
+
 pub use crate::error::{ErrorBody, ErrorDetail};
 
 /// What sync is doing.
@@ -266,11 +268,11 @@ pub struct BlockJson {
 }
 
 impl BlockJson {
-    /// A block and whether it is on the best chain.
-    pub fn new(block: &Block, best_chain: bool) -> Self {
+    /// A block and where it is.
+    pub fn new(block: &Block, position: ChainPosition) -> Self {
         Self {
             header: HeaderJson::from(&block.header),
-            best_chain,
+            best_chain: position == ChainPosition::Best,
             size: block.encoded_len(),
             items: block.items.iter().map(ItemJson::from).collect(),
         }

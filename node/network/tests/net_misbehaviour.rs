@@ -118,7 +118,12 @@ fn adversary_with(support: request_response::ProtocolSupport) -> Swarm<Adversary
             // the only offences are the ones each test commits.
             let sync = request_response::Behaviour::with_codec(
                 RawCodec,
-                [(StreamProtocol::new("/talos/local/sync/1.0.0"), support)],
+                [(
+                    talos_network::ProtocolNames::for_network("local")
+                        .expect("names")
+                        .sync,
+                    support,
+                )],
                 request_response::Config::default(),
             );
             Adversary { gossipsub, sync }
@@ -155,7 +160,7 @@ async fn junk_gossip_is_rejected_and_its_sender_banned() {
     let node = Node::start(&spec, "/ip4/127.0.0.1/tcp/0", Vec::new()).await;
     let target: PeerId = node.peer_id;
     let mut adv = adversary();
-    let topic = gossipsub::IdentTopic::new("/talos/local/blocks/1");
+    let topic = gossipsub::IdentTopic::new(talos_gossip::Topics::for_network(&spec.name).blocks());
     adv.behaviour_mut()
         .gossipsub
         .subscribe(&topic)
@@ -317,7 +322,7 @@ async fn junk_sync_answers_and_invalid_blocks_get_a_peer_banned_while_honest_syn
             break address.with(Protocol::P2p(adv_id));
         }
     };
-    let topic = gossipsub::IdentTopic::new("/talos/local/blocks/1");
+    let topic = gossipsub::IdentTopic::new(talos_gossip::Topics::for_network(&spec.name).blocks());
     adv.behaviour_mut()
         .gossipsub
         .subscribe(&topic)

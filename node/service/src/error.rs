@@ -1,9 +1,7 @@
 //! Why the chain service could not start or had to stop, and why a caller's request failed.
 
-use talos_chain::{ForkChoiceError, Hash256, MempoolError};
+use talos_chain::{BlockError, ForkChoiceError, Hash256, MempoolError};
 use talos_storage::StorageError;
-
-use crate::messages::Rejection;
 
 /// A failure of the chain service itself (not of a block or item it judged).
 #[derive(Debug, thiserror::Error)]
@@ -102,4 +100,25 @@ pub enum MineError {
     /// The mined block was refused by the node's own import pipeline.
     #[error("the mined block was refused: {0}")]
     Refused(Rejection),
+}
+
+/// Why a block is invalid.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// It breaks a chain rule.
+    #[error(transparent)]
+    Rule(#[from] BlockError),
+    /// Its parent (or an earlier ancestor) is invalid.
+    #[error("descends from an invalid block")]
+    InvalidAncestor,
+}
+
+impl Rejection {
+    /// Stable snake_case code: the rule's ([`BlockError::code`]) or `invalid_parent`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Rule(e) => e.code(),
+            Self::InvalidAncestor => "invalid_parent",
+        }
+    }
 }

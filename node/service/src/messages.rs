@@ -5,10 +5,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use talos_chain::{Block, BlockError, Hash256, SignedItem};
+use talos_chain::{Block, Hash256, SignedItem};
 use talos_storage::ChainTip;
 use tokio::sync::oneshot;
 
+pub use crate::error::Rejection;
 use crate::error::{MineError, SubmitError};
 
 /// What a peer id must be for the service to carry it: copied into notices and logs.
@@ -93,27 +94,6 @@ impl ImportSource {
 impl fmt::Display for ImportSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// Why a block is invalid.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Rejection {
-    /// It breaks a chain rule.
-    #[error(transparent)]
-    Rule(#[from] BlockError),
-    /// Its parent (or an earlier ancestor) is invalid.
-    #[error("descends from an invalid block")]
-    InvalidAncestor,
-}
-
-impl Rejection {
-    /// Stable snake_case code: the rule's ([`BlockError::code`]) or `invalid_parent`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Rule(e) => e.code(),
-            Self::InvalidAncestor => "invalid_parent",
-        }
     }
 }
 

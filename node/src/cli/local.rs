@@ -5,7 +5,7 @@ use talos_api::types::NodeStatus;
 use talos_chain::NetworkSpec;
 
 use super::Target;
-use super::output::{outln, print_json};
+use super::output::{Format, outln, print_json};
 use crate::config::{ConfigOverrides, render_config_file};
 use crate::files::{WriteMode, write_private_file};
 use crate::identity::NodeIdentity;
@@ -35,7 +35,7 @@ pub(super) fn init(target: &Target, file_layer: &ConfigOverrides) -> anyhow::Res
             WriteMode::CreateNew,
         )?;
     }
-    if target.json {
+    if target.format == Format::Json {
         return print_json(&InitJson {
             data_dir: &config.data_dir,
             peer_id: id.peer_id().to_string(),
@@ -82,7 +82,7 @@ pub(super) fn id(target: &Target) -> anyhow::Result<()> {
             "config; node not running",
         ),
     };
-    if target.json {
+    if target.format == Format::Json {
         return print_json(&IdJson {
             peer_id: id.peer_id().to_string(),
             did: id.did(),
@@ -108,8 +108,8 @@ struct SpecJson<'a> {
 }
 
 /// `talos spec`.
-pub(super) fn spec(spec: &NetworkSpec, json: bool) -> anyhow::Result<()> {
-    if json {
+pub(super) fn spec(spec: &NetworkSpec, format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
         return print_json(&SpecJson {
             spec,
             genesis_hash: spec.genesis_hash().to_hex(),

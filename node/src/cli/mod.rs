@@ -13,7 +13,7 @@
 pub mod args;
 pub mod client;
 mod local;
-mod output;
+pub mod output;
 mod progress;
 mod queries;
 pub mod run;
@@ -28,6 +28,7 @@ use clap::Parser;
 use crate::config::{Config, ConfigOverrides, load_network};
 pub use args::{Cli, Command, to_overrides};
 use client::ApiClient;
+pub use output::Format;
 
 /// Entry point of the `talos` binary.
 pub fn main() -> ExitCode {
@@ -35,9 +36,45 @@ pub fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", report(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes on one line, `: `-separated. A cause whose text its wrapper
+/// already ends with (a wrapper that prints its source) is not repeated.
+pub fn report(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let mut last = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !text.is_empty() && !last.ends_with(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        last = text;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer: {0}")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "in use");
+        let e = anyhow::Error::new(Outer(io)).context("starting");
+        assert_eq!(report(&e), "starting: outer: in use");
+        let plain = anyhow::anyhow!("just this");
+        assert_eq!(report(&plain), "just this");
     }
 }
 
@@ -53,8 +90,8 @@ pub struct Target {
     pub config: Config,
     /// `--api-addr` or `TALOS_API_ADDR`, when given.
     pub api: Option<SocketAddr>,
-    /// `--json`.
-    pub json: bool,
+    /// `--json` or text.
+    pub format: Format,
 }
 
 impl Target {
@@ -66,7 +103,7 @@ impl Target {
 
 /// Runs one parsed command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let json = cli.global.json;
+    let format = Format::from_json_flag(cli.global.json);
     let target = |run: Option<&args::RunArgs>| -> anyhow::Result<Target> {
         let flags = to_overrides(&cli.global, run);
         let api = match flags.api_addr {
@@ -74,7 +111,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             None => ConfigOverrides::from_env(&env_var)?.api_addr,
         };
         let config = Config::resolve(flags, &env_var).context("configuration")?;
-        Ok(Target { config, api, json })
+        Ok(Target {
+            config,
+            api,
+            format,
+        })
     };
     match &cli.command {
         Command::Run(r) => run::run(target(Some(r))?.config),
@@ -90,7 +131,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .as_deref()
                 .or(cli.global.network.as_deref())
                 .unwrap_or("local");
-            local::spec(&load_network(name)?, json)
+            local::spec(&load_network(name)?, format)
         }
     }
 }

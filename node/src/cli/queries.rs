@@ -9,14 +9,14 @@ use talos_api::types::{
 
 use super::Target;
 use super::args::{ChainCommand, ItemCommand};
-use super::output::{outln, print_json};
+use super::output::{Format, outln, print_json};
 use super::submit;
 use crate::identity::NodeIdentity;
 
 /// `talos status`.
 pub(super) fn status(target: &Target) -> anyhow::Result<()> {
     let s: NodeStatus = target.client()?.get("/v1/status")?;
-    if target.json {
+    if target.format == Format::Json {
         return print_json(&s);
     }
     let sync = match s.sync {
@@ -45,7 +45,7 @@ pub(super) fn status(target: &Target) -> anyhow::Result<()> {
 /// `talos peers`.
 pub(super) fn peers(target: &Target) -> anyhow::Result<()> {
     let p: PeersJson = target.client()?.get("/v1/peers")?;
-    if target.json {
+    if target.format == Format::Json {
         return print_json(&p);
     }
     if p.peers.is_empty() {
@@ -106,7 +106,7 @@ pub(super) fn chain(target: &Target, cmd: &ChainCommand) -> anyhow::Result<()> {
     match cmd {
         ChainCommand::Head => {
             let h: HeadJson = c.get("/v1/chain/head")?;
-            if target.json {
+            if target.format == Format::Json {
                 return print_json(&h);
             }
             outln!("#{} {}", h.height, h.id);
@@ -117,7 +117,7 @@ pub(super) fn chain(target: &Target, cmd: &ChainCommand) -> anyhow::Result<()> {
         }
         ChainCommand::Block { key } => {
             let b: BlockJson = c.get(&format!("/v1/chain/block/{key}"))?;
-            if target.json {
+            if target.format == Format::Json {
                 return print_json(&b);
             }
             let h = &b.header;
@@ -169,7 +169,7 @@ pub(super) fn item(target: &Target, cmd: &ItemCommand) -> anyhow::Result<()> {
                 item: hex::encode(talos_chain::wire::encode_item(&item)),
             };
             let r: SubmitResponse = c.post("/v1/items", &body).context("submitting the item")?;
-            if target.json {
+            if target.format == Format::Json {
                 return print_json(&SubmittedJson {
                     id: r.id,
                     status: r.status,
@@ -185,7 +185,7 @@ pub(super) fn item(target: &Target, cmd: &ItemCommand) -> anyhow::Result<()> {
         }
         ItemCommand::Show { id } => {
             let st: ItemStatusJson = target.client()?.get(&format!("/v1/items/{id}"))?;
-            if target.json {
+            if target.format == Format::Json {
                 return print_json(&st);
             }
             outln!("status     {}", st.status);

@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-pub(crate) use node::{Listen, Node, NodeOptions};
+// Shared by two test binaries; each uses part of it.
+#[allow(unused_imports)]
+pub(crate) use node::{Listen, Node, NodeOptions, free_port};
 
 /// How often conditions are polled.
 pub(crate) const POLL: Duration = Duration::from_millis(150);

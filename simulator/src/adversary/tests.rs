@@ -8,24 +8,19 @@ use libp2p::core::transport::MemoryTransport;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, Transport};
-use talos_chain::{CompactTarget, NetworkSpec};
+use talos_chain::NetworkSpec;
 use talos_chain_service::ChainServiceConfig;
 use talos_network::{InjectedTransport, NetConfig, RawStream, TransportKind};
 use talos_node::identity::NodeIdentity;
 use talos_node::node::{NodeParts, RunningNode, start_with};
 use talos_storage::MemoryStore;
 
+use talos_chain::testkit::easy_spec;
+
 use super::*;
 
 /// How long a test waits for a condition.
 const WAIT: Duration = Duration::from_secs(30);
-
-fn easy_spec() -> NetworkSpec {
-    let mut spec = NetworkSpec::local();
-    spec.genesis_target = CompactTarget(0x207f_ffff);
-    spec.retarget.pow_limit = spec.genesis_target;
-    spec
-}
 
 /// A fresh `/memory/<port>` address (the memory transport's ports are process-global).
 fn memory_addr() -> Multiaddr {

@@ -39,6 +39,26 @@ fn traffic(node: usize, kind: &str, kib: u64, received: u64, duplicates: u64) ->
     }
 }
 
+fn tip_sample(
+    t_ms: f64,
+    live: usize,
+    distinct_tips: usize,
+    on_best: usize,
+    best_height: u64,
+) -> TipSample {
+    TipSample {
+        t_ms,
+        live,
+        distinct_tips,
+        on_best,
+        best_height,
+    }
+}
+
+fn reorg(node: usize, t_ms: f64, depth: u64) -> ReorgRecord {
+    ReorgRecord { node, t_ms, depth }
+}
+
 /// Three honest nodes, two adversaries, five blocks (three on the main chain, one of them
 /// never complete), three reorgs, two heals (one never converged).
 pub(crate) fn sample_record() -> RunRecord {
@@ -73,34 +93,10 @@ pub(crate) fn sample_record() -> RunRecord {
             },
         ],
         timeline: vec![
-            TipSample {
-                t_ms: 0.0,
-                live: 3,
-                distinct_tips: 1,
-                on_best: 3,
-                best_height: 0,
-            },
-            TipSample {
-                t_ms: 5_000.0,
-                live: 3,
-                distinct_tips: 2,
-                on_best: 2,
-                best_height: 1,
-            },
-            TipSample {
-                t_ms: 10_000.0,
-                live: 2,
-                distinct_tips: 1,
-                on_best: 2,
-                best_height: 2,
-            },
-            TipSample {
-                t_ms: 15_000.0,
-                live: 3,
-                distinct_tips: 1,
-                on_best: 3,
-                best_height: 3,
-            },
+            tip_sample(0.0, 3, 1, 3, 0),
+            tip_sample(5_000.0, 3, 2, 2, 1),
+            tip_sample(10_000.0, 2, 1, 2, 2),
+            tip_sample(15_000.0, 3, 1, 3, 3),
         ],
         marks: vec![
             EventMark {
@@ -113,21 +109,9 @@ pub(crate) fn sample_record() -> RunRecord {
             },
         ],
         reorgs: vec![
-            ReorgRecord {
-                node: 1,
-                t_ms: 11_000.0,
-                depth: 1,
-            },
-            ReorgRecord {
-                node: 2,
-                t_ms: 11_500.0,
-                depth: 4,
-            },
-            ReorgRecord {
-                node: 2,
-                t_ms: 21_000.0,
-                depth: 2,
-            },
+            reorg(1, 11_000.0, 1),
+            reorg(2, 11_500.0, 4),
+            reorg(2, 21_000.0, 2),
         ],
         traffic: vec![
             traffic(0, "miner", 1, 10, 5),

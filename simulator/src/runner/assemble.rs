@@ -47,8 +47,65 @@ impl Simulation {
                     .is_some_and(|main| main == id)
             })
         });
-        let heals = self
-            .heals
+        let heals = self.heal_records(&timeline);
+        let (traffic, attackers) = self.traffic_and_attackers(&handles).await;
+
+        let running = handles.len() + self.adversaries.len();
+        let lower_bound = self
+            .scenario
+            .lower_bound
+            .then(|| self.lower_bound(&blocks))
+            .flatten();
+        RunRecord {
+            info: self.run_info(now),
+            blocks,
+            heals,
+            timeline,
+            marks: self.marks.clone(),
+            reorgs: self.observer.with(|log| log.reorgs.clone()),
+            traffic,
+            memory: MemorySample {
+                baseline_bytes: self.baseline_rss,
+                peak_bytes: peak_rss.max(settled_rss),
+                settled_bytes: settled_rss,
+                settled_nodes: running,
+                per_node_bytes: settled_rss.saturating_sub(self.baseline_rss)
+                    / (running.max(1) as u64),
+            },
+            outcome: FinalState {
+                live: last.live,
+                distinct_tips: last.distinct_tips,
+                converged: last.live > 0 && last.distinct_tips == 1,
+                tip_id: best.map(|b| b.id.to_hex()).unwrap_or_default(),
+                tip_height: best.map_or(0, |b| b.height),
+                settle_ms,
+                open_links: self.config.model.open_links().len(),
+            },
+            attackers,
+            lower_bound,
+        }
+    }
+
+    /// What the run was.
+    fn run_info(&self, now: f64) -> RunInfo {
+        let link = self.config.model.link();
+        RunInfo {
+            scenario: self.scenario.name.clone(),
+            seed: self.scenario.seed,
+            nodes: self.nodes.len(),
+            adversaries: self.adversaries.len(),
+            link: LinkSummary {
+                latency_ms: link.latency.as_secs_f64() * 1000.0,
+                jitter_ms: link.jitter.as_secs_f64() * 1000.0,
+                bandwidth_kbps: link.bandwidth_bytes_per_s.map(|b| b * 8 / 1000),
+            },
+            duration_ms: now,
+        }
+    }
+
+    /// When the network converged after each heal.
+    fn heal_records(&self, timeline: &[TipSample]) -> Vec<HealRecord> {
+        self.heals
             .iter()
             .map(|&at_ms| HealRecord {
                 at_ms,
@@ -57,8 +114,14 @@ impl Simulation {
                     .find(|s| s.t_ms >= at_ms && s.live > 0 && s.distinct_tips == 1)
                     .map(|s| s.t_ms - at_ms),
             })
-            .collect();
+            .collect()
+    }
 
+    /// Traffic per node and adversary, and what became of each adversary.
+    async fn traffic_and_attackers(
+        &self,
+        handles: &[talos_node::handle::NodeHandle],
+    ) -> (Vec<NodeTraffic>, Vec<AttackerRecord>) {
         let mut attackers = Vec::new();
         let mut traffic = Vec::new();
         for node in &self.nodes {
@@ -89,7 +152,7 @@ impl Simulation {
                 ..NodeTraffic::default()
             });
             let mut banned_by = 0;
-            for handle in &handles {
+            for handle in handles {
                 if handle
                     .banned_peers()
                     .await
@@ -107,53 +170,7 @@ impl Simulation {
                 banned_by,
             });
         }
-
-        let running = handles.len() + self.adversaries.len();
-        let lower_bound = self
-            .scenario
-            .lower_bound
-            .then(|| self.lower_bound(&blocks))
-            .flatten();
-        let link = self.config.model.link();
-        RunRecord {
-            info: RunInfo {
-                scenario: self.scenario.name.clone(),
-                seed: self.scenario.seed,
-                nodes: self.nodes.len(),
-                adversaries: self.adversaries.len(),
-                link: LinkSummary {
-                    latency_ms: link.latency.as_secs_f64() * 1000.0,
-                    jitter_ms: link.jitter.as_secs_f64() * 1000.0,
-                    bandwidth_kbps: link.bandwidth_bytes_per_s.map(|b| b * 8 / 1000),
-                },
-                duration_ms: now,
-            },
-            blocks,
-            heals,
-            timeline,
-            marks: self.marks.clone(),
-            reorgs: self.observer.with(|log| log.reorgs.clone()),
-            traffic,
-            memory: MemorySample {
-                baseline_bytes: self.baseline_rss,
-                peak_bytes: peak_rss.max(settled_rss),
-                settled_bytes: settled_rss,
-                settled_nodes: running,
-                per_node_bytes: settled_rss.saturating_sub(self.baseline_rss)
-                    / (running.max(1) as u64),
-            },
-            outcome: FinalState {
-                live: last.live,
-                distinct_tips: last.distinct_tips,
-                converged: last.live > 0 && last.distinct_tips == 1,
-                tip_id: best.map(|b| b.id.to_hex()).unwrap_or_default(),
-                tip_height: best.map_or(0, |b| b.height),
-                settle_ms,
-                open_links: self.config.model.open_links().len(),
-            },
-            attackers,
-            lower_bound,
-        }
+        (traffic, attackers)
     }
 
     /// One record per mined block, in production order.

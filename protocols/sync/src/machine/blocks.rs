@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use talos_chain::Block;
 
-use super::SyncMachine;
 use super::actions::{Action, Misbehaviour, RequestId};
 use super::chain_view::ChainView;
 use super::job::{Batch, BatchState, Phase};
 use super::requests::{Kind, RangeAsk};
+use super::{SyncMachine, Target};
 use crate::messages::SyncRequest;
 
 /// What an answer to a block range turned out to be.
@@ -135,7 +135,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
         if batch.attempts > max {
             tracing::debug!(start, "sync: range failed too often; dropping the round");
-            self.abort_job(false);
+            self.abort_job(Target::Unchanged);
         }
     }
 

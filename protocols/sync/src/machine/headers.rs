@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use talos_chain::{BlockHeader, Hash256};
 
-use super::SyncMachine;
 use super::actions::Misbehaviour;
 use super::chain_view::ChainView;
 use super::job::Phase;
 use super::requests::{Kind, RangeAsk};
+use super::{SyncMachine, Target};
 use crate::messages::SyncRequest;
 
 /// Why a header batch is not a plausible piece of chain.
@@ -136,7 +136,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         job.header_request = None;
         job.header_failures += 1;
         if job.header_failures > max {
-            self.abort_job(true);
+            self.abort_job(Target::Exhausted);
         }
     }
 
@@ -175,7 +175,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         };
         if let Some(misbehaviour) = fault {
             self.penalize(peer, misbehaviour);
-            self.abort_job(true);
+            self.abort_job(Target::Exhausted);
             return;
         }
         match phase {
@@ -216,7 +216,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             if start <= 1 {
                 // The peer's block 1 does not build on our genesis.
                 self.penalize(peer, Misbehaviour::WrongHeaders);
-                self.abort_job(true);
+                self.abort_job(Target::Exhausted);
             } else if let Some(job) = self.job.as_mut() {
                 job.phase = Phase::FindFork {
                     attempt: attempt.saturating_add(1),

@@ -68,6 +68,15 @@ use requests::InFlight;
 use crate::messages::{ErrorCode, SyncResponse};
 use crate::server::error_response;
 
+/// What a dropped round means for the tip it followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// It may be followed again (the round stalled, or we caught up).
+    Unchanged,
+    /// Its peer failed to back it: not followed again until the peer advertises another tip.
+    Exhausted,
+}
+
 /// The range-sync state machine. See the [module documentation](self) for the algorithm.
 #[derive(Debug)]
 pub struct SyncMachine<P> {
@@ -245,11 +254,8 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             (kind, SyncResponse::Error { code, .. }) => {
                 tracing::debug!(?peer, %code, "sync: peer refused a request");
                 if code == ErrorCode::WrongNetwork {
-                    self.remove_peer(peer);
-                    self.actions.push_control(Action::Disconnect {
-                        peer,
-                        reason: DisconnectReason::WrongNetwork,
-                    });
+                    // The peer found our status on another network than its own.
+                    self.disconnect_wrong_network(peer);
                     return;
                 }
                 let penalty = (code == ErrorCode::NotFound).then_some(Misbehaviour::EmptyResponse);
@@ -292,7 +298,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             .as_ref()
             .is_some_and(|job| job.emitted_by.iter().any(|(_, p)| *p == peer));
         if served_round {
-            self.abort_job(true);
+            self.abort_job(Target::Exhausted);
         }
     }
 
@@ -374,27 +380,29 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
                 height = self.local.tip_height,
                 "sync: caught up with target"
             );
-            self.abort_job(false);
+            self.abort_job(Target::Unchanged);
         } else if job.is_complete() {
             // Everything the target had is stored, yet it is still "ahead": its claim was
             // false or its chain lost to ours. Do not follow that tip again.
             tracing::debug!(peer = ?job.peer, "sync: round done short of the advertised work");
-            self.abort_job(true);
+            self.abort_job(Target::Exhausted);
         } else if now.saturating_duration_since(job.last_progress) >= self.config.import_timeout {
             // Nothing handed to import or confirmed for a long time: imports dropped by the
             // pipeline, or no peer able to serve the next range. Start afresh.
             tracing::debug!(peer = ?job.peer, "sync: round made no progress in time; restarting");
-            self.abort_job(false);
+            self.abort_job(Target::Unchanged);
         }
     }
 
-    /// Drops the round; its requests are forgotten (late answers are ignored). With `exhaust`,
-    /// its target is not followed again until it advertises another tip.
-    fn abort_job(&mut self, exhaust: bool) {
+    /// Drops the round; its requests are forgotten (late answers are ignored). An
+    /// [`Target::Exhausted`] target is not followed again until it advertises another tip.
+    fn abort_job(&mut self, target: Target) {
         let Some(job) = self.job.take() else {
             return;
         };
-        if exhaust && let Some(state) = self.peers.get_mut(&job.peer) {
+        if target == Target::Exhausted
+            && let Some(state) = self.peers.get_mut(&job.peer)
+        {
             state.exhausted_tip = Some(job.target.tip_hash);
         }
         let stale: Vec<RequestId> = self
@@ -418,6 +426,11 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             network_id = status.network_id,
             "sync: peer on another network"
         );
+        self.disconnect_wrong_network(peer);
+    }
+
+    /// Forgets `peer` and asks the node to drop it as being on another network.
+    fn disconnect_wrong_network(&mut self, peer: P) {
         self.remove_peer(peer);
         self.actions.push_control(Action::Disconnect {
             peer,
@@ -444,7 +457,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
         self.orphans.retain(|o| o.peer != peer);
         if self.job.as_ref().is_some_and(|job| job.peer == peer) {
-            self.abort_job(false);
+            self.abort_job(Target::Unchanged);
         }
     }
 }
