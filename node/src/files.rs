@@ -204,15 +204,16 @@ pub fn remove_run_files(data_dir: &Path) {
     }
 }
 
+/// The permission bits of a file (tests).
+#[cfg(all(test, unix))]
+pub(crate) fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg(unix)]
-    fn mode(p: &Path) -> u32 {
-        use std::os::unix::fs::PermissionsExt;
-        fs::metadata(p).unwrap().permissions().mode() & 0o777
-    }
 
     #[test]
     fn cookie_is_private_fresh_and_readable() {

@@ -179,12 +179,8 @@ fn zeroed(mut v: Vec<u8>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
     #[cfg(unix)]
-    fn mode(p: &Path) -> u32 {
-        use std::os::unix::fs::PermissionsExt;
-        fs::metadata(p).unwrap().permissions().mode() & 0o777
-    }
+    use crate::files::mode;
 
     #[test]
     fn first_start_creates_private_files_and_second_start_loads_them() {

@@ -97,23 +97,13 @@ pub fn max_transmit_size(limits: &Limits) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use talos_chain::item::{Anchor, ItemKind, UnsignedItem};
-    use talos_chain::{Hash256, NetworkSpec, SigningKey};
+    use talos_chain::NetworkSpec;
+    use talos_chain::testkit::{key, labelled_item};
 
     use super::*;
 
     fn item(spec: &NetworkSpec, nonce: u64, label: String) -> SignedItem {
-        let key = SigningKey::from_bytes(&[7; 32]);
-        UnsignedItem {
-            author: key.verifying_key(),
-            nonce,
-            timestamp_ms: spec.genesis_timestamp_ms,
-            kind: ItemKind::Anchor(Anchor {
-                content_hash: Hash256::sha256(&nonce.to_be_bytes()),
-                label,
-            }),
-        }
-        .sign(&key, spec.network_id)
+        labelled_item(spec, &key(7), nonce, &label)
     }
 
     #[test]
