@@ -11,6 +11,7 @@
 //! | what | penalty | gossip |
 //! |---|---|---|
 //! | a block breaking any rule, or descending from an invalid block | 50 | `Reject` |
+//! | a body that does not match its header (`item_count_mismatch`, `merkle_root_mismatch`): the sender's copy, not the block, is condemned | 50 | `Reject` |
 //! | a block whose time is ahead of our clock (`timestamp_too_far_in_future`) | none (it may be our clock) | `Ignore` |
 //! | a block stored, an orphan, or one not judged (queue full, storage) | none | `Accept` if imported, else `Ignore` |
 //! | an invalid item (`too_large`, `weak_author_key`, `bad_signature`) | 20 | `Reject` |
@@ -18,7 +19,7 @@
 //! | a gossip payload that does not decode (any chain decode error) | 20 | `Reject` |
 //! | a sync request that does not decode | 25 | – |
 //! | a sync response that does not decode, or a frame over the cap | 50 | – |
-//! | sync misbehaviour: timeout 5, empty answer 10, unrequested data or too many items 30, wrong headers, wrong blocks or a malformed message 50, an invalid block 100 | as listed | – |
+//! | sync misbehaviour: timeout 5, empty answer 10, unrequested data or too many items 30, wrong headers, wrong blocks, a body that does not match its accepted header or a malformed message 50, an invalid block 100 | as listed | – |
 //! | another network id or genesis | ban at once | – |
 //! | a gossipsub score below the graylist threshold | ban at once | – |
 
@@ -198,9 +199,10 @@ pub fn sync_penalty(misbehaviour: Misbehaviour) -> Penalty {
         Misbehaviour::Timeout => 5,
         Misbehaviour::EmptyResponse => 10,
         Misbehaviour::UnrequestedData | Misbehaviour::TooManyItems => 30,
-        Misbehaviour::WrongHeaders | Misbehaviour::WrongBlocks | Misbehaviour::MalformedMessage => {
-            50
-        }
+        Misbehaviour::WrongHeaders
+        | Misbehaviour::WrongBlocks
+        | Misbehaviour::MismatchedBody
+        | Misbehaviour::MalformedMessage => 50,
         Misbehaviour::InvalidBlock => 100,
         Misbehaviour::WrongNetwork => return Penalty::Ban,
     })

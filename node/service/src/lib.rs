@@ -36,10 +36,13 @@
 //!    whenever it became the tip), and the miner restarts on the new tip. The block is shared
 //!    (`Arc`) by the store, the mempool and the announcement, never copied.
 //!
-//! Rejections are typed ([`Rejection`]) and counted by code. A peer is reported
-//! ([`ChainNotice::BadBlock`]) for every invalid block whose verdict is permanent
-//! ([`talos_chain::BlockError::is_permanent`]); a block whose time is ahead of our clock may
-//! be our clock's fault: it is `Dropped`, not penalized and not remembered. Storage failures
+//! Rejections are typed ([`Rejection`]) and counted by code; what they condemn is
+//! [`talos_chain::Blame`]. A verdict on the block (its header, its ancestors, or a body its
+//! header commits to) is remembered under the block id and reported
+//! ([`ChainNotice::BadBlock`]). A body that does not match its header (item count, Merkle root)
+//! is only the sender's fault: it is reported, never remembered, and the real body is accepted
+//! later from anyone. A block whose time is ahead of our clock may be our clock's fault: it is
+//! `Dropped`, not penalized and not remembered. Storage failures
 //! are never a peer's fault (`Dropped`); if the store and fork choice cannot be brought back in
 //! step the service stops with an error.
 

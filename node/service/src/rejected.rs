@@ -1,7 +1,7 @@
 //! A bounded memory of blocks found invalid, so a block sent again is refused without being
-//! checked again. Only permanent verdicts enter ([`talos_chain::BlockError::is_permanent`]):
-//! a block id fixes the header and, through its parent, the whole chain below it; a verdict
-//! that depends on the validator's clock is never remembered.
+//! checked again. Only verdicts on the block itself enter ([`talos_chain::Blame::Block`]): a
+//! block id fixes the header and, through its parent, the whole chain below it, but not the
+//! body a peer attached to it, and not the validator's clock.
 
 use std::collections::{HashMap, VecDeque};
 

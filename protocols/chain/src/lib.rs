@@ -41,6 +41,6 @@ pub use mempool::{AdmitError, Inserted, Mempool, MempoolError, Returned};
 pub use miner::{Miner, MinerError, MiningCanceller, MiningJob, mine_nonce};
 pub use template::{BlockTemplate, TemplateError};
 pub use validate::{
-    BlockError, CheckedBlock, ErrorLayer, ItemError, ItemLookup, MemoryItemIndex, ParentContext,
-    ValidBlock, ValidateError, validate_item,
+    Blame, BlockError, CheckedBlock, ErrorLayer, ItemError, ItemLookup, MemoryItemIndex,
+    ParentContext, ValidBlock, ValidateError, validate_item,
 };

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use talos_chain::{Block, BlockError, CheckedBlock, Hash256};
+use talos_chain::{Blame, Block, BlockError, CheckedBlock, Hash256};
 use tracing::{debug, info, warn};
 
 use super::Service;
@@ -174,28 +174,36 @@ impl<P: PeerRef> Service<P> {
         ImportOutcome::Orphan { parent }
     }
 
-    /// Reports an invalid block: metrics, penalty, memory of a permanent verdict. A verdict
-    /// that may change (a block time ahead of our clock) is `Dropped`: neither penalized nor
-    /// remembered.
+    /// Reports an invalid block. What is remembered follows [`Blame`]: a verdict on the block
+    /// is kept under its id (and its waiting orphans go with it); a body that does not match
+    /// its header costs only the sender, so the real body is still accepted later from anyone;
+    /// a verdict that hangs on our clock is `Dropped`, neither penalized nor remembered.
     fn reject(&mut self, id: Hash256, error: BlockError, source: &BlockSource<P>) -> ImportOutcome {
-        let (permanent, code) = (error.is_permanent(), error.code());
+        let (blame, code) = (error.blame(), error.code());
         let rejection = Rejection::Rule(error);
         self.out.metrics.block_rejected(&rejection);
-        if !permanent {
-            debug!(hash = %id, code, "block not acceptable now");
-            return ImportOutcome::Dropped;
-        }
-        match source.kind() {
-            ImportSource::Mined => {
-                warn!(hash = %id, code, error = %rejection, "mined block invalid")
+        match blame {
+            Blame::Clock => {
+                debug!(hash = %id, code, "block not acceptable now");
+                return ImportOutcome::Dropped;
             }
-            _ => info!(hash = %id, code, error = %rejection, "invalid block"),
-        }
-        self.rejected.insert(id, rejection.clone());
-        // Blocks waiting for an invalid parent are invalid too.
-        let dropped = self.orphans.take_children(&id).len();
-        if dropped > 0 {
-            debug!(hash = %id, dropped, "orphans of an invalid block dropped");
+            Blame::Body => {
+                info!(hash = %id, code, "block body does not match its header, dropped");
+            }
+            Blame::Block => {
+                match source.kind() {
+                    ImportSource::Mined => {
+                        warn!(hash = %id, code, error = %rejection, "mined block invalid")
+                    }
+                    _ => info!(hash = %id, code, error = %rejection, "invalid block"),
+                }
+                self.rejected.insert(id, rejection.clone());
+                // Blocks waiting for an invalid parent are invalid too.
+                let dropped = self.orphans.take_children(&id).len();
+                if dropped > 0 {
+                    debug!(hash = %id, dropped, "orphans of an invalid block dropped");
+                }
+            }
         }
         self.out.penalize(source, &rejection);
         ImportOutcome::Invalid(rejection)

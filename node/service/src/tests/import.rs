@@ -94,68 +94,53 @@ async fn a_valid_peer_block_imports_and_is_not_announced_again() {
 }
 
 #[tokio::test]
-async fn invalid_blocks_are_rejected_and_reported() {
+async fn invalid_blocks_are_rejected_remembered_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     let spec = easy_spec();
     let mut h = Harness::start(dir.path(), config());
     let mut peer = ChainBuilder::new(&spec);
     let from = 7;
 
-    // A Merkle root that does not match the items.
-    let template = peer.template(peer.genesis(), vec![item(&spec, &key(3), 0)]);
-    let mut header = *template.header();
-    header.merkle_root = Hash256::sha256(b"not the root");
-    let header = mine_nonce(&header, 1_000_000).unwrap();
-    let bad_root = Block {
-        header,
-        items: template.items().to_vec(),
-    };
-    assert!(invalid(
-        &h.import(bad_root.clone(), BlockSource::Gossip(from)).await,
-        "merkle_root_mismatch"
-    ));
-    let (peer_id, code) = h
-        .notice(|n| match n {
-            ChainNotice::BadBlock { peer, rejection } => Some((peer, rejection.code())),
-            _ => None,
-        })
-        .await;
-    assert_eq!((peer_id, code), (from, "merkle_root_mismatch"));
-    // Sent again: refused from memory, reported again.
-    assert!(invalid(
-        &h.import(bad_root.clone(), BlockSource::Sync(from)).await,
-        "merkle_root_mismatch"
-    ));
-
-    // A child of an invalid block is invalid whatever it holds.
-    peer.adopt(&bad_root);
-    let child = peer.child(bad_root.id(), Vec::new());
-    assert!(invalid(
-        &h.import(child, BlockSource::Gossip(from)).await,
-        "invalid_parent"
-    ));
-
-    // An item signature that does not verify.
+    // An item signature that does not verify: the header commits to it, so the block is bad.
     let bad_sig = mine(
         peer.template(peer.genesis(), vec![badly_signed_item(&spec, &key(3), 1)])
             .into_block(),
     );
     assert!(invalid(
-        &h.import(bad_sig, BlockSource::Gossip(from)).await,
+        &h.import(bad_sig.clone(), BlockSource::Gossip(from)).await,
+        "bad_signature"
+    ));
+    // Sent again, even with another body: refused from memory, reported again.
+    let mut other_body = bad_sig.clone();
+    other_body.items.clear();
+    assert!(invalid(
+        &h.import(other_body, BlockSource::Sync(from)).await,
         "bad_signature"
     ));
 
+    // A child of an invalid block is invalid whatever it holds.
+    peer.adopt(&bad_sig);
+    let child = peer.child(bad_sig.id(), Vec::new());
+    assert!(invalid(
+        &h.import(child, BlockSource::Gossip(from)).await,
+        "invalid_parent"
+    ));
+
     let notices = h.queued_notices();
-    let blamed: Vec<&str> = notices
+    let blamed: Vec<(Peer, &str)> = notices
         .iter()
         .filter_map(|n| match n {
-            ChainNotice::BadBlock { rejection, .. } => Some(rejection.code()),
+            ChainNotice::BadBlock { peer, rejection } => Some((*peer, rejection.code())),
             _ => None,
         })
         .collect();
     assert_eq!(
         blamed,
-        vec!["merkle_root_mismatch", "invalid_parent", "bad_signature"]
+        vec![
+            (from, "bad_signature"),
+            (from, "bad_signature"),
+            (from, "invalid_parent")
+        ]
     );
     assert!(
         !notices
@@ -167,10 +152,65 @@ async fn invalid_blocks_are_rejected_and_reported() {
         .metrics
         .blocks_rejected
         .get_or_create(&crate::metrics::CodeLabel {
-            code: "merkle_root_mismatch",
+            code: "bad_signature",
         })
         .get();
     assert_eq!(rejected, 2);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_mutated_body_costs_its_sender_and_never_poisons_the_header_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = easy_spec();
+    let mut h = Harness::start(dir.path(), config());
+    let mut peer = ChainBuilder::new(&spec);
+    let real = peer.child(peer.genesis(), vec![item(&spec, &key(5), 0)]);
+    let child = peer.child(real.id(), vec![item(&spec, &key(5), 1)]);
+    let (attacker, honest) = (6, 7);
+
+    // The real header over junk: another item (Merkle root), a missing one (item count).
+    let mut swapped = real.clone();
+    swapped.items = vec![item(&spec, &key(66), 0)];
+    let mut emptied = real.clone();
+    emptied.items.clear();
+    assert_eq!((swapped.id(), emptied.id()), (real.id(), real.id()));
+    assert!(invalid(
+        &h.import(swapped, BlockSource::Gossip(attacker)).await,
+        "merkle_root_mismatch"
+    ));
+    assert!(invalid(
+        &h.import(emptied, BlockSource::Sync(attacker)).await,
+        "item_count_mismatch"
+    ));
+    // An orphan child arriving meanwhile is kept, not condemned with the junk.
+    assert_eq!(
+        h.import(child.clone(), BlockSource::Gossip(honest)).await,
+        ImportOutcome::Orphan { parent: real.id() }
+    );
+
+    // The real body from anyone imports, and the child follows it.
+    assert_eq!(
+        h.import(real.clone(), BlockSource::Gossip(honest)).await,
+        ImportOutcome::Imported { new_tip: true }
+    );
+    assert_eq!(h.store.tip().unwrap().id, child.id());
+    let blamed: Vec<(Peer, &str)> = h
+        .queued_notices()
+        .iter()
+        .filter_map(|n| match n {
+            ChainNotice::BadBlock { peer, rejection } => Some((*peer, rejection.code())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        blamed,
+        vec![
+            (attacker, "merkle_root_mismatch"),
+            (attacker, "item_count_mismatch")
+        ],
+        "only the sender of the junk is blamed"
+    );
     h.stop().await;
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use talos_chain::testkit::{ChainBuilder, easy_spec, item, key, mine};
-use talos_chain::{Block, BlockTemplate, Hash256, NetworkSpec, SignedItem, SigningKey, mine_nonce};
+use talos_chain::{Block, BlockTemplate, Hash256, NetworkSpec, SignedItem, SigningKey};
 use talos_storage::{SledStore, Store};
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 

@@ -23,15 +23,18 @@ pub struct CheckedBlock {
 impl Block {
     /// Runs the context-free validation layers.
     ///
-    /// Structural (no hashing): version, network, height ≥ 1, item count against the header
-    /// and the limit, item and block sizes, target form and range. Then cryptographic, cheapest
-    /// first: block id and proof of work (one hash), duplicate item ids, Merkle root, weak
-    /// author keys, batch signature verification.
+    /// The header first (no hashing): version, network, height ≥ 1, item count against the
+    /// limit, target form and range; then its proof of work (one hash). Then the body's
+    /// commitment: the item count and the Merkle root over the item ids. Only a body that
+    /// matches its header is judged further — item and block sizes, duplicate ids, weak author
+    /// keys, batch signature verification — so every verdict from there on is about the block
+    /// id, while a mismatch is about this copy of the body only ([`BlockError::blame`]).
     pub fn check(self, spec: &NetworkSpec) -> Result<CheckedBlock, BlockError> {
-        let target = structural::check(&self, spec)?;
+        let target = structural::check_header(&self, spec)?;
         let id = cryptographic::check_work(&self, &target)?;
-        let item_ids = cryptographic::item_ids(&self.items)?;
-        cryptographic::check_merkle_root(&self, &item_ids)?;
+        let item_ids = cryptographic::check_commitment(&self)?;
+        structural::check_sizes(&self, spec)?;
+        cryptographic::check_duplicates(&item_ids)?;
         cryptographic::check_signatures(&self, spec)?;
         Ok(CheckedBlock {
             block: self,
@@ -39,6 +42,14 @@ impl Block {
             item_ids,
             work: target.work(),
         })
+    }
+
+    /// Checks only that the body is the one the header commits to: the item count and the
+    /// Merkle root over the item ids (no signature, no size). A failure condemns this copy of
+    /// the body, never the header ([`crate::Blame::Body`]): a downloader that accepted the
+    /// header uses it to tell a bad server from a bad block before anything is imported.
+    pub fn check_body(&self) -> Result<(), BlockError> {
+        cryptographic::check_commitment(self).map(drop)
     }
 }
 

@@ -1,6 +1,6 @@
-//! Layer 2: proof of work, duplicate ids, Merkle root, signatures — cheapest first, so junk
-//! costs its sender a proof of work before it costs the validator a Merkle tree or a
-//! signature check.
+//! Layer 2: proof of work, the body's commitment (item count, Merkle root), duplicate ids,
+//! signatures — cheapest first, so junk costs its sender a proof of work before it costs the
+//! validator a Merkle tree or a signature check.
 
 use std::collections::HashSet;
 
@@ -27,31 +27,37 @@ pub(super) fn check_work(block: &Block, target: &Target) -> Result<Hash256, Bloc
     }
 }
 
-/// Collects the item ids (cached in each item, never rehashed), rejecting duplicates.
-pub(super) fn item_ids(items: &[SignedItem]) -> Result<Vec<Hash256>, BlockError> {
-    let mut ids = Vec::with_capacity(items.len());
-    let mut seen = HashSet::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let id = item.id();
-        if !seen.insert(id) {
-            return Err(BlockError::DuplicateItem { index, id });
-        }
-        ids.push(id);
+/// Checks that the body is the one the header commits to: as many items as the header counts,
+/// and the Merkle root over their ids (cached in each item, never rehashed). Returns the ids.
+/// Every later check judges the block itself; a failure here judges only this copy's body.
+pub(super) fn check_commitment(block: &Block) -> Result<Vec<Hash256>, BlockError> {
+    let count = block.items.len();
+    if usize::try_from(block.header.item_count).ok() != Some(count) {
+        return Err(BlockError::ItemCountMismatch {
+            header: block.header.item_count,
+            actual: count,
+        });
+    }
+    let ids: Vec<Hash256> = block.items.iter().map(SignedItem::id).collect();
+    let computed = merkle::root(&ids);
+    if computed != block.header.merkle_root {
+        return Err(BlockError::MerkleRootMismatch {
+            header: block.header.merkle_root,
+            computed,
+        });
     }
     Ok(ids)
 }
 
-/// Checks the header's Merkle root against the root over `ids`.
-pub(super) fn check_merkle_root(block: &Block, ids: &[Hash256]) -> Result<(), BlockError> {
-    let computed = merkle::root(ids);
-    if computed == block.header.merkle_root {
-        Ok(())
-    } else {
-        Err(BlockError::MerkleRootMismatch {
-            header: block.header.merkle_root,
-            computed,
-        })
+/// Rejects an item id that appears twice (the header committed to both copies).
+pub(super) fn check_duplicates(ids: &[Hash256]) -> Result<(), BlockError> {
+    let mut seen = HashSet::with_capacity(ids.len());
+    for (index, id) in ids.iter().enumerate() {
+        if !seen.insert(*id) {
+            return Err(BlockError::DuplicateItem { index, id: *id });
+        }
     }
+    Ok(())
 }
 
 /// Rejects small-order author keys, then batch-verifies every signature.

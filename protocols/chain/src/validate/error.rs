@@ -32,6 +32,19 @@ impl ErrorLayer {
     }
 }
 
+/// What a block rejection condemns ([`BlockError::blame`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Blame {
+    /// The block itself: its id is invalid, and so is every block built on it. The verdict
+    /// follows from the header, its ancestors, or a body the header commits to.
+    Block,
+    /// Only the body it came with, which does not match its header (item count or Merkle
+    /// root): the sender's fault; the real body may still arrive from anyone.
+    Body,
+    /// Nothing for good: the block time is ahead of the validator's clock.
+    Clock,
+}
+
 /// Why a block was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BlockError {
@@ -53,7 +66,7 @@ pub enum BlockError {
     /// Height 0: genesis is never validated, it comes from the spec.
     #[error("block claims height 0; genesis comes from the network spec")]
     GenesisHeight,
-    /// More items than the network allows in one block.
+    /// The header commits to more items than the network allows in one block.
     #[error("block has {count} items, at most {max} are allowed")]
     TooManyItems {
         /// Number of items carried.
@@ -240,25 +253,27 @@ impl BlockError {
         }
     }
 
-    /// Whether the verdict holds for the block id whenever and wherever it is checked, so it
-    /// may be remembered under the id. Only a verdict that depends on the validator's clock
-    /// may change (the block may become acceptable later). Every variant is listed: a new rule
-    /// cannot compile without this decision.
-    pub fn is_permanent(&self) -> bool {
+    /// What the rejection condemns: the block (its id, and so every descendant), only the
+    /// copy of the body it arrived with, or nothing for good (our clock). Only
+    /// [`Blame::Block`] verdicts may be remembered under the block id. Every variant is listed:
+    /// a new rule cannot compile without this decision.
+    pub fn blame(&self) -> Blame {
         match self {
-            Self::TimestampTooFarInFuture { .. } => false,
+            // The body does not match the header: another copy of the block may be fine.
+            Self::ItemCountMismatch { .. } | Self::MerkleRootMismatch { .. } => Blame::Body,
+            // Our clock may be behind: the block may become acceptable.
+            Self::TimestampTooFarInFuture { .. } => Blame::Clock,
+            // The header, its ancestors, or a body the header commits to.
             Self::UnsupportedVersion { .. }
             | Self::WrongNetwork { .. }
             | Self::GenesisHeight
             | Self::TooManyItems { .. }
-            | Self::ItemCountMismatch { .. }
             | Self::ItemTooLarge { .. }
             | Self::BlockTooLarge { .. }
             | Self::InvalidTarget { .. }
             | Self::TargetAboveLimit { .. }
             | Self::InsufficientWork { .. }
             | Self::DuplicateItem { .. }
-            | Self::MerkleRootMismatch { .. }
             | Self::WeakAuthorKey { .. }
             | Self::BadSignature { .. }
             | Self::PrevHashMismatch { .. }
@@ -267,7 +282,7 @@ impl BlockError {
             | Self::TimestampTooOld { .. }
             | Self::ItemAlreadyInChain { .. }
             | Self::NonceAlreadyUsed { .. }
-            | Self::DuplicateNonce { .. } => true,
+            | Self::DuplicateNonce { .. } => Blame::Block,
         }
     }
 

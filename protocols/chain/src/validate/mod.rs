@@ -4,10 +4,11 @@
 //! [`Block::check`](crate::Block::check) runs the context-free layers, cheapest first, so an
 //! invalid block costs as little as possible:
 //!
-//! 1. **structural** — comparisons and sums only: version, network, height, counts, sizes,
-//!    target form and range;
-//! 2. **cryptographic** — one hash for the block id and proof of work, duplicate ids, the
-//!    Merkle root, then batch signature verification.
+//! 1. **structural** (header) — comparisons only: version, network, height, item count against
+//!    the limit, target form and range;
+//! 2. **cryptographic** — one hash for the block id and proof of work; the body's commitment
+//!    (item count, Merkle root); then, for a body the header commits to, sizes, duplicate ids
+//!    and batch signature verification.
 //!
 //! [`CheckedBlock::validate`] then runs the layers that need the parent ([`ParentContext`])
 //! and the chain ([`ItemLookup`]):
@@ -15,7 +16,8 @@
 //! 3. **consensus** — parent link, height, retarget, median time past, future drift;
 //! 4. **semantic** — no replayed item id or (author, nonce).
 //!
-//! Every rejection is a typed [`BlockError`] with a stable [`BlockError::code`].
+//! Every rejection is a typed [`BlockError`] with a stable [`BlockError::code`] and a
+//! [`Blame`]: whether it condemns the block id, only the body it came with, or nothing for good.
 
 mod admission;
 mod checked;
@@ -35,6 +37,6 @@ pub(crate) mod testutil;
 pub use admission::validate_item;
 pub use checked::CheckedBlock;
 pub use context::{ParentContext, genesis_work, median_time_past};
-pub use error::{BlockError, ErrorLayer, ItemError, ValidateError};
+pub use error::{Blame, BlockError, ErrorLayer, ItemError, ValidateError};
 pub use lookup::{ItemLookup, MemoryItemIndex};
 pub use valid::ValidBlock;

@@ -1,5 +1,10 @@
 //! Layer 1: shape and limits. No hashing, no signatures: everything here is a comparison or a
 //! sum, so a block that breaks a limit costs the validator almost nothing.
+//!
+//! [`check_header`] looks at the header alone; [`check_sizes`] at the body, and runs only once
+//! the body is known to be the one the header commits to (item count and Merkle root, see
+//! [`super::cryptographic::check_commitment`]): a size that breaks a limit then condemns the
+//! block, not just one copy of it.
 
 use crate::block::Block;
 use crate::header::{HEADER_BYTES, HEADER_VERSION};
@@ -8,9 +13,9 @@ use crate::spec::NetworkSpec;
 
 use super::error::BlockError;
 
-/// Checks version, network, height, item count and sizes, and the target's form and range.
-/// Returns the header's expanded target for the proof-of-work check.
-pub(super) fn check(block: &Block, spec: &NetworkSpec) -> Result<Target, BlockError> {
+/// Checks the header's version, network, height, item count against the limit, and its
+/// target's form and range. Returns the expanded target for the proof-of-work check.
+pub(super) fn check_header(block: &Block, spec: &NetworkSpec) -> Result<Target, BlockError> {
     let header = &block.header;
     if header.version != HEADER_VERSION {
         return Err(BlockError::UnsupportedVersion {
@@ -26,27 +31,18 @@ pub(super) fn check(block: &Block, spec: &NetworkSpec) -> Result<Target, BlockEr
     if header.height == 0 {
         return Err(BlockError::GenesisHeight);
     }
-    check_counts(block, spec)?;
-    check_sizes(block, spec)?;
+    let max = spec.limits.max_items_per_block;
+    if header.item_count > max {
+        return Err(BlockError::TooManyItems {
+            count: usize::try_from(header.item_count).unwrap_or(usize::MAX),
+            max,
+        });
+    }
     check_target(block, spec)
 }
 
-fn check_counts(block: &Block, spec: &NetworkSpec) -> Result<(), BlockError> {
-    let count = block.items.len();
-    let max = spec.limits.max_items_per_block;
-    if count > usize::try_from(max).unwrap_or(usize::MAX) {
-        return Err(BlockError::TooManyItems { count, max });
-    }
-    if usize::try_from(block.header.item_count).ok() != Some(count) {
-        return Err(BlockError::ItemCountMismatch {
-            header: block.header.item_count,
-            actual: count,
-        });
-    }
-    Ok(())
-}
-
-fn check_sizes(block: &Block, spec: &NetworkSpec) -> Result<(), BlockError> {
+/// Checks item and block sizes against the limits (the body matches its header already).
+pub(super) fn check_sizes(block: &Block, spec: &NetworkSpec) -> Result<(), BlockError> {
     let limits = &spec.limits;
     let mut size = HEADER_BYTES;
     for (index, item) in block.items.iter().enumerate() {

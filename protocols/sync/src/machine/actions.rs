@@ -30,6 +30,9 @@ pub enum Misbehaviour {
     /// Blocks that do not match the headers accepted for the range, or are at the wrong
     /// heights.
     WrongBlocks,
+    /// A block whose header is the accepted one but whose body does not match it (item count
+    /// or Merkle root): the server's fault, never the block's.
+    MismatchedBody,
     /// A response of the wrong kind, or blocks that were not asked for.
     UnrequestedData,
     /// More elements than asked for.
@@ -51,6 +54,7 @@ impl Misbehaviour {
             Self::EmptyResponse => "empty_response",
             Self::WrongHeaders => "wrong_headers",
             Self::WrongBlocks => "wrong_blocks",
+            Self::MismatchedBody => "mismatched_body",
             Self::UnrequestedData => "unrequested_data",
             Self::TooManyItems => "too_many_items",
             Self::Timeout => "timeout",

@@ -202,6 +202,11 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
                 }
                 return Verdict::OtherChain;
             }
+            if block.check_body().is_err() {
+                // The header is the one we accepted, the body is not the one it commits to:
+                // the server's fault alone. The range is fetched again, preferably elsewhere.
+                return Verdict::Fault(Misbehaviour::MismatchedBody);
+            }
         }
         Verdict::Matches
     }

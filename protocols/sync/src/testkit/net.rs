@@ -22,6 +22,9 @@ pub enum Behaviour {
     EmptyBlocks,
     /// Answers block ranges with the blocks one height further on.
     ShiftedBlocks,
+    /// Answers block ranges with the right headers over junk bodies (one extra signed item:
+    /// a body its header does not commit to).
+    MutatedBodies,
     /// Answers header ranges with a gap (headers that do not link).
     GappedHeaders,
     /// Answers block ranges with headers.
@@ -107,6 +110,12 @@ impl SimPeer {
                     Behaviour::Capped => {
                         SyncResponse::Blocks(range(source, *start_height, (*count).min(5)))
                     }
+                    Behaviour::MutatedBodies => SyncResponse::Blocks(
+                        range(source, *start_height, *count)
+                            .into_iter()
+                            .map(|block| mutated(&self.chain, block))
+                            .collect(),
+                    ),
                     _ => SyncResponse::Blocks(range(source, *start_height, *count)),
                 }
             }
@@ -118,6 +127,13 @@ impl SimPeer {
             SyncRequest::Proof(_) => SyncResponse::Proof(None),
         })
     }
+}
+
+/// `block` with one more signed item than its header commits to.
+fn mutated(chain: &TestChain, mut block: Block) -> Block {
+    let junk = talos_chain::testkit::item(&chain.spec, &talos_chain::testkit::key(99), 0);
+    block.items.push(junk);
+    block
 }
 
 /// The best chain's blocks `start..start + count` (those that exist).

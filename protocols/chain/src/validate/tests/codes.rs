@@ -107,11 +107,18 @@ fn context_ignores_timestamps_beyond_the_span() {
 }
 
 #[test]
-fn only_clock_dependent_verdicts_are_not_permanent() {
-    let temporary: Vec<&str> = one_of_each()
-        .iter()
-        .filter(|e| !e.is_permanent())
-        .map(BlockError::code)
-        .collect();
-    assert_eq!(temporary, ["timestamp_too_far_in_future"]);
+fn only_header_and_ancestry_verdicts_condemn_the_block() {
+    let blamed = |blame: Blame| -> Vec<&str> {
+        one_of_each()
+            .iter()
+            .filter(|e| e.blame() == blame)
+            .map(BlockError::code)
+            .collect()
+    };
+    assert_eq!(blamed(Blame::Clock), ["timestamp_too_far_in_future"]);
+    assert_eq!(
+        blamed(Blame::Body),
+        ["item_count_mismatch", "merkle_root_mismatch"]
+    );
+    assert_eq!(blamed(Blame::Block).len(), one_of_each().len() - 3);
 }

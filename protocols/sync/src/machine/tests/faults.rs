@@ -98,6 +98,24 @@ fn shifted_blocks_are_penalized_as_wrong_blocks() {
 }
 
 #[test]
+fn bodies_that_do_not_match_their_headers_cost_the_server_and_are_fetched_elsewhere() {
+    let chain = remote(100);
+    let mut net = Net::new(TestChain::new(), SyncConfig::default());
+    net.connect(1, SimPeer::with(chain.clone(), Behaviour::MutatedBodies));
+    net.connect(2, SimPeer::honest(chain.clone()));
+    assert!(net.run(2_000));
+    assert_eq!(net.local.tip_id(), chain.tip_id());
+    let mutated = range_starts(&net.sent_to(1, "blocks_by_range"));
+    assert!(!mutated.is_empty(), "the mutating peer was given ranges");
+    assert!(net.penalties_of(1).contains(&Misbehaviour::MismatchedBody));
+    assert!(net.penalties_of(2).is_empty());
+    assert!(
+        net.import_failures.is_empty(),
+        "junk bodies never reach import, so no round is dropped for them"
+    );
+}
+
+#[test]
 fn blocks_of_another_fork_from_a_peer_claiming_the_target_tip_never_reach_import() {
     // A peer whose bodies do not match the accepted headers (it may have reorganised since)
     // is left out of the round without penalty; the round completes from an honest peer.

@@ -108,6 +108,7 @@ fn misbehaviour_codes_are_stable_and_unique() {
         Misbehaviour::EmptyResponse,
         Misbehaviour::WrongHeaders,
         Misbehaviour::WrongBlocks,
+        Misbehaviour::MismatchedBody,
         Misbehaviour::UnrequestedData,
         Misbehaviour::TooManyItems,
         Misbehaviour::Timeout,
