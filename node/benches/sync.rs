@@ -204,36 +204,6 @@ fn sign_all(spec: &NetworkSpec, blocks: u64, items: usize) -> Vec<Vec<SignedItem
     })
 }
 
-/// The context of a child of `block` (a child of `ctx`): what
-/// [`ParentContext::child_context`] computes from a validated block, without re-verifying
-/// every signature (the import under test does that). Cross-checked against the real thing
-/// for the first blocks.
-fn next_context(
-    spec: &NetworkSpec,
-    ctx: &ParentContext,
-    block: &Block,
-) -> anyhow::Result<ParentContext> {
-    let header = block.header;
-    let work = header
-        .target
-        .to_target()
-        .map_err(|e| anyhow::anyhow!("block target: {e:?}"))?
-        .work();
-    let mut timestamps = vec![header.timestamp_ms];
-    timestamps.extend(
-        ctx.timestamps
-            .iter()
-            .take(spec.median_time_span.saturating_sub(1)),
-    );
-    Ok(ParentContext {
-        id: block.id(),
-        header,
-        cumulative_work: ctx.cumulative_work.saturating_add(work),
-        timestamps,
-        grandparent_timestamp: Some(ctx.header.timestamp_ms),
-    })
-}
-
 /// Builds and mines the chain on genesis.
 fn generate(spec: &NetworkSpec, blocks: u64, items: usize) -> anyhow::Result<Vec<Block>> {
     let signed = sign_all(spec, blocks, items);
@@ -251,7 +221,7 @@ fn generate(spec: &NetworkSpec, blocks: u64, items: usize) -> anyhow::Result<Vec
         let header = mine_nonce(template.header(), 1_000_000).context("mining failed")?;
         let block = template.complete(header)?;
         ensure!(block.header.timestamp_ms == time, "template moved the time");
-        let next = next_context(spec, &ctx, &block)?;
+        let next = ctx.child_of_header(&block.header);
         if height <= CROSS_CHECKED_BLOCKS {
             let valid = block
                 .clone()
@@ -262,7 +232,7 @@ fn generate(spec: &NetworkSpec, blocks: u64, items: usize) -> anyhow::Result<Vec
                 })
                 .map_err(|e| anyhow::anyhow!("generated block {height} invalid: {e}"))?;
             ensure!(
-                ctx.child_context(&valid, spec) == next,
+                ctx.child_context(&valid) == next,
                 "context of block {height} differs from child_context"
             );
         }

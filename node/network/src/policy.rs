@@ -19,7 +19,7 @@
 //! | a gossip payload that does not decode (any chain decode error) | 20 | `Reject` |
 //! | a sync request that does not decode | 25 | – |
 //! | a sync response that does not decode, or a frame over the cap | 50 | – |
-//! | sync misbehaviour: timeout 5, empty answer 10, unrequested data or too many items 30, wrong headers, wrong blocks, a body that does not match its accepted header or a malformed message 50, an invalid block 100 | as listed | – |
+//! | sync misbehaviour: timeout 5, empty answer 10, a round target that stalls 20, headers short of the claimed work 30, unrequested data or too many items 30, wrong headers, wrong blocks, a body that does not match its accepted header or a malformed message 50, an invalid block 100 | as listed | – |
 //! | another network id or genesis | ban at once | – |
 //! | a gossipsub score below the graylist threshold | ban at once | – |
 
@@ -144,7 +144,7 @@ pub fn block_penalty(rejection: &Rejection) -> Penalty {
         | BlockError::PrevHashMismatch { .. }
         | BlockError::WrongHeight { .. }
         | BlockError::WrongTarget { .. }
-        | BlockError::TimestampTooOld { .. }
+        | BlockError::TimestampNotAfterParent { .. }
         | BlockError::ItemAlreadyInChain { .. }
         | BlockError::NonceAlreadyUsed { .. }
         | BlockError::DuplicateNonce { .. } => Penalty::Score(INVALID_BLOCK),
@@ -198,6 +198,8 @@ pub fn sync_penalty(misbehaviour: Misbehaviour) -> Penalty {
     Penalty::Score(match misbehaviour {
         Misbehaviour::Timeout => 5,
         Misbehaviour::EmptyResponse => 10,
+        Misbehaviour::Stalled => 20,
+        Misbehaviour::UnbackedClaim => 30,
         Misbehaviour::UnrequestedData | Misbehaviour::TooManyItems => 30,
         Misbehaviour::WrongHeaders
         | Misbehaviour::WrongBlocks

@@ -7,21 +7,44 @@ use std::time::Instant;
 
 use libp2p::PeerId;
 use libp2p::request_response::OutboundRequestId;
-use talos_chain::{ChainStatus, Hash256};
+use talos_chain::{ChainStatus, Hash256, NetworkSpec, ParentContext};
 use talos_chain_service::ChainIndex;
 use talos_sync::{Action, ChainView, RequestId, SyncConfig, SyncMachine, SyncResponse, SyncStatus};
 
-/// The chain service's index as the sync machine's view of the local chain.
+/// The chain service's index (and the network's rules) as the sync machine's view of the
+/// local chain.
 #[derive(Clone, Debug)]
-pub struct IndexView(pub ChainIndex);
+pub struct IndexView {
+    index: ChainIndex,
+    spec: NetworkSpec,
+}
+
+impl IndexView {
+    /// A view of `index` on `spec`.
+    pub fn new(index: ChainIndex, spec: NetworkSpec) -> Self {
+        Self { index, spec }
+    }
+}
 
 impl ChainView for IndexView {
     fn tip(&self) -> ChainStatus {
-        self.0.status()
+        self.index.status()
     }
 
     fn has_block(&self, id: &Hash256, height: u64) -> bool {
-        self.0.has_block(id, height)
+        self.index.has_block(id, height)
+    }
+
+    fn context(&self, id: &Hash256) -> Option<ParentContext> {
+        self.index.context(id)
+    }
+
+    fn spec(&self) -> &NetworkSpec {
+        &self.spec
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.index.unix_ms()
     }
 }
 
@@ -34,9 +57,9 @@ pub struct SyncDriver {
 }
 
 impl SyncDriver {
-    /// A driver over `index` with the machine configured by `config`.
-    pub fn new(index: ChainIndex, config: SyncConfig) -> Self {
-        let view = IndexView(index);
+    /// A driver over `index` on `spec`, with the machine configured by `config`.
+    pub fn new(index: ChainIndex, spec: NetworkSpec, config: SyncConfig) -> Self {
+        let view = IndexView::new(index, spec);
         Self {
             machine: SyncMachine::new(config, view.tip()),
             view,

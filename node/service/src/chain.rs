@@ -105,7 +105,12 @@ impl ChainState {
     ) -> Result<Self, ChainServiceError> {
         let tree = load_tree(&*store, config)?;
         let tip = store.tip()?;
-        let index = ChainIndex::load(&*store, config.spec.network_id)?;
+        let index = ChainIndex::load(
+            &*store,
+            config.spec.network_id,
+            config.fork_choice.keep_depth,
+        )?
+        .with_clock(Arc::clone(&config.clock));
         Ok(Self {
             config: config.clone(),
             store,
@@ -184,7 +189,7 @@ impl ChainState {
         let spec = &self.config.spec;
         let ctx = self
             .tree
-            .parent_context(&parent, spec)
+            .parent_context(&parent)
             .ok_or(Unvalidated::Unjudged(UnjudgedReason::NoContext))?;
         if parent == self.tree.best().id {
             let lookup = StoreLookup::best(&*self.store);
@@ -263,6 +268,7 @@ impl ChainState {
             });
         }
         self.update_index(&adoption, id, header.height);
+        self.index.add_header(header, work);
         self.branch = match (&adoption, validated_branch, new) {
             // Still a side branch: its next block reuses the gathered items.
             (Adoption::Side, Some(mut items), Some(block)) => {

@@ -126,7 +126,7 @@ impl Mining {
         }
         self.stop();
         let best = tree.best();
-        let Some(parent) = tree.parent_context(&best.id, spec) else {
+        let Some(parent) = tree.parent_context(&best.id) else {
             warn!(hash = %best.id, "no context for the best tip; not mining");
             return;
         };

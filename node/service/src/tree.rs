@@ -6,9 +6,6 @@ use talos_storage::{MAX_HEADERS_PER_QUERY, Store};
 use crate::config::ChainServiceConfig;
 use crate::error::{ChainServiceError, Inconsistency};
 
-/// Most ancestor timestamps a tree root needs (the tree keeps at most 64).
-const ROOT_TIMESTAMPS: u64 = 64;
-
 /// A [`HeaderTree`] holding the store's best chain from `keep_depth` below the tip up to the
 /// tip. Side branches in the store are not loaded: they are attached when a block builds on
 /// them (see the import pipeline).
@@ -23,15 +20,11 @@ pub(crate) fn load_tree(
         HeaderTree::with_config(spec, config.fork_choice)
     } else {
         let root = header_at(store, root_height)?;
-        let first = root_height.saturating_sub(ROOT_TIMESTAMPS);
-        let mut timestamps = Vec::new();
-        for height in (first..root_height).rev() {
-            timestamps.push(header_at(store, height)?.header.timestamp_ms);
-        }
+        let parent = header_at(store, root_height - 1)?;
         HeaderTree::from_checkpoint(
             root.header,
             root.cumulative_work,
-            timestamps,
+            Some(parent.header.timestamp_ms),
             config.fork_choice,
         )
     };

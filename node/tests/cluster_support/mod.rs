@@ -63,7 +63,6 @@ network_id = {network_id:#x}
 genesis_timestamp_ms = 1767225600000
 genesis_target = {target:#x}
 max_future_drift_ms = 15000
-median_time_span = 11
 bootnodes = []
 
 [retarget]

@@ -28,9 +28,6 @@ use crate::pow::{CompactTarget, Work};
 use crate::spec::NetworkSpec;
 use crate::validate::{ParentContext, genesis_work};
 
-/// Most ancestor timestamps any spec uses for the median time past (`median_time_span` ≤ 64).
-const MAX_TIMESTAMPS: usize = 64;
-
 /// Size limits of a [`HeaderTree`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ForkChoiceConfig {
@@ -169,8 +166,8 @@ pub struct HeaderTree {
     nodes: HashMap<Hash256, Node>,
     root: Hash256,
     root_height: u64,
-    /// Timestamps of the root's ancestors, its parent first (empty for genesis).
-    root_ancestor_timestamps: Vec<u64>,
+    /// The timestamp of the root's parent (`None` for genesis).
+    root_parent_timestamp: Option<u64>,
     best: Hash256,
     /// `best_chain[i]` is the best chain's block at height `root_height + i`.
     best_chain: Vec<Hash256>,
@@ -185,26 +182,19 @@ impl HeaderTree {
 
     /// A tree holding only the spec's genesis.
     pub fn with_config(spec: &NetworkSpec, config: ForkChoiceConfig) -> Self {
-        Self::from_checkpoint(
-            spec.genesis().header,
-            genesis_work(spec),
-            Vec::new(),
-            config,
-        )
+        Self::from_checkpoint(spec.genesis().header, genesis_work(spec), None, config)
     }
 
     /// A tree rooted at a trusted checkpoint (e.g. a stored header deep in the best chain):
-    /// its header, the chain's cumulative work up to it, and the timestamps of its ancestors,
-    /// its parent first (at least the parent's unless the root is genesis; up to 64 are
-    /// kept), so the first children get the right retarget and median time past.
+    /// its header, the chain's cumulative work up to it, and its parent's timestamp (`None`
+    /// only for genesis), so the first children get the right retarget.
     pub fn from_checkpoint(
         root: BlockHeader,
         cumulative_work: Work,
-        mut ancestor_timestamps: Vec<u64>,
+        root_parent_timestamp: Option<u64>,
         config: ForkChoiceConfig,
     ) -> Self {
         let id = root.id();
-        ancestor_timestamps.truncate(MAX_TIMESTAMPS);
         let max_headers = config.max_headers.max(2);
         let half = u64::try_from(max_headers / 2).unwrap_or(u64::MAX);
         let config = ForkChoiceConfig {
@@ -223,7 +213,7 @@ impl HeaderTree {
             nodes,
             root: id,
             root_height: root.height,
-            root_ancestor_timestamps: ancestor_timestamps,
+            root_parent_timestamp,
             best: id,
             best_chain: vec![id],
             config,
@@ -427,30 +417,24 @@ impl HeaderTree {
     }
 
     /// Timestamps of `id` and its ancestors, newest first, through the root and beyond it.
-    fn timestamps_from(&self, id: &Hash256) -> impl Iterator<Item = u64> + '_ {
-        let mut next = self.nodes.get(id).map(|n| &n.header);
-        let held = std::iter::from_fn(move || {
-            let header = next?;
-            next = self.nodes.get(&header.prev_hash).map(|n| &n.header);
-            Some(header.timestamp_ms)
-        });
-        held.chain(self.root_ancestor_timestamps.iter().copied())
+    /// The timestamp of the parent of `id`'s block (held, or the root's recorded parent).
+    fn parent_timestamp(&self, id: &Hash256) -> Option<u64> {
+        if *id == self.root {
+            return self.root_parent_timestamp;
+        }
+        let parent = self.nodes.get(id)?.header.prev_hash;
+        self.nodes.get(&parent).map(|n| n.header.timestamp_ms)
     }
 
     /// What contextual validation needs to validate a child of `id`; `None` if `id` is not
     /// held.
-    pub fn parent_context(&self, id: &Hash256, spec: &NetworkSpec) -> Option<ParentContext> {
+    pub fn parent_context(&self, id: &Hash256) -> Option<ParentContext> {
         let node = self.nodes.get(id)?;
-        let span = spec.median_time_span.clamp(1, MAX_TIMESTAMPS);
-        let timestamps: Vec<u64> = self.timestamps_from(id).take(span.max(2)).collect();
-        let grandparent_timestamp = timestamps.get(1).copied();
-        let timestamps = timestamps.into_iter().take(span).collect();
         Some(ParentContext {
             id: *id,
             header: node.header,
             cumulative_work: node.cumulative_work,
-            timestamps,
-            grandparent_timestamp,
+            grandparent_timestamp: self.parent_timestamp(id),
         })
     }
 
@@ -466,12 +450,7 @@ impl HeaderTree {
         let Some(new_root) = self.best_at(new_root_height) else {
             return;
         };
-        let mut ancestor_timestamps: Vec<u64> = self
-            .timestamps_from(&new_root)
-            .skip(1)
-            .take(MAX_TIMESTAMPS)
-            .collect();
-        ancestor_timestamps.shrink_to_fit();
+        let root_parent_timestamp = self.parent_timestamp(&new_root);
         let mut above: Vec<(u64, Hash256, Hash256)> = self
             .nodes
             .iter()
@@ -491,7 +470,7 @@ impl HeaderTree {
         self.best_chain.drain(..drop.min(self.best_chain.len()));
         self.root = new_root;
         self.root_height = new_root_height;
-        self.root_ancestor_timestamps = ancestor_timestamps;
+        self.root_parent_timestamp = root_parent_timestamp;
     }
 }
 

@@ -42,5 +42,5 @@ pub use miner::{Miner, MinerError, MiningCanceller, MiningJob, mine_nonce};
 pub use template::{BlockTemplate, TemplateError};
 pub use validate::{
     Blame, BlockError, CheckedBlock, ErrorLayer, ItemError, ItemLookup, MemoryItemIndex,
-    ParentContext, ValidBlock, ValidateError, validate_item,
+    ParentContext, ValidBlock, ValidateError, check_header_context, validate_item,
 };

@@ -47,8 +47,6 @@ pub struct NetworkSpec {
     pub genesis_target: CompactTarget,
     /// How far in the future (by the validator's clock) a block time may be.
     pub max_future_drift_ms: u64,
-    /// How many ancestors the median time past is taken over (11).
-    pub median_time_span: usize,
     /// Bootnode multiaddrs.
     #[serde(default)]
     pub bootnodes: Vec<String>,
@@ -125,9 +123,6 @@ impl NetworkSpec {
         }
         if self.retarget.block_interval_ms == 0 || self.retarget.damping == 0 {
             return invalid("retarget", "block_interval_ms and damping must be positive");
-        }
-        if self.median_time_span == 0 || self.median_time_span > 64 {
-            return invalid("median_time_span", "must be 1..=64");
         }
         let l = &self.limits;
         if l.max_item_bytes == 0

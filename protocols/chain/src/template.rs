@@ -3,7 +3,7 @@
 //! The header is filled exactly as contextual validation
 //! ([`crate::validate::CheckedBlock::validate`]) expects: height and `prev_hash` from the
 //! parent, the target from [`ParentContext::expected_target`] (the retarget
-//! [`crate::pow::next_target`] of the parent's), a time after the median time past, the item
+//! [`crate::pow::next_target`] of the parent's), a time after the parent's, the item
 //! count and Merkle root of the selected items, and nonce 0.
 
 use std::collections::HashSet;
@@ -84,7 +84,7 @@ impl BlockTemplate {
         items: Vec<SignedItem>,
         now_ms: u64,
     ) -> Self {
-        let timestamp_ms = now_ms.max(parent.median_time_past(spec).saturating_add(1));
+        let timestamp_ms = now_ms.max(parent.earliest_child_time());
         let mut block = Block {
             header: BlockHeader {
                 version: HEADER_VERSION,
@@ -197,7 +197,7 @@ mod tests {
             chain.add_block(valid.block());
             let removed = pool.remove_included(valid.block());
             assert_eq!(removed.len(), valid.block().items.len());
-            parent = parent.child_context(&valid, &spec);
+            parent = parent.child_context(&valid);
             now += 700;
         }
         assert!(pool.is_empty(), "the first block took every item");
@@ -205,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn timestamp_is_after_the_median_time_past() {
+    fn timestamp_is_after_the_parents() {
         let spec = easy_spec();
         let parent = ParentContext::for_genesis(&spec);
         let behind = spec.genesis_timestamp_ms - 5_000;

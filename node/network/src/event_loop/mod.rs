@@ -134,7 +134,7 @@ impl NetLoop {
             libp2p_metrics,
             metrics,
             peers: PeerManager::new(config.ban_duration),
-            sync: SyncDriver::new(index, config.sync.clone()),
+            sync: SyncDriver::new(index, config.spec.clone(), config.sync.clone()),
             server: SyncServer::new(store, config.spec.network_id, config.spec.limits, served_tx),
             feeder: ImportFeeder::spawn(chain.imports.clone(), result_tx),
             validator: GossipValidator::new(chain, verdict_tx),

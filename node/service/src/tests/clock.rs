@@ -20,7 +20,7 @@ async fn a_block_ahead_of_our_clock_waits_for_the_clock_without_blame() {
     let peer = ChainBuilder::new(&spec);
     let time = spec.genesis_timestamp_ms + spec.max_future_drift_ms + ahead_ms;
     let ctx = talos_chain::HeaderTree::new(&spec)
-        .parent_context(&peer.genesis(), &spec)
+        .parent_context(&peer.genesis())
         .unwrap();
     let ahead = mine(BlockTemplate::from_items(&spec, &ctx, Vec::new(), time).into_block());
 

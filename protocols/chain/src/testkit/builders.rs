@@ -144,7 +144,7 @@ impl ChainBuilder {
     pub fn template(&self, parent: Hash256, items: Vec<SignedItem>) -> BlockTemplate {
         let ctx = self
             .tree
-            .parent_context(&parent, &self.spec)
+            .parent_context(&parent)
             .unwrap_or_else(|| panic!("{parent} is not a block of this builder"));
         let time = ctx.header.timestamp_ms + self.spec.retarget.block_interval_ms;
         BlockTemplate::from_items(&self.spec, &ctx, items, time)

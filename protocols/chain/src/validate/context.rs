@@ -9,6 +9,10 @@ use super::valid::ValidBlock;
 
 /// The parent a block is validated against, built by the caller (from storage, or from
 /// [`crate::forkchoice::HeaderTree::parent_context`]).
+///
+/// A child needs only its parent's header and the grandparent's time: timestamps strictly
+/// increase along every chain, so the parent's time bounds the child's from below, and the
+/// retarget reads only the parent's solve time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParentContext {
     /// The parent's id.
@@ -18,10 +22,6 @@ pub struct ParentContext {
     /// Cumulative work of the chain ending at the parent, genesis included
     /// (see [`genesis_work`]).
     pub cumulative_work: Work,
-    /// Timestamps of the parent and its ancestors, newest (the parent) first, at most
-    /// `spec.median_time_span` of them (extra entries are ignored). The median time past is
-    /// taken over these.
-    pub timestamps: Vec<u64>,
     /// The grandparent's timestamp; `None` when the parent is genesis.
     pub grandparent_timestamp: Option<u64>,
 }
@@ -34,20 +34,6 @@ pub fn genesis_work(spec: &NetworkSpec) -> Work {
         .map_or(Work::ZERO, |t| t.work())
 }
 
-/// Median of `timestamps` (the upper median for an even count); 0 for an empty slice.
-///
-/// With the parent and its ancestors as input this is the median time past: a block's time
-/// must be strictly greater.
-pub fn median_time_past(timestamps: &[u64]) -> u64 {
-    if timestamps.is_empty() {
-        return 0;
-    }
-    let mut sorted = timestamps.to_vec();
-    let mid = sorted.len() / 2;
-    let (_, median, _) = sorted.select_nth_unstable(mid);
-    *median
-}
-
 impl ParentContext {
     /// The context of a block built directly on genesis.
     pub fn for_genesis(spec: &NetworkSpec) -> Self {
@@ -56,7 +42,6 @@ impl ParentContext {
             id: genesis.id(),
             header: genesis.header,
             cumulative_work: genesis_work(spec),
-            timestamps: vec![genesis.header.timestamp_ms],
             grandparent_timestamp: None,
         }
     }
@@ -69,25 +54,30 @@ impl ParentContext {
         pow::next_target(&spec.retarget, self.header.target, solve_time)
     }
 
-    /// The median time past over at most `spec.median_time_span` timestamps: a child's time
-    /// must be strictly greater.
-    pub fn median_time_past(&self, spec: &NetworkSpec) -> u64 {
-        let span = self.timestamps.len().min(spec.median_time_span);
-        median_time_past(self.timestamps.get(..span).unwrap_or_default())
+    /// The earliest time a child may carry: one millisecond after the parent's.
+    pub fn earliest_child_time(&self) -> u64 {
+        self.header.timestamp_ms.saturating_add(1)
     }
 
     /// The context for a child of `block`, which was validated against `self`.
-    pub fn child_context(&self, block: &ValidBlock, spec: &NetworkSpec) -> ParentContext {
-        let header = block.block().header;
-        let mut timestamps = Vec::with_capacity(spec.median_time_span.max(1));
-        timestamps.push(header.timestamp_ms);
-        let keep = spec.median_time_span.saturating_sub(1);
-        timestamps.extend(self.timestamps.iter().take(keep));
+    pub fn child_context(&self, block: &ValidBlock) -> ParentContext {
         ParentContext {
             id: block.id(),
-            header,
+            header: block.block().header,
             cumulative_work: block.cumulative_work(),
-            timestamps,
+            grandparent_timestamp: Some(self.header.timestamp_ms),
+        }
+    }
+
+    /// The context for a child of `header`, a child of `self` whose header passed
+    /// [`crate::check_header_context`] against `self` (a downloader walking a header chain).
+    /// The work added is the header target's (none for a target that does not decode).
+    pub fn child_of_header(&self, header: &BlockHeader) -> ParentContext {
+        let work = header.target.to_target().map_or(Work::ZERO, |t| t.work());
+        ParentContext {
+            id: header.id(),
+            header: *header,
+            cumulative_work: self.cumulative_work.saturating_add(work),
             grandparent_timestamp: Some(self.header.timestamp_ms),
         }
     }

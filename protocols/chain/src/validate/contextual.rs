@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use crate::header::BlockHeader;
 use crate::spec::NetworkSpec;
 
 use super::checked::CheckedBlock;
@@ -14,10 +15,8 @@ use super::valid::ValidBlock;
 impl CheckedBlock {
     /// Validates the block against its parent and the chain it extends.
     ///
-    /// Consensus: `prev_hash` is the parent id, height is the parent's plus one, the target is
-    /// the retarget of the parent's ([`crate::pow::next_target`]), the time is after the median
-    /// time past and at most `spec.max_future_drift_ms` ahead of `now_ms` (the validator's
-    /// clock, milliseconds since the Unix epoch). Semantic: no (author, nonce) twice in the
+    /// Consensus: [`check_header_context`] (parent link, height, retarget, a time after the
+    /// parent's and within the drift of `now_ms`). Semantic: no (author, nonce) twice in the
     /// block, no item or (author, nonce) already in `chain`. A failed `chain` lookup ends the
     /// validation with [`ValidateError::Lookup`]: no verdict on the block.
     pub fn validate<L: ItemLookup + ?Sized>(
@@ -43,7 +42,31 @@ fn check_consensus(
     ctx: &ParentContext,
     now_ms: u64,
 ) -> Result<(), BlockError> {
-    let header = block.header();
+    check_header_context(block.header(), spec, ctx, now_ms)
+}
+
+/// The consensus rules a header must meet against its parent, cheapest first; no body, no
+/// storage. Used by block validation and by header-first sync, so a header counts only once
+/// these hold:
+///
+/// 1. `prev_hash` is the parent's id and the height is the parent's plus one;
+/// 2. the target is the retarget of the parent's ([`ParentContext::expected_target`]), which
+///    also keeps it within the network's pow limit;
+/// 3. the time is strictly after the parent's ([`BlockError::TimestampNotAfterParent`]) and at
+///    most `spec.max_future_drift_ms` ahead of `now_ms`, the validator's clock (milliseconds
+///    since the Unix epoch).
+///
+/// Why rule 3 closes the time warp: solve times along any chain are then positive and sum to
+/// the last block's time minus the fork point's, so a branch can claim at most
+/// `max_future_drift_ms` more time than really passed. The retarget's per-block factor is
+/// concave in the solve time, so for a given total time no spacing of timestamps eases the
+/// target more than even spacing: timestamp games buy nothing beyond the drift.
+pub fn check_header_context(
+    header: &BlockHeader,
+    spec: &NetworkSpec,
+    ctx: &ParentContext,
+    now_ms: u64,
+) -> Result<(), BlockError> {
     if header.prev_hash != ctx.id {
         return Err(BlockError::PrevHashMismatch {
             expected: ctx.id,
@@ -64,11 +87,11 @@ fn check_consensus(
             found: header.target,
         });
     }
-    let median_ms = ctx.median_time_past(spec);
-    if header.timestamp_ms <= median_ms {
-        return Err(BlockError::TimestampTooOld {
+    let parent_ms = ctx.header.timestamp_ms;
+    if header.timestamp_ms <= parent_ms {
+        return Err(BlockError::TimestampNotAfterParent {
             timestamp_ms: header.timestamp_ms,
-            median_ms,
+            parent_ms,
         });
     }
     let max_ms = now_ms.saturating_add(spec.max_future_drift_ms);

@@ -180,13 +180,13 @@ pub enum BlockError {
         /// The header's target.
         found: CompactTarget,
     },
-    /// The timestamp is not after the median time past.
-    #[error("block time {timestamp_ms} is not after the median time past {median_ms}")]
-    TimestampTooOld {
+    /// The timestamp is not after the parent's: block times strictly increase.
+    #[error("block time {timestamp_ms} is not after its parent's {parent_ms}")]
+    TimestampNotAfterParent {
         /// The header's timestamp.
         timestamp_ms: u64,
-        /// The median of the recent ancestors' timestamps.
-        median_ms: u64,
+        /// The parent's timestamp.
+        parent_ms: u64,
     },
     /// The timestamp is too far ahead of the validator's clock.
     #[error("block time {timestamp_ms} is after the latest acceptable time {max_ms}")]
@@ -245,7 +245,7 @@ impl BlockError {
             Self::PrevHashMismatch { .. } => "prev_hash_mismatch",
             Self::WrongHeight { .. } => "wrong_height",
             Self::WrongTarget { .. } => "wrong_target",
-            Self::TimestampTooOld { .. } => "timestamp_too_old",
+            Self::TimestampNotAfterParent { .. } => "timestamp_not_after_parent",
             Self::TimestampTooFarInFuture { .. } => "timestamp_too_far_in_future",
             Self::ItemAlreadyInChain { .. } => "item_already_in_chain",
             Self::NonceAlreadyUsed { .. } => "nonce_already_used",
@@ -279,7 +279,7 @@ impl BlockError {
             | Self::PrevHashMismatch { .. }
             | Self::WrongHeight { .. }
             | Self::WrongTarget { .. }
-            | Self::TimestampTooOld { .. }
+            | Self::TimestampNotAfterParent { .. }
             | Self::ItemAlreadyInChain { .. }
             | Self::NonceAlreadyUsed { .. }
             | Self::DuplicateNonce { .. } => Blame::Block,
@@ -306,7 +306,7 @@ impl BlockError {
             Self::PrevHashMismatch { .. }
             | Self::WrongHeight { .. }
             | Self::WrongTarget { .. }
-            | Self::TimestampTooOld { .. }
+            | Self::TimestampNotAfterParent { .. }
             | Self::TimestampTooFarInFuture { .. } => ErrorLayer::Consensus,
             Self::ItemAlreadyInChain { .. }
             | Self::NonceAlreadyUsed { .. }

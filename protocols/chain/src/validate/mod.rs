@@ -13,7 +13,8 @@
 //! [`CheckedBlock::validate`] then runs the layers that need the parent ([`ParentContext`])
 //! and the chain ([`ItemLookup`]):
 //!
-//! 3. **consensus** — parent link, height, retarget, median time past, future drift;
+//! 3. **consensus** — parent link, height, retarget, a time after the parent's and within the
+//!    future drift ([`check_header_context`], also run by header-first sync);
 //! 4. **semantic** — no replayed item id or (author, nonce).
 //!
 //! Every rejection is a typed [`BlockError`] with a stable [`BlockError::code`] and a
@@ -36,7 +37,8 @@ pub(crate) mod testutil;
 
 pub use admission::validate_item;
 pub use checked::CheckedBlock;
-pub use context::{ParentContext, genesis_work, median_time_past};
+pub use context::{ParentContext, genesis_work};
+pub use contextual::check_header_context;
 pub use error::{Blame, BlockError, ErrorLayer, ItemError, ValidateError};
 pub use lookup::{ItemLookup, MemoryItemIndex};
 pub use valid::ValidBlock;

@@ -39,6 +39,11 @@ pub enum Misbehaviour {
     TooManyItems,
     /// No answer in time (or the stream failed).
     Timeout,
+    /// As the target of a round, failed to answer for its own headers (no answer, busy, an
+    /// error) or let the round go without progress: it loses the round to other peers.
+    Stalled,
+    /// Its headers, checked, carry less work than the status it claimed.
+    UnbackedClaim,
     /// A block that failed validation on import.
     InvalidBlock,
     /// Another network id or genesis.
@@ -58,6 +63,8 @@ impl Misbehaviour {
             Self::UnrequestedData => "unrequested_data",
             Self::TooManyItems => "too_many_items",
             Self::Timeout => "timeout",
+            Self::Stalled => "stalled",
+            Self::UnbackedClaim => "unbacked_claim",
             Self::InvalidBlock => "invalid_block",
             Self::WrongNetwork => "wrong_network",
             Self::MalformedMessage => "malformed_message",

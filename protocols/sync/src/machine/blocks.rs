@@ -29,9 +29,15 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
     pub(super) fn plan_batches(&mut self) {
         let per_request = u64::from(self.config.blocks_per_request);
         let window = self.config.window;
+        let local_work = self.local.cumulative_work;
         let Some(job) = self.job.as_mut().filter(|j| j.phase == Phase::Download) else {
             return;
         };
+        // Bodies are fetched only for a header chain that, checked, beats ours: a claim alone
+        // buys a peer nothing, and every block downloaded is on a branch that becomes best.
+        if job.backed_work().is_none_or(|work| work <= local_work) {
+            return;
+        }
         let window_end = job.import_base().saturating_add(window); // exclusive
         let last = job.last_height();
         while job.next_batch <= last && job.next_batch < window_end {
@@ -56,9 +62,8 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         if job.excluded.contains(peer) || status.tip_height < end {
             return false;
         }
-        *peer == job.peer
-            || job.is_on_chain(status)
-            || status.cumulative_work >= job.target.cumulative_work
+        // Only peers shown to be on the round's chain: a claim of more work is no evidence.
+        *peer == job.peer || job.is_on_chain(status)
     }
 
     /// Sends pending ranges, lowest first, each to the least busy peer that has it, preferring

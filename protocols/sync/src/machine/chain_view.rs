@@ -1,6 +1,6 @@
 //! [`ChainView`]: what the machine reads from the local chain.
 
-use talos_chain::{ChainStatus, Hash256};
+use talos_chain::{ChainStatus, Hash256, NetworkSpec, ParentContext};
 
 /// Read access to the local chain, implemented by the node over an in-memory index of its
 /// chain (and by tests over an in-memory chain). Calls must be cheap and must not block: the
@@ -11,6 +11,15 @@ pub trait ChainView {
     /// Whether the block with this id, at this height, is stored on any chain. The height is
     /// the one the block's header names (every caller has the header or its child's).
     fn has_block(&self, id: &Hash256, height: u64) -> bool;
+    /// What a header building on the stored block `id` is checked against (its header,
+    /// cumulative work and its parent's time). `None` when the block is unknown, or too deep
+    /// below the tip for the chain to follow a fork from it.
+    fn context(&self, id: &Hash256) -> Option<ParentContext>;
+    /// The network's rules (retarget, future drift).
+    fn spec(&self) -> &NetworkSpec;
+    /// The validator's clock in milliseconds since the Unix epoch: the one block validation
+    /// uses for the future-drift rule.
+    fn now_ms(&self) -> u64;
 }
 
 impl<T: ChainView + ?Sized> ChainView for &T {
@@ -20,5 +29,17 @@ impl<T: ChainView + ?Sized> ChainView for &T {
 
     fn has_block(&self, id: &Hash256, height: u64) -> bool {
         (**self).has_block(id, height)
+    }
+
+    fn context(&self, id: &Hash256) -> Option<ParentContext> {
+        (**self).context(id)
+    }
+
+    fn spec(&self) -> &NetworkSpec {
+        (**self).spec()
+    }
+
+    fn now_ms(&self) -> u64 {
+        (**self).now_ms()
     }
 }

@@ -39,6 +39,9 @@ pub struct SyncConfig {
     pub import_timeout: Duration,
     /// How often each peer is asked for its status again.
     pub status_interval: Duration,
+    /// How long a peer whose round failed waits before it may be the target again at the
+    /// same tip, doubled with each failed round (up to 64 times).
+    pub round_backoff: Duration,
     /// Most actions waiting in the output queue. Requests and imports wait while it is full;
     /// penalties and disconnects may use a second `max_queued_actions` of room, beyond which
     /// they are dropped (and counted).
@@ -60,6 +63,7 @@ impl Default for SyncConfig {
             max_headers_ahead: 4_096,
             import_timeout: Duration::from_secs(60),
             status_interval: Duration::from_secs(30),
+            round_backoff: Duration::from_secs(10),
             max_queued_actions: 256,
         }
     }
@@ -147,6 +151,13 @@ impl SyncConfig {
     #[must_use]
     pub fn with_status_interval(mut self, interval: Duration) -> Self {
         self.status_interval = interval;
+        self
+    }
+
+    /// Sets [`SyncConfig::round_backoff`].
+    #[must_use]
+    pub fn with_round_backoff(mut self, backoff: Duration) -> Self {
+        self.round_backoff = backoff;
         self
     }
 

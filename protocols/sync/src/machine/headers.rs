@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::time::Instant;
 
-use talos_chain::{BlockHeader, Hash256};
+use talos_chain::{Blame, BlockError, BlockHeader, Hash256, ParentContext, check_header_context};
 
 use super::actions::Misbehaviour;
 use super::chain_view::ChainView;
@@ -53,6 +53,43 @@ pub(crate) fn check_header_chain(
         expected_parent = Some(header.id());
     }
     Ok(())
+}
+
+/// Headers checked against the chain rules: the valid prefix and, if a header broke a rule,
+/// why.
+pub(crate) struct RuledHeaders {
+    /// The context of the last valid header (the starting one if none was).
+    pub(crate) ctx: ParentContext,
+    /// How many leading headers are valid.
+    pub(crate) valid: usize,
+    /// The rule the next header broke.
+    pub(crate) error: Option<BlockError>,
+}
+
+/// Checks each header against the consensus rules of the chain it extends, starting from
+/// `ctx` (the block the first builds on): retarget, pow limit, a time after the parent's and
+/// within the drift of `chain`'s clock. Stops at the first header that breaks one.
+pub(crate) fn check_header_rules(
+    headers: &[BlockHeader],
+    mut ctx: ParentContext,
+    chain: &impl ChainView,
+) -> RuledHeaders {
+    let (spec, now_ms) = (chain.spec(), chain.now_ms());
+    for (valid, header) in headers.iter().enumerate() {
+        if let Err(error) = check_header_context(header, spec, &ctx, now_ms) {
+            return RuledHeaders {
+                ctx,
+                valid,
+                error: Some(error),
+            };
+        }
+        ctx = ctx.child_of_header(header);
+    }
+    RuledHeaders {
+        ctx,
+        valid: headers.len(),
+        error: None,
+    }
 }
 
 /// The height whose block the fork probe number `attempt` expects as the parent of the first
@@ -127,16 +164,50 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
     }
 
-    /// A header request of round `job_id` failed: try again, up to the retry limit.
+    /// A header request of round `job_id` failed (no answer in time, busy, an error): only
+    /// the target can serve its headers, so it loses the round at once and the next round
+    /// goes to another peer ahead of us, if any.
     pub(super) fn header_request_failed(&mut self, job_id: u64) {
-        let max = self.config.max_retries;
         let Some(job) = self.job.as_mut().filter(|j| j.id == job_id) else {
             return;
         };
         job.header_request = None;
-        job.header_failures += 1;
-        if job.header_failures > max {
-            self.abort_job(Target::Exhausted);
+        let peer = job.peer;
+        tracing::debug!(
+            ?peer,
+            "sync: round target failed a header request; rotating"
+        );
+        self.penalize(peer, Misbehaviour::Stalled);
+        self.abort_job(Target::Exhausted);
+    }
+
+    /// Adds checked headers to the round. A header that broke a rule ends the target's
+    /// headers: the valid ones before it stay (their bodies are fetched if they beat our
+    /// chain), and the peer is penalized unless the rule is our clock's ([`Blame::Clock`]: its
+    /// time is ahead of ours).
+    fn accept_headers(&mut self, peer: P, mut headers: Vec<BlockHeader>, ruled: RuledHeaders) {
+        if let Some(error) = &ruled.error {
+            tracing::debug!(
+                ?peer,
+                code = error.code(),
+                "sync: header breaks the chain rules"
+            );
+            if error.blame() != Blame::Clock {
+                self.penalize(peer, Misbehaviour::WrongHeaders);
+            }
+        }
+        headers.truncate(ruled.valid);
+        let Some(job) = self.job.as_mut() else {
+            return;
+        };
+        if let Some(last) = headers.last() {
+            job.last_header = (last.height, last.id());
+        }
+        job.ctx = Some(ruled.ctx);
+        job.headers.extend(headers);
+        // A short batch is fine (the responder may cap it): ask on from its end.
+        if ruled.error.is_some() || job.last_height() >= job.target.tip_height {
+            job.headers_done = true;
         }
     }
 
@@ -160,6 +231,12 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         };
         job.header_request = None;
         let (phase, target_height, last_id) = (job.phase, job.target.tip_height, job.last_header.1);
+        if headers.is_empty() && phase == Phase::Download {
+            // It has no more headers than these, whatever it claimed: what they back is
+            // compared with the claim, and the bodies are fetched if they beat our chain.
+            job.headers_done = true;
+            return;
+        }
         let fault = if headers.len() > count as usize {
             Some(Misbehaviour::TooManyItems)
         } else if headers.is_empty() {
@@ -183,17 +260,11 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
                 self.on_probe_headers(peer, attempt, ask, headers, chain, now);
             }
             Phase::Download => {
-                let Some(job) = self.job.as_mut() else {
+                let Some(ctx) = self.job.as_ref().and_then(|j| j.ctx.clone()) else {
                     return;
                 };
-                if let Some(last) = headers.last() {
-                    job.last_header = (last.height, last.id());
-                }
-                job.headers.extend(headers);
-                // A short batch is fine (the responder may cap it): ask on from its end.
-                if job.last_height() >= job.target.tip_height {
-                    job.headers_done = true;
-                }
+                let ruled = check_header_rules(&headers, ctx, chain);
+                self.accept_headers(peer, headers, ruled);
             }
         }
     }
@@ -233,22 +304,32 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             None => (start.saturating_sub(1), first.prev_hash),
         };
         let full = headers.len() == count as usize;
+        let Some(fork_ctx) = chain.context(&fork_point.1) else {
+            // A fork deeper than the chain can follow (or a block no longer known).
+            tracing::debug!(
+                ?peer,
+                height = fork_point.0,
+                "sync: fork point too deep to judge"
+            );
+            self.abort_job(Target::Exhausted);
+            return;
+        };
+        let new: Vec<BlockHeader> = headers.into_iter().skip(known).collect();
+        let ruled = check_header_rules(&new, fork_ctx.clone(), chain);
         let Some(job) = self.job.as_mut() else {
             return;
         };
         tracing::debug!(?peer, height = fork_point.0, hash = %fork_point.1.to_hex(), "sync: fork point found");
         job.phase = Phase::Download;
         job.last_header = fork_point;
+        job.ctx = Some(fork_ctx);
         job.next_batch = fork_point.0.saturating_add(1);
         job.next_emit = job.next_batch;
         job.last_progress = now;
-        let new: Vec<BlockHeader> = headers.into_iter().skip(known).collect();
-        if let Some(last) = new.last() {
-            job.last_header = (last.height, last.id());
-        }
-        job.headers.extend(new);
-        if job.last_height() >= job.target.tip_height || (!full && job.headers.is_empty()) {
-            // Caught up with what it advertised, or it has nothing past blocks we store.
+        let nothing_new = !full && new.is_empty();
+        self.accept_headers(peer, new, ruled);
+        if nothing_new && let Some(job) = self.job.as_mut() {
+            // It has nothing past blocks we store.
             job.headers_done = true;
         }
     }

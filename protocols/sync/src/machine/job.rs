@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::time::Instant;
 
-use talos_chain::{Block, BlockHeader, ChainStatus, Hash256};
+use talos_chain::{Block, BlockHeader, ChainStatus, Hash256, ParentContext, Work};
 
 use super::actions::RequestId;
 
@@ -68,10 +68,14 @@ pub(crate) struct Job<P> {
     pub(crate) headers: VecDeque<BlockHeader>,
     /// Height and id of the last accepted header (the fork point before any).
     pub(crate) last_header: (u64, Hash256),
+    /// The context of the last accepted header (of the fork point before any), once the fork
+    /// point is found: what the next header is checked against, and the work the accepted
+    /// headers back.
+    pub(crate) ctx: Option<ParentContext>,
+    /// Whether the target's claimed work was compared with what its headers back.
+    pub(crate) claim_checked: bool,
     /// The header request in flight.
     pub(crate) header_request: Option<RequestId>,
-    /// Failed header requests.
-    pub(crate) header_failures: u32,
     /// Whether the target has no more headers for now.
     pub(crate) headers_done: bool,
     /// Block ranges by start height, all within the window.
@@ -103,8 +107,9 @@ impl<P: Copy + Eq + Hash> Job<P> {
             phase: Phase::FindFork { attempt: 0 },
             headers: VecDeque::new(),
             last_header: fork_hint,
+            ctx: None,
+            claim_checked: false,
             header_request: None,
-            header_failures: 0,
             headers_done: false,
             batches: BTreeMap::new(),
             next_batch: fork_hint.0.saturating_add(1),
@@ -129,6 +134,12 @@ impl<P: Copy + Eq + Hash> Job<P> {
             || self
                 .header_at(status.tip_height)
                 .is_some_and(|h| h.id() == status.tip_hash)
+    }
+
+    /// Cumulative work of the chain ending at the last accepted header: what the target's
+    /// checked headers back (nothing before the fork point is found).
+    pub(crate) fn backed_work(&self) -> Option<Work> {
+        self.ctx.as_ref().map(|c| c.cumulative_work)
     }
 
     /// Height of the last accepted header.

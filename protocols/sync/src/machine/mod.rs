@@ -8,30 +8,51 @@
 //! # Algorithm
 //!
 //! Headers first. Every peer is asked for its status on connect and every
-//! [`SyncConfig::status_interval`]. A peer on another network or genesis is disconnected. The
-//! peer advertising the most cumulative work above ours becomes the target of a *round*:
+//! [`SyncConfig::status_interval`]. A peer on another network or genesis is disconnected. Of
+//! the peers advertising more cumulative work than ours, the one that failed the fewest rounds
+//! (then the one claiming the most work) becomes the target of a *round*. A claim only picks
+//! whom to ask: nothing is downloaded on its strength, and a target that does not back it
+//! loses the round to the next peer (see *Claims* below).
 //!
 //! 1. **Fork point.** Ask the target for headers from just above our tip. If the first header's
 //!    parent is not a block we store, step back exponentially (our height − 1, − 2, − 4, …,
 //!    down to genesis) until the headers link to a block we know; leading headers we already
 //!    store are skipped. This finds where a heavier fork left our chain (a reorg).
-//! 2. **Headers.** Each header batch is checked cheaply: no more than asked, contiguous
+//! 2. **Headers.** Each header batch is checked cheaply first: no more than asked, contiguous
 //!    heights from the height asked, each linked to the one before (and the first to the last
-//!    accepted header), each meeting its own target, all on our network. A peer failing that is
-//!    penalized and the round is dropped. Headers are held up to
-//!    [`SyncConfig::max_headers_ahead`] past the import point.
-//! 3. **Blocks.** The accepted headers are cut into ranges of
+//!    accepted header), each meeting its own target, all on our network; a peer failing that
+//!    is penalized and the round is dropped. Then each header is checked against the chain
+//!    rules from the block it builds on ([`talos_chain::check_header_context`]: the retarget
+//!    and pow limit, a time after the parent's and within the drift of our clock), starting
+//!    from the fork point's context ([`ChainView::context`]). A header only counts once these
+//!    hold: the valid ones before a bad one are kept, the peer is penalized (unless its time
+//!    is merely ahead of our clock) and sends no more headers this round. Headers are held up
+//!    to [`SyncConfig::max_headers_ahead`] past the import point.
+//! 3. **Blocks.** Only once the accepted headers carry more work than our chain (checked
+//!    work, not claimed) are they cut into ranges of
 //!    [`SyncConfig::blocks_per_request`] within [`SyncConfig::window`] of the import point and
 //!    spread over every peer that has them (the target, peers at the same tip or at a tip in the
-//!    accepted chain, and heavier peers), at most [`SyncConfig::max_in_flight_per_peer`] per
-//!    peer. Each answer must match the accepted headers block for block (fewer blocks than asked
-//!    is fine, the rest is asked again); mismatches, extra blocks and empty answers are
-//!    penalized and the range goes to another peer. Timeouts too, lightly. Ranges are handed to
-//!    import strictly in height order, parent first.
+//!    accepted chain), at most [`SyncConfig::max_in_flight_per_peer`] per peer. Each answer must
+//!    match the accepted headers block for block, body included (the item count and Merkle
+//!    root its header commits to; fewer blocks than asked is fine, the rest is asked again);
+//!    mismatches, extra blocks and empty answers are penalized and the range goes to another
+//!    peer. Timeouts too, lightly. Ranges are handed to import strictly in height order,
+//!    parent first.
 //! 4. **Feedback.** The machine reads the chain ([`ChainView`]) to learn which handed-over
 //!    blocks are stored, which moves the window. An invalid block from a peer is penalized
 //!    heavily and ends the round. When the round is done, the next one starts while some peer
 //!    is still ahead.
+//!
+//! # Claims
+//!
+//! A target that fails its own header request (no answer in time, `busy`, an error) loses the
+//! round at once ([`Misbehaviour::Stalled`]); so does one whose round goes
+//! [`SyncConfig::import_timeout`] without a block handed to import. When its headers end, the
+//! work they back is compared with the work it claimed: less costs it
+//! [`Misbehaviour::UnbackedClaim`], and if they do not beat our chain the round ends. A lost
+//! round marks the target's tip exhausted for a back-off ([`SyncConfig::round_backoff`],
+//! doubled per failed round) and counts against it when the next target is chosen, so a peer
+//! that lies about its work cannot hold the round while an honest peer is reachable.
 //!
 //! Orphans from gossip ([`SyncMachine::on_missing_parent`]) are resolved separately: their
 //! ancestors are fetched one by one by hash from the peer that sent them, up to
@@ -53,7 +74,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::time::Instant;
 
-use talos_chain::{ChainStatus, Hash256};
+use talos_chain::{ChainStatus, Hash256, Work};
 
 pub use actions::{Action, DisconnectReason, Misbehaviour, RequestId, SyncStatus};
 pub use chain_view::ChainView;
@@ -91,6 +112,8 @@ pub struct SyncMachine<P> {
     job: Option<Job<P>>,
     orphans: Vec<OrphanFetch<P>>,
     actions: ActionQueue<P>,
+    /// The latest time an event brought (the machine has no clock of its own).
+    now: Option<Instant>,
 }
 
 impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
@@ -110,6 +133,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             job: None,
             orphans: Vec::new(),
             actions,
+            now: None,
         }
     }
 
@@ -218,6 +242,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         {
             job.target = status;
             job.headers_done = false;
+            job.claim_checked = false;
         }
         let state = self.peers.entry(peer).or_default();
         state.status = Some(status);
@@ -329,6 +354,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
 
     /// Re-reads the chain, ends or starts a round, then schedules requests and imports.
     fn drive(&mut self, chain: &impl ChainView, now: Instant) {
+        self.now = Some(now);
         self.local = chain.tip();
         self.confirm_imports(chain, now);
         self.finish_job_if_done(now);
@@ -340,6 +366,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
 
     /// Sends what can be sent and hands over what can be imported (no chain access).
     fn schedule(&mut self, now: Instant) {
+        self.now = Some(now);
         self.request_due_statuses(now);
         self.request_headers(now);
         self.plan_batches();
@@ -348,17 +375,23 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         self.send_orphan_requests(now);
     }
 
-    /// Starts a round with the peer advertising the most work above ours, if any.
+    /// Starts a round with a peer advertising more work than ours, if any: of those, the one
+    /// that failed the fewest rounds, then the one claiming the most work. Claims only choose
+    /// whom to ask; rounds rotate away from a peer that does not back its claim.
     fn start_job(&mut self, now: Instant) {
         let best = self
             .peers
             .iter()
-            .filter_map(|(peer, state)| Some((*peer, state.ahead_of(&self.local)?)))
-            .max_by(|a, b| a.1.cumulative_work.cmp(&b.1.cumulative_work));
-        let Some((peer, target)) = best else {
+            .filter_map(|(peer, state)| {
+                let status = state.ahead_of(&self.local, now)?;
+                Some((*peer, state.failed_rounds, *status))
+            })
+            .min_by(|a, b| {
+                (a.1.cmp(&b.1)).then_with(|| b.2.cumulative_work.cmp(&a.2.cumulative_work))
+            });
+        let Some((peer, _, target)) = best else {
             return;
         };
-        let target = *target;
         self.next_job = self.next_job.wrapping_add(1);
         let fork_hint = (self.local.tip_height, self.local.tip_hash);
         tracing::debug!(
@@ -372,6 +405,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
 
     /// Ends the round when done, stalled, or no longer ahead of us.
     fn finish_job_if_done(&mut self, now: Instant) {
+        self.check_claim();
         let Some(job) = self.job.as_ref() else {
             return;
         };
@@ -387,10 +421,43 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             tracing::debug!(peer = ?job.peer, "sync: round done short of the advertised work");
             self.abort_job(Target::Exhausted);
         } else if now.saturating_duration_since(job.last_progress) >= self.config.import_timeout {
-            // Nothing handed to import or confirmed for a long time: imports dropped by the
-            // pipeline, or no peer able to serve the next range. Start afresh.
-            tracing::debug!(peer = ?job.peer, "sync: round made no progress in time; restarting");
-            self.abort_job(Target::Unchanged);
+            let peer = job.peer;
+            if job.emitted_by.is_empty() {
+                // Nothing handed to import for a long time: nobody serves the bodies of the
+                // target's headers, the target included. The round goes to another peer.
+                tracing::debug!(?peer, "sync: round made no progress in time; rotating");
+                self.penalize(peer, Misbehaviour::Stalled);
+                self.abort_job(Target::Exhausted);
+            } else {
+                // Handed over but never seen stored: the import pipeline dropped them (ours,
+                // not the peer's fault). Start afresh.
+                tracing::debug!(?peer, "sync: imports never confirmed; restarting the round");
+                self.abort_job(Target::Unchanged);
+            }
+        }
+    }
+
+    /// Once the target has sent every header it has, compares the work they back with the
+    /// work it claimed. Less costs it the claim: penalized, and if its headers do not even
+    /// beat our chain, the round ends (the bodies were never fetched).
+    fn check_claim(&mut self) {
+        let local_work = self.local.cumulative_work;
+        let Some(job) = self.job.as_mut() else {
+            return;
+        };
+        if job.claim_checked || !job.headers_done || job.header_request.is_some() {
+            return;
+        }
+        job.claim_checked = true;
+        let backed = job.backed_work().unwrap_or(Work::ZERO);
+        if backed >= job.target.cumulative_work {
+            return;
+        }
+        let peer = job.peer;
+        tracing::debug!(?peer, %backed, claimed = %job.target.cumulative_work, "sync: headers do not back the claimed work");
+        self.penalize(peer, Misbehaviour::UnbackedClaim);
+        if backed <= local_work {
+            self.abort_job(Target::Exhausted);
         }
     }
 
@@ -403,7 +470,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         if target == Target::Exhausted
             && let Some(state) = self.peers.get_mut(&job.peer)
         {
-            state.exhausted_tip = Some(job.target.tip_hash);
+            state.exhaust(job.target.tip_hash, self.now, self.config.round_backoff);
         }
         let stale: Vec<RequestId> = self
             .requests

@@ -23,6 +23,9 @@ pub struct TestChain {
     blocks: HashMap<Hash256, (Block, ParentContext)>,
     /// Best chain ids by height.
     best: Vec<Hash256>,
+    /// The clock the machine reads ([`ChainView::now_ms`]); by default later than any block
+    /// here, so the future-drift rule only bites where a test sets it.
+    pub now_ms: u64,
 }
 
 impl Default for TestChain {
@@ -42,6 +45,7 @@ impl TestChain {
             spec,
             blocks: HashMap::from([(id, (genesis, ctx))]),
             best: vec![id],
+            now_ms: u64::MAX / 2,
         }
     }
 
@@ -111,7 +115,7 @@ impl TestChain {
                     .map_err(talos_chain::ValidateError::into_invalid)
             })
             .map_err(|e| e.code())?;
-        let child = ctx.child_context(&valid, &self.spec);
+        let child = ctx.child_context(&valid);
         self.store(block, child);
         Ok(())
     }
@@ -119,20 +123,7 @@ impl TestChain {
     /// Stores `block` without validating it (a peer serving an invalid chain).
     pub fn insert_unchecked(&mut self, block: Block) {
         let (_, ctx) = &self.blocks[&block.header.prev_hash];
-        let work = block
-            .header
-            .target
-            .to_target()
-            .map_or(Work::ZERO, |t| t.work());
-        let mut timestamps = vec![block.header.timestamp_ms];
-        timestamps.extend(ctx.timestamps.iter().take(self.spec.median_time_span - 1));
-        let child = ParentContext {
-            id: block.id(),
-            header: block.header,
-            cumulative_work: ctx.cumulative_work.saturating_add(work),
-            timestamps,
-            grandparent_timestamp: Some(ctx.header.timestamp_ms),
-        };
+        let child = ctx.child_of_header(&block.header);
         self.store(block, child);
     }
 
@@ -180,6 +171,18 @@ impl ChainView for TestChain {
         self.blocks
             .get(id)
             .is_some_and(|(b, _)| b.header.height == height)
+    }
+
+    fn context(&self, id: &Hash256) -> Option<ParentContext> {
+        self.blocks.get(id).map(|(_, ctx)| ctx.clone())
+    }
+
+    fn spec(&self) -> &NetworkSpec {
+        &self.spec
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now_ms
     }
 }
 

@@ -18,6 +18,10 @@ pub enum Behaviour {
     Honest,
     /// Answers status and headers, never block ranges.
     SilentOnBlocks,
+    /// Answers status only.
+    Silent,
+    /// Answers status, and every other request with a `busy` error.
+    Busy,
     /// Answers block ranges with nothing.
     EmptyBlocks,
     /// Answers block ranges with the blocks one height further on.
@@ -70,6 +74,13 @@ impl SimPeer {
 
     /// The answer to `request`, or `None` for silence.
     fn answer(&self, request: &SyncRequest) -> Option<SyncResponse> {
+        match (self.behaviour, request) {
+            (Behaviour::Silent | Behaviour::Busy, SyncRequest::Status(_))
+            | (Behaviour::Honest, _) => {}
+            (Behaviour::Silent, _) => return None,
+            (Behaviour::Busy, _) => return Some(crate::server::busy()),
+            _ => {}
+        }
         Some(match request {
             SyncRequest::Status(_) => SyncResponse::Status(self.status()),
             SyncRequest::HeadersByRange {

@@ -5,7 +5,7 @@ use super::*;
 fn second_block_ctx(spec: &NetworkSpec) -> ParentContext {
     let g = ParentContext::for_genesis(spec);
     let valid = accept(spec, &g, child(spec, &g, Vec::new()));
-    g.child_context(&valid, spec)
+    g.child_context(&valid)
 }
 
 #[test]
@@ -63,7 +63,7 @@ fn block_one_keeps_the_genesis_target_and_later_blocks_retarget() {
     assert_eq!(g.expected_target(&spec), spec.genesis_target);
     let valid = accept(&spec, &g, child(&spec, &g, Vec::new()));
     // Block 1 came exactly one interval after genesis: target unchanged.
-    let ctx = g.child_context(&valid, &spec);
+    let ctx = g.child_context(&valid);
     assert_eq!(ctx.expected_target(&spec), spec.genesis_target);
     // A slow block 2 makes block 3 easier.
     let mut slow = child_header(&spec, &ctx, &[]);
@@ -78,27 +78,32 @@ fn block_one_keeps_the_genesis_target_and_later_blocks_retarget() {
         .unwrap()
         .validate(&spec, &ctx, &(), now)
         .unwrap();
-    let ctx3 = ctx.child_context(&valid2, &spec);
+    let ctx3 = ctx.child_context(&valid2);
     let easier = ctx3.expected_target(&spec).to_target().unwrap();
     assert!(easier > spec.genesis_target.to_target().unwrap());
     accept(&spec, &ctx3, child(&spec, &ctx3, Vec::new()));
 }
 
 #[test]
-fn rejects_timestamp_not_after_median_time_past() {
+fn rejects_timestamp_not_after_the_parents() {
     let spec = easy_spec();
     let ctx = second_block_ctx(&spec);
-    let median = ctx.median_time_past(&spec);
+    let parent_ms = ctx.header.timestamp_ms;
+    for timestamp_ms in [parent_ms, parent_ms - 1, ctx.header.timestamp_ms - 10_000] {
+        let mut b = child(&spec, &ctx, Vec::new());
+        b.header.timestamp_ms = timestamp_ms;
+        let b = remine(b);
+        assert_eq!(
+            validate_err(&spec, &ctx, &(), b),
+            BlockError::TimestampNotAfterParent {
+                timestamp_ms,
+                parent_ms
+            }
+        );
+    }
     let mut b = child(&spec, &ctx, Vec::new());
-    b.header.timestamp_ms = median;
-    let b = remine(b);
-    assert_eq!(
-        validate_err(&spec, &ctx, &(), b),
-        BlockError::TimestampTooOld {
-            timestamp_ms: median,
-            median_ms: median
-        }
-    );
+    b.header.timestamp_ms = parent_ms + 1;
+    accept(&spec, &ctx, remine(b));
 }
 
 #[test]

@@ -66,7 +66,7 @@ fn a_block_replayed_on_its_own_chain_is_rejected() {
     let mut chain = MemoryItemIndex::new();
     chain.add_block(first.block());
     assert_eq!(chain.len(), 2);
-    let ctx = g.child_context(&first, &spec);
+    let ctx = g.child_context(&first);
     let replay = child(&spec, &ctx, first.block().items.clone());
     assert_eq!(
         validate_err(&spec, &ctx, &chain, replay).layer(),

@@ -235,13 +235,10 @@ fn a_peer_claiming_more_work_with_no_headers_is_penalized_once() {
     assert_eq!(net.sent_to(1, "headers_by_range").len(), asked);
 }
 
-#[test]
-fn an_invalid_block_is_penalized_heavily_and_its_chain_dropped() {
+/// `chain` with block 41 replaced by `bad` and 20 blocks on top, none validated.
+fn chain_with_bad_block_41(mut bad: Block) -> (TestChain, Hash256) {
     let mut chain = remote(40);
-    // Block 41 carries a harder target than the retarget allows: its header is well formed,
-    // linked and meets its own target, but contextual validation rejects it.
-    let mut bad = chain.template_on(&chain.tip_id(), 0);
-    bad.header.target = CompactTarget(0x2000_ffff);
+    bad.header.prev_hash = chain.tip_id();
     let bad: Block = mine(bad);
     let bad_id = bad.id();
     chain.insert_unchecked(bad);
@@ -250,6 +247,48 @@ fn an_invalid_block_is_penalized_heavily_and_its_chain_dropped() {
         chain.insert_unchecked(next);
     }
     assert_eq!(chain.height(), 61);
+    (chain, bad_id)
+}
+
+#[test]
+fn a_header_breaking_the_retarget_is_refused_before_its_body_is_fetched() {
+    // Block 41 carries a harder target than the retarget allows: its header is well formed,
+    // linked and meets its own target, but the chain rules refuse it.
+    let base = remote(40);
+    let mut bad = base.template_on(&base.tip_id(), 0);
+    bad.header.target = CompactTarget(0x2000_ffff);
+    let (chain, bad_id) = chain_with_bad_block_41(bad);
+    let mut net = Net::new(TestChain::new(), SyncConfig::default());
+    net.connect(1, SimPeer::honest(chain.clone()));
+    assert!(net.run(2_000));
+
+    assert_eq!(
+        net.local.height(),
+        40,
+        "the valid headers before it were synced"
+    );
+    assert!(net.local.get(&bad_id).is_none());
+    assert!(net.import_failures.is_empty(), "no body of it was fetched");
+    let asked_past_40 = net.sent_to(1, "blocks_by_range").iter().any(|r| {
+        matches!(r, SyncRequest::BlocksByRange { start_height, count }
+            if start_height + u64::from(*count) > 41)
+    });
+    assert!(!asked_past_40);
+    assert!(net.penalties_of(1).contains(&Misbehaviour::WrongHeaders));
+    assert_eq!(net.m.state(), SyncStatus::Idle);
+}
+
+#[test]
+fn an_invalid_block_is_penalized_heavily_and_its_chain_dropped() {
+    // Block 41's header is fine; the item it commits to is signed for another network.
+    let base = remote(40);
+    let mut bad = base.template_on(&base.tip_id(), 0);
+    let k = talos_chain::testkit::key(3);
+    let good = talos_chain::testkit::item(&base.spec, &k, 0);
+    bad.items = vec![good.item().clone().sign(&k, base.spec.network_id ^ 1)];
+    bad.header.item_count = 1;
+    bad.header.merkle_root = bad.compute_merkle_root();
+    let (chain, bad_id) = chain_with_bad_block_41(bad);
     let mut net = Net::new(TestChain::new(), SyncConfig::default());
     net.connect(1, SimPeer::honest(chain.clone()));
     assert!(net.run(2_000));

@@ -2,6 +2,7 @@
 //! the virtual-time network are [`crate::testkit`]'s).
 
 mod catch_up;
+mod claims;
 mod faults;
 mod orphans;
 mod units;

@@ -112,6 +112,8 @@ fn misbehaviour_codes_are_stable_and_unique() {
         Misbehaviour::UnrequestedData,
         Misbehaviour::TooManyItems,
         Misbehaviour::Timeout,
+        Misbehaviour::Stalled,
+        Misbehaviour::UnbackedClaim,
         Misbehaviour::InvalidBlock,
         Misbehaviour::WrongNetwork,
         Misbehaviour::MalformedMessage,
