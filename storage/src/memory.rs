@@ -172,6 +172,24 @@ impl ChainStore for MemoryStore {
         Ok(summary)
     }
 
+    fn prune_side_blocks(&self, ids: &[Hash256]) -> Result<usize> {
+        crate::plan::check_prune_len(ids)?;
+        let mut state = self.write()?;
+        let mut pruned = 0;
+        for id in ids {
+            let Some(entry) = state.headers.get(id).copied() else {
+                continue;
+            };
+            if state.heights.get(&entry.height()) == Some(id) {
+                continue;
+            }
+            state.headers.remove(id);
+            state.blocks.remove(id);
+            pruned += 1;
+        }
+        Ok(pruned)
+    }
+
     fn stats(&self) -> Result<StoreStats> {
         let s = self.read()?;
         let n = |len: usize| len as u64;

@@ -42,6 +42,18 @@ pub(crate) struct WriteSet<'u> {
     pub tip: ChainTip,
 }
 
+/// Refuses a prune of more ids than one atomic write may touch.
+pub(crate) fn check_prune_len(ids: &[Hash256]) -> Result<()> {
+    if ids.len() > MAX_UPDATE_BLOCKS {
+        return Err(UpdateError::TooLarge {
+            limit: MAX_UPDATE_BLOCKS,
+            actual: ids.len(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// Validates `update` against `reader` and computes its writes. Writes nothing.
 pub(crate) fn plan<'u, R: PlanReader>(reader: &R, update: &'u ChainUpdate) -> Result<WriteSet<'u>> {
     if update.len() > MAX_UPDATE_BLOCKS {

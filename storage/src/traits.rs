@@ -45,6 +45,13 @@ pub trait ChainStore: Send + Sync {
     /// Entry counts (may scan whole trees: diagnostics and full integrity checks only).
     fn stats(&self) -> Result<StoreStats>;
 
+    /// Deletes the listed blocks (and their headers) that are stored off the best chain, in
+    /// one atomic, durable write; ids on the best chain or not stored are skipped. Returns how
+    /// many were deleted. At most [`crate::MAX_UPDATE_BLOCKS`] ids per call
+    /// ([`crate::UpdateError::TooLarge`]). Used to prune stale side branches: a block left
+    /// without its parent is never on the best chain and cannot be built on.
+    fn prune_side_blocks(&self, ids: &[Hash256]) -> Result<usize>;
+
     /// Whether a block is on the best chain.
     fn is_best_chain(&self, id: &Hash256) -> Result<bool> {
         let Some(entry) = self.header(id)? else {

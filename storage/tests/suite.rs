@@ -162,6 +162,42 @@ mod cases {
         full_check(s);
     }
 
+    pub(crate) fn pruning_removes_only_side_blocks(s: &impl Store) {
+        let m = Maker::new(4);
+        let main: Vec<NewBlock> = (1..=5u64).map(|h| extend(s, m.items([h]), 0)).collect();
+        let tip = s.tip().unwrap();
+        let fork = s.best_header_at(2).unwrap().unwrap();
+        let side = chain(&fork, 2, 42, |i| m.items([200 + i as u64]));
+        s.commit(ChainUpdate::side_blocks(side.clone(), tip))
+            .unwrap();
+        let before = s.stats().unwrap();
+        let mut ids: Vec<Hash256> = side.iter().map(|b| b.block.id()).collect();
+        ids.push(main[2].block.id());
+        ids.push(Hash256::sha256(b"never stored"));
+        assert_eq!(s.prune_side_blocks(&ids).unwrap(), 2);
+        for nb in &side {
+            assert!(!s.contains_block(&nb.block.id()).unwrap());
+            assert_eq!(s.header(&nb.block.id()).unwrap(), None);
+        }
+        assert!(
+            s.is_best_chain(&main[2].block.id()).unwrap(),
+            "best chain kept"
+        );
+        assert_eq!(s.stats().unwrap().blocks, before.blocks - 2);
+        assert_eq!(s.tip().unwrap(), tip);
+        assert_eq!(
+            s.prune_side_blocks(&ids).unwrap(),
+            0,
+            "nothing left to prune"
+        );
+        let too_many = vec![Hash256::ZERO; talos_storage::MAX_UPDATE_BLOCKS + 1];
+        assert!(matches!(
+            s.prune_side_blocks(&too_many),
+            Err(StorageError::InvalidUpdate(UpdateError::TooLarge { .. }))
+        ));
+        full_check(s);
+    }
+
     pub(crate) fn reorg_disconnect_two_connect_three(s: &impl Store) {
         let m = Maker::new(3);
         let main: Vec<NewBlock> = (1..=5u64)
@@ -595,6 +631,11 @@ macro_rules! suite {
             #[test]
             fn side_chain_storage_leaves_indexes() {
                 cases::side_chain_storage_leaves_indexes(&$make.store);
+            }
+
+            #[test]
+            fn pruning_removes_only_side_blocks() {
+                cases::pruning_removes_only_side_blocks(&$make.store);
             }
 
             #[test]

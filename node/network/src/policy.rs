@@ -13,7 +13,7 @@
 //! | a block breaking any rule, or descending from an invalid block | 50 | `Reject` |
 //! | a body that does not match its header (`item_count_mismatch`, `merkle_root_mismatch`): the sender's copy, not the block, is condemned | 50 | `Reject` |
 //! | a block whose time is ahead of our clock (`timestamp_too_far_in_future`) | none (it may be our clock) | `Ignore` |
-//! | a block stored, an orphan, or one not judged (queue full, storage) | none | `Accept` if imported, else `Ignore` |
+//! | a block stored, an orphan, a side block too far below the tip's work (`Stale`), or one not judged (queue full, storage) | none | `Accept` if imported, else `Ignore` |
 //! | an invalid item (`too_large`, `weak_author_key`, `bad_signature`) | 20 | `Reject` |
 //! | an item refused for being redundant or for room (`duplicate`, `nonce_reused`, `already_in_chain`, `author_cap`, `full`), or not judged (storage) | none | `Ignore` (`Accept` if pooled) |
 //! | a gossip payload that does not decode (any chain decode error) | 20 | `Reject` |
@@ -214,9 +214,10 @@ pub fn sync_penalty(misbehaviour: Misbehaviour) -> Penalty {
 pub fn block_acceptance(outcome: &ImportOutcome) -> Acceptance {
     match outcome {
         ImportOutcome::Imported { .. } => Acceptance::Accept,
-        ImportOutcome::AlreadyKnown | ImportOutcome::Orphan { .. } | ImportOutcome::Dropped => {
-            Acceptance::Ignore
-        }
+        ImportOutcome::AlreadyKnown
+        | ImportOutcome::Orphan { .. }
+        | ImportOutcome::Stale
+        | ImportOutcome::Dropped => Acceptance::Ignore,
         ImportOutcome::Invalid(rejection) => match block_penalty(rejection) {
             Penalty::None => Acceptance::Ignore,
             Penalty::Score(_) | Penalty::Ban => Acceptance::Reject,

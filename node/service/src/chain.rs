@@ -12,12 +12,15 @@ use std::sync::Arc;
 
 use talos_chain::{
     Block, BlockHeader, CheckedBlock, Hash256, HeaderTree, InsertOutcome, Reorg, ValidBlock,
-    ValidateError, Work,
+    ValidateError, Work, side_branch_floor,
 };
 use talos_storage::{
     ChainTip, ChainUpdate, HeaderEntry, MAX_UPDATE_BLOCKS, NewBlock, StorageError, Store,
 };
 use tracing::warn;
+
+/// How often (in best-chain heights) stale side blocks are pruned.
+const PRUNE_INTERVAL: u64 = 64;
 
 use crate::config::ChainServiceConfig;
 use crate::error::{ChainServiceError, Inconsistency};
@@ -177,6 +180,25 @@ impl ChainState {
         Ok(Some(branch))
     }
 
+    /// Whether a block on `parent` (in the tree) adding `work` would end a chain too light to
+    /// store or relay: it does not extend the tip, and its chain's work is below the
+    /// side-branch floor. Cheap: two tree lookups, no store read.
+    pub(crate) fn below_side_floor(&self, parent: &Hash256, work: Work) -> bool {
+        let best = self.tree.best();
+        if *parent == best.id {
+            return false;
+        }
+        let (Some(parent), Some(tip)) = (self.tree.tip(parent), self.tree.header(&best.id)) else {
+            return false;
+        };
+        let floor = side_branch_floor(
+            best.cumulative_work,
+            tip.target,
+            self.config.side_branch_margin,
+        );
+        parent.cumulative_work.saturating_add(work) < floor
+    }
+
     /// Contextual validation of `checked` (whose parent is in the tree) against the chain it
     /// extends: the store's best-chain indexes for a child of the tip; for a side-branch block,
     /// the best chain up to the fork point plus the branch's own blocks.
@@ -269,6 +291,9 @@ impl ChainState {
         }
         self.update_index(&adoption, id, header.height);
         self.index.add_header(header, work);
+        if !matches!(adoption, Adoption::Side) && header.height.is_multiple_of(PRUNE_INTERVAL) {
+            self.prune_stale_side_blocks();
+        }
         self.branch = match (&adoption, validated_branch, new) {
             // Still a side branch: its next block reuses the gathered items.
             (Adoption::Side, Some(mut items), Some(block)) => {
@@ -296,6 +321,32 @@ impl ChainState {
                     .collect();
                 self.index.reorganise(&reorg.disconnect, &connect, self.tip);
             }
+        }
+    }
+
+    /// Deletes from the store the side-branch blocks more than `side_prune_depth` below the
+    /// tip that fork choice no longer holds (at most one store update's worth per call). A
+    /// failure is logged and left for the next call: pruning is housekeeping.
+    fn prune_stale_side_blocks(&mut self) {
+        let floor = self.tip.height.saturating_sub(self.config.side_prune_depth);
+        if floor == 0 {
+            return;
+        }
+        let stale: Vec<Hash256> = self
+            .index
+            .side_at_or_below(floor, MAX_UPDATE_BLOCKS)
+            .into_iter()
+            .filter(|id| !self.tree.contains(id))
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        match self.store.prune_side_blocks(&stale) {
+            Ok(pruned) => {
+                tracing::debug!(pruned, floor, "stale side-branch blocks pruned");
+                self.index.forget_side(&stale);
+            }
+            Err(e) => warn!(error = %e, "pruning stale side blocks failed"),
         }
     }
 

@@ -23,6 +23,12 @@ pub struct ChainServiceConfig {
     /// Deepest side branch whose items are gathered to validate a block on it (the semantic
     /// check of a side-branch block reads every branch block down to the fork point).
     pub max_branch_depth: u64,
+    /// How many blocks' worth of work (at the tip's target) a gossiped side-branch block may
+    /// trail the tip by and still be stored and relayed ([`talos_chain::side_branch_floor`]).
+    pub side_branch_margin: u32,
+    /// Side-branch blocks this far below the tip are deleted from the store (checked every
+    /// 64 blocks). At least `fork_choice.keep_depth`: no reorg that deep can be followed.
+    pub side_prune_depth: u64,
     /// Most blocks waiting for their parent.
     pub max_orphans: usize,
     /// Most canonical bytes of blocks waiting for their parent.
@@ -49,6 +55,8 @@ impl ChainServiceConfig {
                 .with_max_headers(1 << 16)
                 .with_keep_depth(1 << 12),
             max_branch_depth: 2_048,
+            side_branch_margin: talos_chain::SIDE_BRANCH_MARGIN_BLOCKS,
+            side_prune_depth: 1 << 12,
             max_orphans: 256,
             max_orphan_bytes: 32 << 20,
             orphan_ttl: Duration::from_secs(300),
@@ -83,6 +91,20 @@ impl ChainServiceConfig {
     #[must_use]
     pub fn with_max_branch_depth(mut self, depth: u64) -> Self {
         self.max_branch_depth = depth;
+        self
+    }
+
+    /// Sets [`Self::side_branch_margin`].
+    #[must_use]
+    pub fn with_side_branch_margin(mut self, blocks: u32) -> Self {
+        self.side_branch_margin = blocks;
+        self
+    }
+
+    /// Sets [`Self::side_prune_depth`].
+    #[must_use]
+    pub fn with_side_prune_depth(mut self, depth: u64) -> Self {
+        self.side_prune_depth = depth;
         self
     }
 

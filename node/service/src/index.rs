@@ -203,6 +203,26 @@ impl ChainIndex {
         }
     }
 
+    /// Side-branch blocks at or below `height`, at most `limit` of them.
+    pub(crate) fn side_at_or_below(&self, height: u64, limit: usize) -> Vec<Hash256> {
+        self.read()
+            .side
+            .iter()
+            .filter(|(_, h)| **h <= height)
+            .map(|(id, _)| *id)
+            .take(limit)
+            .collect()
+    }
+
+    /// Side-branch blocks deleted from the store.
+    pub(crate) fn forget_side(&self, ids: &[Hash256]) {
+        let mut inner = self.write();
+        for id in ids {
+            inner.side.remove(id);
+            inner.recent.remove(id);
+        }
+    }
+
     /// Rebuilds the index from the store (after fork choice was reloaded).
     pub(crate) fn reload(&self, store: &dyn Store) -> Result<(), ChainServiceError> {
         let (network_id, depth) = {

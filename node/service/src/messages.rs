@@ -114,6 +114,10 @@ pub enum ImportOutcome {
     },
     /// Invalid.
     Invalid(Rejection),
+    /// Valid as far as it was checked, but off the best tip with too little work to ever
+    /// become best ([`talos_chain::side_branch_floor`]): neither stored nor relayed, and
+    /// not the sender's fault (it may have lost a race).
+    Stale,
     /// Not processed now (queue full, a clock ahead of ours, a storage failure); no fault of
     /// the sender.
     Dropped,

@@ -32,6 +32,8 @@ pub struct ChainMetrics {
     pub blocks_rejected: Family<CodeLabel, Counter>,
     /// Reorgs.
     pub reorgs: Counter,
+    /// Gossiped side-branch blocks too far below the tip's work to store.
+    pub blocks_stale: Counter,
 }
 
 fn gauge(value: usize) -> i64 {
@@ -64,6 +66,11 @@ impl ChainMetrics {
             m.blocks_rejected.clone(),
         );
         registry.register("reorgs", "Best-chain reorganisations", m.reorgs.clone());
+        registry.register(
+            "blocks_stale",
+            "Gossiped side-branch blocks below the side-branch work floor, not stored",
+            m.blocks_stale.clone(),
+        );
         m
     }
 
@@ -74,6 +81,11 @@ impl ChainMetrics {
                 code: source.as_str(),
             })
             .inc();
+    }
+
+    /// Counts one side-branch block below the work floor.
+    pub fn block_stale(&self) {
+        self.blocks_stale.inc();
     }
 
     /// Counts one rejected block.

@@ -28,6 +28,26 @@ use crate::pow::{CompactTarget, Work};
 use crate::spec::NetworkSpec;
 use crate::validate::{ParentContext, genesis_work};
 
+/// How many blocks' worth of work (at the tip's target) a side branch may trail the best tip
+/// by and still be stored and relayed ([`side_branch_floor`]). Honest forks (two blocks found
+/// at once, a late relay) trail by one or two.
+pub const SIDE_BRANCH_MARGIN_BLOCKS: u32 = 8;
+
+/// The least cumulative work a block off the best tip must end a chain with to be stored,
+/// relayed or fetched: the tip's work minus `margin_blocks` blocks of work at the tip's target.
+/// A branch below it cannot become best without first growing past that much real work, so
+/// storing it only serves whoever made it, however cheaply (Bitcoin Core's anti-DoS work
+/// threshold has the same role). Blocks that extend the tip are never held to it.
+pub fn side_branch_floor(tip_work: Work, tip_target: CompactTarget, margin_blocks: u32) -> Work {
+    let block = tip_target.to_target().map_or(Work::ZERO, |t| t.work());
+    let margin = Work::from_value(
+        block
+            .value()
+            .saturating_mul(ruint::aliases::U256::from(margin_blocks)),
+    );
+    tip_work.saturating_sub(margin)
+}
+
 /// Size limits of a [`HeaderTree`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ForkChoiceConfig {

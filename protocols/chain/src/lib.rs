@@ -36,7 +36,10 @@ pub use status::ChainStatus;
 /// Re-exported so callers sign and name keys with the same types.
 pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 
-pub use forkchoice::{ForkChoiceConfig, ForkChoiceError, HeaderTree, InsertOutcome, Reorg, Tip};
+pub use forkchoice::{
+    ForkChoiceConfig, ForkChoiceError, HeaderTree, InsertOutcome, Reorg, SIDE_BRANCH_MARGIN_BLOCKS,
+    Tip, side_branch_floor,
+};
 pub use mempool::{AdmitError, Inserted, Mempool, MempoolError, Returned};
 pub use miner::{Miner, MinerError, MiningCanceller, MiningJob, mine_nonce};
 pub use template::{BlockTemplate, TemplateError};

@@ -474,6 +474,23 @@ impl ChainStore for SledStore {
         })
     }
 
+    fn prune_side_blocks(&self, ids: &[Hash256]) -> Result<usize> {
+        crate::plan::check_prune_len(ids)?;
+        let _guard = self
+            .inner
+            .write_lock
+            .lock()
+            .map_err(|_| StorageError::Poisoned)?;
+        let pruned = self.trees().delete_side_blocks(ids)?;
+        if pruned > 0 {
+            self.inner
+                .db
+                .flush()
+                .map_err(|e| StorageError::backend("flushing a prune", e))?;
+        }
+        Ok(pruned)
+    }
+
     fn stats(&self) -> Result<StoreStats> {
         let t = self.trees();
         Ok(StoreStats {

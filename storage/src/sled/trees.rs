@@ -307,6 +307,28 @@ impl Trees {
         self.apply_batch(batch)
     }
 
+    /// Deletes, in one batch, the listed blocks stored off the best chain; returns how many.
+    /// The caller holds the write lock and flushes.
+    pub(crate) fn delete_side_blocks(&self, ids: &[Hash256]) -> Result<usize> {
+        let mut batch = ChainBatch::default();
+        let mut pruned = 0;
+        for id in ids {
+            let Some(entry) = self.header(id)? else {
+                continue;
+            };
+            if self.best_id_at(entry.height())? == Some(*id) {
+                continue;
+            }
+            batch.delete(BLOCKS, id.as_bytes());
+            batch.delete(HEADERS, id.as_bytes());
+            pruned += 1;
+        }
+        if pruned > 0 {
+            self.apply_batch(batch)?;
+        }
+        Ok(pruned)
+    }
+
     /// Applies `batch` atomically.
     pub(crate) fn apply_batch(&self, batch: ChainBatch) -> Result<()> {
         self.chain

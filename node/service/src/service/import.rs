@@ -124,6 +124,19 @@ impl<P: PeerRef> Service<P> {
             Parent::Missing => return self.keep_orphan(checked, source),
             Parent::Unusable => return ImportOutcome::Dropped,
         }
+        // Unrequested side blocks must come close to the tip's work before anything costly
+        // (branch reads, signatures of its items against the branch) is spent on them. Sync
+        // only hands over blocks of a checked header chain heavier than ours, or of an orphan
+        // chain it checked against the same floor.
+        if matches!(source, BlockSource::Gossip(_))
+            && self
+                .chain
+                .below_side_floor(&checked.header().prev_hash, checked.work())
+        {
+            debug!(hash = %id, "side block too far below the tip's work; not stored");
+            self.out.metrics.block_stale();
+            return ImportOutcome::Stale;
+        }
         let valid = match self.chain.validate(checked, self.clock.unix_ms()) {
             Ok(valid) => valid,
             Err(Unvalidated::Invalid(e)) => return self.reject(id, e, &source),

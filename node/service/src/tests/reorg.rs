@@ -255,3 +255,85 @@ async fn a_restart_loads_fork_choice_from_a_checkpoint() {
     );
     h.stop().await;
 }
+
+#[tokio::test]
+async fn gossiped_side_blocks_far_below_the_tip_are_neither_stored_nor_blamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = easy_spec();
+    let mut h = Harness::start(dir.path(), config().with_side_branch_margin(8));
+    let mut peer = ChainBuilder::new(&spec);
+    let (honest, attacker) = (7, 6);
+    let main = peer.extend(peer.genesis(), 20);
+    for block in &main {
+        h.import(block.clone(), BlockSource::Gossip(honest)).await;
+    }
+    assert_eq!(h.store.tip().unwrap().id, main[19].id());
+
+    // Siblings of block 3 (tip work minus 17 blocks): each a real proof of work on a valid
+    // parent, and each far too light to ever become best. None is stored or relayed.
+    let mut stale = Vec::new();
+    for n in 0..20 {
+        let sibling = peer.child(main[1].id(), vec![item(&spec, &key(9), n)]);
+        assert_eq!(
+            h.import(sibling.clone(), BlockSource::Gossip(attacker))
+                .await,
+            ImportOutcome::Stale
+        );
+        stale.push(sibling);
+    }
+    for block in &stale {
+        assert!(!h.store.contains_block(&block.id()).unwrap());
+    }
+    assert_eq!(h.metrics.blocks_stale.get(), 20);
+    assert!(
+        !h.queued_notices()
+            .iter()
+            .any(|n| matches!(n, ChainNotice::BadBlock { .. })),
+        "a stale block is no offence"
+    );
+
+    // A sibling of the tip's parent trails by one block: an honest fork, stored.
+    let near = peer.child(main[18].id(), vec![item(&spec, &key(9), 99)]);
+    assert_eq!(
+        h.import(near.clone(), BlockSource::Gossip(honest)).await,
+        ImportOutcome::Imported { new_tip: false }
+    );
+    assert!(h.store.contains_block(&near.id()).unwrap());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn stale_side_branches_are_pruned_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = easy_spec();
+    let fork_choice = talos_chain::ForkChoiceConfig::default()
+        .with_max_headers(64)
+        .with_keep_depth(16);
+    let config = config()
+        .with_fork_choice(fork_choice)
+        .with_side_prune_depth(16);
+    let h = Harness::start(dir.path(), config);
+    let mut peer = ChainBuilder::new(&spec);
+    let from = 7;
+    let main = peer.extend(peer.genesis(), 5);
+    for block in &main {
+        h.import(block.clone(), BlockSource::Gossip(from)).await;
+    }
+    let side = peer.child(main[2].id(), vec![item(&spec, &key(8), 0)]);
+    assert_eq!(
+        h.import(side.clone(), BlockSource::Gossip(from)).await,
+        ImportOutcome::Imported { new_tip: false }
+    );
+    assert!(h.store.contains_block(&side.id()).unwrap());
+    for block in peer.extend(main[4].id(), 123) {
+        h.import(block, BlockSource::Gossip(from)).await;
+    }
+    assert_eq!(h.store.tip().unwrap().height, 128);
+    assert!(
+        !h.store.contains_block(&side.id()).unwrap(),
+        "a side block 124 deep is pruned"
+    );
+    assert!(h.store.is_best_chain(&main[2].id()).unwrap());
+    let store = h.stop().await;
+    talos_storage::verify_chain(&*store, talos_storage::IntegrityOptions::full()).unwrap();
+}

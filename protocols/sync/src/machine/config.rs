@@ -27,6 +27,10 @@ pub struct SyncConfig {
     pub max_orphans: usize,
     /// Most orphan fetches at once.
     pub max_orphan_fetches: usize,
+    /// An orphan chain is handed to import only if it comes within this many blocks' worth
+    /// of work of our tip ([`talos_chain::side_branch_floor`]); the chain service holds
+    /// gossiped side blocks to the same floor.
+    pub side_branch_margin: u32,
     /// How many blocks past the last block known imported may be downloaded or handed to
     /// import: the memory bound of a sync round and the most blocks it puts in the import
     /// queue. Keep it below the node's import queue size.
@@ -59,6 +63,7 @@ impl Default for SyncConfig {
             max_retries: 5,
             max_orphans: 64,
             max_orphan_fetches: 8,
+            side_branch_margin: talos_chain::SIDE_BRANCH_MARGIN_BLOCKS,
             window: 256,
             max_headers_ahead: 4_096,
             import_timeout: Duration::from_secs(60),

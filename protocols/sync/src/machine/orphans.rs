@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::time::Instant;
 
-use talos_chain::{Block, Hash256};
+use talos_chain::{Block, Hash256, Work, side_branch_floor};
 
 use super::SyncMachine;
 use super::actions::{Action, Misbehaviour, RequestId};
@@ -149,6 +149,10 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         fetch.request = None;
         if chain.has_block(&parent, height.saturating_sub(1)) {
             fetch.complete = true;
+            if !reaches_side_floor(&fetch.blocks, chain, self.config.side_branch_margin) {
+                tracing::debug!(?peer, "sync: orphan chain too light to store; dropped");
+                self.orphans.swap_remove(index);
+            }
         } else if fetch.blocks.len() >= max || held_elsewhere + fetch.blocks.len() >= max {
             tracing::debug!(
                 ?peer,
@@ -160,4 +164,27 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             fetch.want = parent;
         }
     }
+}
+
+/// Whether the chain of `blocks` (newest first, the oldest building on a stored block) ends
+/// with at least the side-branch floor's work. The work is what the headers' targets claim:
+/// the chain service checks each proof of work on import, so a false target only costs its
+/// sender a penalty there.
+fn reaches_side_floor(blocks: &[Block], chain: &impl ChainView, margin: u32) -> bool {
+    let tip = chain.tip();
+    let (Some(oldest), Some(tip_ctx)) = (blocks.last(), chain.context(&tip.tip_hash)) else {
+        return true;
+    };
+    let Some(base) = chain.context(&oldest.header.prev_hash) else {
+        return false;
+    };
+    let work = blocks.iter().fold(base.cumulative_work, |sum, block| {
+        let own = block
+            .header
+            .target
+            .to_target()
+            .map_or(Work::ZERO, |t| t.work());
+        sum.saturating_add(own)
+    });
+    work >= side_branch_floor(tip.cumulative_work, tip_ctx.header.target, margin)
 }

@@ -166,3 +166,36 @@ fn orphan_fetches_are_bounded() {
     }
     assert_eq!(by_hash, 2);
 }
+
+#[test]
+fn an_orphan_chain_too_light_to_become_best_is_not_imported() {
+    let mut local = TestChain::new();
+    local.extend(50, 0);
+    let mut net = Net::new(local.clone(), SyncConfig::default());
+    // The peer's fork leaves our chain at 20 and is 15 blocks long: 15 blocks of work behind
+    // our tip, past the side-branch margin of 8.
+    let mut peer_chain = local.clone();
+    let fork_point = local.block_at(20).expect("block").id();
+    let fork = peer_chain.mine_on(fork_point, 15, 3);
+    net.connect(1, SimPeer::honest(peer_chain));
+    assert!(net.run(100));
+    let orphan_parent = fork[13].id();
+    net.m.on_missing_parent(
+        1,
+        orphan_parent,
+        fork[13].header.height,
+        &net.local,
+        net.now,
+    );
+    for _ in 0..40 {
+        net.step();
+    }
+    assert_eq!(
+        net.sent_to(1, "blocks_by_hash").len(),
+        14,
+        "walked back to the fork"
+    );
+    assert!(net.imports.is_empty(), "{:?}", net.imports);
+    assert_eq!(net.m.orphans_held(), 0);
+    assert_eq!(net.local.tip_id(), local.tip_id());
+}
