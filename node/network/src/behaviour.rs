@@ -43,6 +43,8 @@ mod composed {
     pub struct NodeBehaviour {
         /// Bans (first: denies before anything else runs).
         pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
+        /// Per-address and per-subnet inbound limits, address bans.
+        pub gate: crate::gate::Gate,
         /// Connection limits.
         pub limits: connection_limits::Behaviour,
         /// identify (`/ipfs/id/1.0.0`).
@@ -186,6 +188,8 @@ pub fn build(
         .with_max_pending_incoming(Some(64))
         .with_max_pending_outgoing(Some(64))
         .with_max_established(Some(config.max_connections))
+        .with_max_established_incoming(Some(config.max_inbound()))
+        .with_max_established_outgoing(Some(config.max_outbound))
         .with_max_established_per_peer(Some(config.max_connections_per_peer));
     let identify = identify::Behaviour::new(
         identify::Config::new(names.identify.clone(), key.public())
@@ -207,6 +211,7 @@ pub fn build(
     );
     Ok(NodeBehaviour {
         blocked: allow_block_list::Behaviour::default(),
+        gate: crate::gate::Gate::new(config.ip_limits),
         limits: connection_limits::Behaviour::new(limits),
         identify,
         ping,

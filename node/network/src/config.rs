@@ -150,6 +150,11 @@ pub struct NetConfig {
     pub max_connections: u32,
     /// Most established connections per peer (≥ 2: peers may dial each other at once).
     pub max_connections_per_peer: u32,
+    /// Of `max_connections`, the slots kept for connections we dial: inbound peers can never
+    /// take them (the rest are inbound slots).
+    pub max_outbound: u32,
+    /// Inbound connections per address and per subnet.
+    pub ip_limits: crate::gate::IpLimits,
     /// Connected peers below which peers discovered through Kademlia are dialed.
     pub target_peers: usize,
     /// How long a ban lasts.
@@ -194,6 +199,8 @@ impl NetConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: 128,
             max_connections_per_peer: 2,
+            max_outbound: 32,
+            ip_limits: crate::gate::IpLimits::default(),
             target_peers: DEFAULT_TARGET_PEERS,
             ban_duration: DEFAULT_BAN_DURATION,
             request_timeout: SyncConfig::default().request_timeout,
@@ -216,6 +223,7 @@ impl NetConfig {
         self.role = role;
         if role == Role::Bootstrap {
             self.max_connections = self.max_connections.max(512);
+            self.max_outbound = self.max_outbound.max(64);
         }
         self
     }
@@ -249,6 +257,23 @@ impl NetConfig {
         self.max_connections = total;
         self.max_connections_per_peer = per_peer.max(2);
         self
+    }
+
+    /// Sets the slots kept for outbound connections.
+    pub fn with_max_outbound(mut self, outbound: u32) -> Self {
+        self.max_outbound = outbound;
+        self
+    }
+
+    /// Sets the per-address and per-subnet inbound limits.
+    pub fn with_ip_limits(mut self, limits: crate::gate::IpLimits) -> Self {
+        self.ip_limits = limits;
+        self
+    }
+
+    /// The inbound slots: `max_connections` less the outbound ones.
+    pub fn max_inbound(&self) -> u32 {
+        self.max_connections.saturating_sub(self.max_outbound)
     }
 
     /// Sets the ban duration.

@@ -24,6 +24,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 mod event_loop;
+pub mod gate;
 pub mod gossip;
 pub mod imports;
 pub mod metrics;

@@ -102,6 +102,9 @@ impl NetLoop {
         if acceptance == Acceptance::Reject {
             debug!(peer = %source, topic = %kind, "gossip rejected");
         }
+        if kind == TopicKind::Blocks && acceptance == Acceptance::Accept {
+            self.peers.credit_delivery(&source);
+        }
         // Invalid blocks are penalized through the chain's BadBlock notice.
         if let Some(offence) = offence {
             self.penalize(source, offence);

@@ -10,6 +10,7 @@ use tracing::{debug, info, warn};
 use super::NetLoop;
 use crate::behaviour::GRAYLIST_THRESHOLD;
 use crate::config::Role;
+use crate::peers::Eviction;
 use crate::policy::Offence;
 
 impl NetLoop {
@@ -30,15 +31,21 @@ impl NetLoop {
         self.prune_excess_peers();
         self.redial_bootnodes();
         self.peers.decay();
-        for peer in self.peers.expire_bans(now) {
+        let (peers, ips) = self.peers.expire_bans(now);
+        for peer in peers {
             info!(%peer, "ban expired");
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+        }
+        for ip in ips {
+            info!(%ip, "address ban expired");
+            self.swarm.behaviour_mut().gate.limits_mut().unban(&ip);
         }
     }
 
     /// Disconnects peers above the limit (`target_peers` × 3/2, × 4 for a bootnode) down to
-    /// `target_peers`, sparing gossip mesh members, bootnodes and peers ahead of us (sync
-    /// sources). Kademlia queries connect to many peers; without this every node of a small
+    /// `target_peers`, sparing bootnodes and the peers the peer manager protects for what they
+    /// did (deliveries, latency, age; see [`crate::peers::Eviction`]), never for what they
+    /// claim. Kademlia queries connect to many peers; without this every node of a small
     /// network ends up connected to every other.
     fn prune_excess_peers(&mut self) {
         let target = self.settings.target_peers.max(1);
@@ -46,19 +53,21 @@ impl NetLoop {
             Role::Bootstrap => target * 4,
             Role::Full => target + target / 2,
         };
-        let our_height = self.sync.local_status().tip_height;
         let gossipsub = &self.swarm.behaviour().gossipsub;
-        let mut protected: HashSet<PeerId> = gossipsub.all_mesh_peers().copied().collect();
-        protected.extend(self.settings.bootnodes.iter().map(|(peer, _)| *peer));
-        protected.extend(
-            self.peers
-                .iter()
-                .filter(|(_, e)| e.tip_height.is_some_and(|h| h > our_height))
-                .map(|(p, _)| *p),
-        );
-        let excess = self.peers.excess(limit, target, &protected, |p| {
-            gossipsub.peer_score(p).unwrap_or(0.0)
-        });
+        let protected: HashSet<PeerId> = self
+            .settings
+            .bootnodes
+            .iter()
+            .map(|(peer, _)| *peer)
+            .collect();
+        let eviction = Eviction {
+            limit,
+            keep: target,
+            protected: &protected,
+        };
+        let excess = self
+            .peers
+            .excess(&eviction, |p| gossipsub.peer_score(p).unwrap_or(0.0));
         for peer in excess {
             debug!(%peer, "disconnecting an excess peer");
             let _ = self.swarm.disconnect_peer_id(peer);
@@ -101,14 +110,35 @@ impl NetLoop {
         }
     }
 
-    /// Bans `peer` (closes its connections and refuses new ones until the ban expires).
+    /// Bans `peer` (closes its connections and refuses new ones until the ban expires). An
+    /// address whose peers keep getting banned is banned with it: every peer connected from
+    /// it is dropped, and no connection from or to it is accepted until the ban expires.
     pub(super) fn ban(&mut self, peer: PeerId, offence: &Offence) {
-        if self.peers.ban(peer, Instant::now()) {
+        let now = Instant::now();
+        let (fresh, ips) = self.peers.ban(peer, now);
+        if fresh {
             warn!(%peer, reason = offence.code(), detail = offence.detail(), "peer banned");
             self.metrics.banned(offence);
         }
         let behaviour = self.swarm.behaviour_mut();
         behaviour.blocked.block_peer(peer);
         behaviour.kad.remove_peer(&peer);
+        if ips.is_empty() {
+            return;
+        }
+        let until = self.peers.ip_ban_until(now);
+        for ip in &ips {
+            warn!(%ip, "address banned: repeat offender");
+            self.swarm.behaviour_mut().gate.limits_mut().ban(*ip, until);
+        }
+        let on_banned_ips: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, e)| e.ips.iter().any(|ip| ips.contains(ip)))
+            .map(|(p, _)| *p)
+            .collect();
+        for other in on_banned_ips {
+            let _ = self.swarm.disconnect_peer_id(other);
+        }
     }
 }

@@ -33,7 +33,12 @@ impl NetLoop {
                 num_established,
                 ..
             } => {
-                let entry = self.peers.connected(peer_id);
+                let entry = self.peers.connected(
+                    peer_id,
+                    endpoint.get_remote_address(),
+                    endpoint.is_listener(),
+                    Instant::now(),
+                );
                 if let ConnectedPoint::Dialer { address, .. } = &endpoint {
                     entry.add_addr(address.clone());
                 }
@@ -73,7 +78,12 @@ impl NetLoop {
                 self.libp2p_metrics.record(&event);
                 self.on_identify(event);
             }
-            NodeBehaviourEvent::Ping(event) => self.libp2p_metrics.record(&event),
+            NodeBehaviourEvent::Ping(event) => {
+                self.libp2p_metrics.record(&event);
+                if let Ok(rtt) = event.result {
+                    self.peers.record_rtt(&event.peer, rtt);
+                }
+            }
             NodeBehaviourEvent::Kad(event) => {
                 self.libp2p_metrics.record(&event);
                 self.on_kad(event);
@@ -83,9 +93,9 @@ impl NetLoop {
                 self.on_gossipsub(event);
             }
             NodeBehaviourEvent::Sync(event) => self.on_sync_event(event),
-            NodeBehaviourEvent::Blocked(never) | NodeBehaviourEvent::Limits(never) => {
-                match never {}
-            }
+            NodeBehaviourEvent::Blocked(never)
+            | NodeBehaviourEvent::Gate(never)
+            | NodeBehaviourEvent::Limits(never) => match never {},
         }
     }
 

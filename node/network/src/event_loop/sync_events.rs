@@ -151,6 +151,7 @@ impl NetLoop {
                     debug!(peer = %result.peer, hash = %id, code, "synced block invalid");
                     self.sync.import_failed(result.peer, code);
                 }
+                Some(ImportOutcome::Imported { .. }) => self.peers.credit_delivery(&result.peer),
                 Some(_) => {}
                 None => debug!(peer = %result.peer, hash = %id, "synced block not judged in time"),
             }

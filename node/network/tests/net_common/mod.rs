@@ -23,6 +23,7 @@ use tempfile::TempDir;
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+#[allow(unused_imports)]
 pub(crate) use talos_chain::testkit::{ChainBuilder, easy_spec};
 
 /// How long a test waits for a condition.
@@ -59,6 +60,17 @@ impl Node {
         bootnodes: Vec<Multiaddr>,
         transport: TransportKind,
     ) -> Self {
+        Self::start_configured(spec, listen, bootnodes, transport, |c| c).await
+    }
+
+    /// Like [`Node::start_with`], with the network configuration passed through `tweak`.
+    pub(crate) async fn start_configured(
+        spec: &NetworkSpec,
+        listen: &str,
+        bootnodes: Vec<Multiaddr>,
+        transport: TransportKind,
+        tweak: impl FnOnce(NetConfig) -> NetConfig,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let store: Arc<dyn Store> =
             Arc::new(SledStore::open_for_spec(dir.path().join("db"), spec).expect("open store"));
@@ -86,10 +98,12 @@ impl Node {
         .expect("chain service");
         let keypair = Keypair::generate_ed25519();
         let peer_id = keypair.public().to_peer_id();
-        let config = NetConfig::new(spec.clone(), keypair)
-            .with_listen(vec![listen.parse().expect("listen addr")])
-            .with_bootnodes(bootnodes)
-            .with_transport(transport);
+        let config = tweak(
+            NetConfig::new(spec.clone(), keypair)
+                .with_listen(vec![listen.parse().expect("listen addr")])
+                .with_bootnodes(bootnodes)
+                .with_transport(transport),
+        );
         let (commands, commands_rx) = mpsc::channel(16);
         let network = Network::start(
             config,
