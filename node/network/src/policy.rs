@@ -18,6 +18,7 @@
 //! | an item refused for being redundant or for room (`duplicate`, `nonce_reused`, `already_in_chain`, `author_cap`, `full`), or not judged (storage) | none | `Ignore` (`Accept` if pooled) |
 //! | a gossip payload that does not decode (any chain decode error) | 20 | `Reject` |
 //! | a sync request that does not decode | 25 | – |
+//! | a sync request over the peer's quota (answered `busy`) | 5 | – |
 //! | a sync response that does not decode, or a frame over the cap | 50 | – |
 //! | sync misbehaviour: timeout 5, empty answer 10, a round target that stalls 20, headers short of the claimed work 30, unrequested data or too many items 30, wrong headers, wrong blocks, a body that does not match its accepted header or a malformed message 50, an invalid block 100 | as listed | – |
 //! | another network id or genesis | ban at once | – |
@@ -28,6 +29,7 @@ use talos_chain::{BlockError, Hash256, MempoolError};
 use talos_chain_service::{ImportOutcome, Rejection, SubmitError};
 use talos_gossip::{Acceptance, GossipDecodeError};
 use talos_sync::rr_codec::FrameTooLarge;
+use talos_sync::server::QuotaExceeded;
 use talos_sync::{Misbehaviour, SyncDecodeError};
 
 /// What an offence costs a peer.
@@ -49,6 +51,8 @@ const INVALID_GOSSIP: u32 = 20;
 const BAD_REQUEST: u32 = 25;
 /// Points of a sync response that does not decode, or a frame over the cap.
 const BAD_FRAME: u32 = 50;
+/// Points of a sync request over the peer's quota.
+const OVER_QUOTA: u32 = 5;
 
 /// Something a peer did wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +71,8 @@ pub enum Offence {
     OversizedFrame(FrameTooLarge),
     /// The sync machine judged its answers bad.
     Sync(Misbehaviour),
+    /// It asked more of our sync server than its quota allows.
+    OverQuota(QuotaExceeded),
     /// Its status names another network id or genesis.
     WrongNetwork,
     /// Its gossipsub score fell below the graylist threshold.
@@ -82,6 +88,7 @@ impl Offence {
             Self::BadSyncRequest(_) => "bad_request",
             Self::BadSyncResponse(_) | Self::OversizedFrame(_) => "bad_frame",
             Self::Sync(m) => m.code(),
+            Self::OverQuota(_) => "over_quota",
             Self::WrongNetwork => "wrong_network",
             Self::GossipScore => "gossip_score",
         }
@@ -96,6 +103,7 @@ impl Offence {
             Self::BadSyncRequest(e) | Self::BadSyncResponse(e) => e.code(),
             Self::OversizedFrame(_) => "frame_too_large",
             Self::Sync(m) => m.code(),
+            Self::OverQuota(over) => over.kind.code(),
             Self::WrongNetwork => "wrong_network",
             Self::GossipScore => "gossip_score",
         }
@@ -113,6 +121,7 @@ impl Offence {
             Self::BadSyncResponse(e) => sync_decode_penalty(e, BAD_FRAME),
             Self::OversizedFrame(_) => Penalty::Score(BAD_FRAME),
             Self::Sync(m) => sync_penalty(*m),
+            Self::OverQuota(_) => Penalty::Score(OVER_QUOTA),
             Self::WrongNetwork | Self::GossipScore => Penalty::Ban,
         }
     }

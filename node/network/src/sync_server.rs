@@ -1,22 +1,30 @@
 //! Serving inbound sync requests from the store, off the event loop.
 //!
 //! What to answer is `talos-sync`'s ([`talos_sync::answer`], with its caps and byte budget);
-//! this module decides where and how many: every read runs on tokio's blocking pool, at most
-//! [`MAX_CONCURRENT_SERVES`] at once (beyond that the caller answers `busy` itself). Finished
-//! answers come back to the event loop over a bounded channel (only the swarm can send them).
+//! this module decides where and how many: every request is first charged to its peer's token
+//! buckets ([`RateLimiter`]), every read runs on tokio's blocking pool, at most
+//! [`MAX_CONCURRENT_SERVES`] at once and [`MAX_SERVES_PER_PEER`] for one peer (beyond that the
+//! caller answers `busy` itself). Finished answers come back to the event loop over a bounded
+//! channel (only the swarm can send them), each still holding its slot until it is handed to
+//! the swarm, so at most [`MAX_CONCURRENT_SERVES`] answers exist at once.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use libp2p::PeerId;
 use libp2p::request_response::ResponseChannel;
 use talos_chain::{Block, BlockHeader, ChainStatus, Hash256, ItemProof, Limits};
 use talos_storage::{StorageError, Store};
-use talos_sync::server::internal_error;
+use talos_sync::server::{QuotaExceeded, Quotas, RateLimiter, internal_error};
 use talos_sync::{InboundResponse, ServeChain, SyncRequest, SyncResponse};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
-/// Most store reads serving peers at once.
+/// Most answers being read or waiting to be sent at once.
 pub const MAX_CONCURRENT_SERVES: usize = 8;
+
+/// Most of those for one peer.
+pub const MAX_SERVES_PER_PEER: usize = 2;
 
 /// Capacity of the channel of finished answers.
 pub const SERVED_QUEUE: usize = 64;
@@ -29,6 +37,8 @@ pub struct Served {
     pub channel: ResponseChannel<InboundResponse>,
     /// The answer.
     pub response: SyncResponse,
+    /// The serving slot, freed once the answer is handed to the swarm.
+    pub permit: OwnedSemaphorePermit,
 }
 
 impl std::fmt::Debug for Served {
@@ -88,6 +98,8 @@ pub struct SyncServer {
     network_id: u32,
     limits: Limits,
     permits: Arc<Semaphore>,
+    serving: HashMap<PeerId, usize>,
+    quotas: RateLimiter<PeerId>,
     done: mpsc::Sender<Served>,
 }
 
@@ -125,33 +137,65 @@ impl SyncServer {
             network_id,
             limits,
             permits: Arc::new(Semaphore::new(MAX_CONCURRENT_SERVES)),
+            serving: HashMap::new(),
+            quotas: RateLimiter::new(Quotas::default()),
             done,
         }
     }
 
-    /// Starts answering `request`. Returns the channel back when the server is saturated so
-    /// the caller answers `busy` itself.
+    /// Charges `peer` for `request` (status requests included, which the sync machine
+    /// answers): refused when over its quota.
+    pub fn charge(
+        &mut self,
+        peer: PeerId,
+        request: &SyncRequest,
+        now: Instant,
+    ) -> Result<(), QuotaExceeded> {
+        self.quotas.check(peer, request, now)
+    }
+
+    /// `peer` left: its buckets go.
+    pub fn forget(&mut self, peer: &PeerId) {
+        self.quotas.forget(peer);
+    }
+
+    /// An answer for `peer` was handed to the swarm (its slot is freed with the permit).
+    pub fn sent(&mut self, peer: &PeerId) {
+        if let Some(n) = self.serving.get_mut(peer) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.serving.remove(peer);
+            }
+        }
+    }
+
+    /// Starts answering `request`. Returns the channel back when the server, or this peer's
+    /// share of it, is saturated so the caller answers `busy` itself.
     pub fn serve(
-        &self,
+        &mut self,
         peer: PeerId,
         request: SyncRequest,
         channel: ResponseChannel<InboundResponse>,
     ) -> Result<(), ResponseChannel<InboundResponse>> {
+        if self.serving.get(&peer).copied().unwrap_or(0) >= MAX_SERVES_PER_PEER {
+            return Err(channel);
+        }
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             return Err(channel);
         };
+        *self.serving.entry(peer).or_default() += 1;
         let store = self.store.clone();
         let network_id = self.network_id;
         let limits = self.limits;
         let done = self.done.clone();
         tokio::task::spawn_blocking(move || {
             let response = answer(store.as_ref(), network_id, &limits, &request);
-            drop(permit);
             // The loop may be gone (shutdown): then nobody needs the answer.
             let _ = done.blocking_send(Served {
                 peer,
                 channel,
                 response,
+                permit,
             });
         });
         Ok(())

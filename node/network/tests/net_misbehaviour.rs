@@ -390,3 +390,52 @@ async fn junk_sync_answers_and_invalid_blocks_get_a_peer_banned_while_honest_syn
     victim.stop().await;
     honest.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_flooding_sync_requests_is_answered_busy_past_its_quota_then_banned() {
+    let (node, mut adv) = node_with_connected_adversary().await;
+    let target: PeerId = node.peer_id;
+    // Well-formed range requests, 64 blocks each, in waves the node's stream limit lets
+    // through: the quota is 16,384 blocks per 10 s, so past 256 of them each one is answered
+    // `busy` and costs the sender, until it is banned.
+    let request = talos_sync::encode_request(&talos_sync::SyncRequest::BlocksByRange {
+        start_height: 1,
+        count: 64,
+    });
+    let mut busy = 0;
+    for _ in 0..12 {
+        for _ in 0..40 {
+            adv.behaviour_mut()
+                .sync
+                .send_request(&target, request.clone());
+        }
+        let wave = tokio::time::sleep(Duration::from_millis(300));
+        tokio::pin!(wave);
+        loop {
+            tokio::select! {
+                () = &mut wave => break,
+                event = adv.select_next_some() => {
+                    if let SwarmEvent::Behaviour(AdversaryEvent::Sync(
+                        request_response::Event::Message {
+                            message: request_response::Message::Response { response, .. },
+                            ..
+                        },
+                    )) = event
+                        && response.windows(4).any(|w| w == b"busy")
+                    {
+                        busy += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(busy > 0, "answered busy past the quota");
+    let driver = tokio::spawn(async move {
+        loop {
+            adv.select_next_some().await;
+        }
+    });
+    banned_and_disconnected(&node, "over_quota").await;
+    driver.abort();
+    node.stop().await;
+}

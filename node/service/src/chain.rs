@@ -199,6 +199,21 @@ impl ChainState {
         parent.cumulative_work.saturating_add(work) < floor
     }
 
+    /// The consensus rules of `header` against its parent in the tree (link, height,
+    /// retarget, times): cheap, and run before any signature of the block is checked.
+    pub(crate) fn check_header(
+        &self,
+        header: &BlockHeader,
+        now_ms: u64,
+    ) -> Result<(), Unvalidated> {
+        let ctx = self
+            .tree
+            .parent_context(&header.prev_hash)
+            .ok_or(Unvalidated::Unjudged(UnjudgedReason::NoContext))?;
+        talos_chain::check_header_context(header, &self.config.spec, &ctx, now_ms)
+            .map_err(Unvalidated::Invalid)
+    }
+
     /// Contextual validation of `checked` (whose parent is in the tree) against the chain it
     /// extends: the store's best-chain indexes for a child of the tip; for a side-branch block,
     /// the best chain up to the fork point plus the branch's own blocks.

@@ -1,21 +1,24 @@
-//! Blocks waiting for their parent: bounded by count and bytes, expiring, keyed by parent.
+//! Blocks waiting for their parent: bounded by count and bytes and per peer, expiring, keyed
+//! by parent.
 //!
-//! Only blocks that passed the context-free checks ([`CheckedBlock`]) enter, so every one
-//! cost its sender real proof of work at the header's own target. When the pool is full the
-//! oldest block leaves first.
+//! Only blocks that passed the cheap context-free checks ([`PrecheckedBlock`]: header, proof
+//! of work, body commitment, sizes) enter, so every one cost its sender real proof of work at
+//! the header's own target; their signatures are checked only once the parent arrives. One
+//! peer holds at most [`OrphanPool::per_peer`] of them (an eighth of the pool, at least 8), so
+//! no peer can crowd the others out. When the pool is full the oldest block leaves first.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use talos_chain::{CheckedBlock, Hash256};
+use talos_chain::{Hash256, PrecheckedBlock};
 
 use crate::messages::BlockSource;
 
 /// A block waiting for its parent.
 #[derive(Debug)]
 pub(crate) struct Orphan<P> {
-    /// The checked block.
-    pub(crate) block: CheckedBlock,
+    /// The prechecked block.
+    pub(crate) block: PrecheckedBlock,
     /// Where it came from.
     pub(crate) source: BlockSource<P>,
     /// When it arrived.
@@ -34,9 +37,11 @@ pub(crate) struct OrphanPool<P> {
     max_len: usize,
     max_bytes: usize,
     ttl: Duration,
+    /// Blocks held per sending peer.
+    per_source: HashMap<P, usize>,
 }
 
-impl<P> OrphanPool<P> {
+impl<P: Copy + Eq + std::hash::Hash> OrphanPool<P> {
     /// An empty pool.
     pub(crate) fn new(max_len: usize, max_bytes: usize, ttl: Duration) -> Self {
         Self {
@@ -47,7 +52,13 @@ impl<P> OrphanPool<P> {
             max_len: max_len.max(1),
             max_bytes,
             ttl,
+            per_source: HashMap::new(),
         }
+    }
+
+    /// Most blocks one peer may have waiting.
+    pub(crate) fn per_peer(&self) -> usize {
+        (self.max_len / 8).max(8)
     }
 
     /// Number of blocks held.
@@ -62,10 +73,11 @@ impl<P> OrphanPool<P> {
             .is_some_and(|v| v.iter().any(|o| o.block.id() == *id))
     }
 
-    /// Adds a block; returns false when it is too large to keep at all.
+    /// Adds a block; returns false when it is too large to keep at all, or its peer already
+    /// has its share waiting.
     pub(crate) fn insert(
         &mut self,
-        block: CheckedBlock,
+        block: PrecheckedBlock,
         source: BlockSource<P>,
         now: Instant,
     ) -> bool {
@@ -74,6 +86,11 @@ impl<P> OrphanPool<P> {
             return false;
         }
         self.expire(now);
+        if let Some(peer) = source.peer()
+            && self.per_source.get(&peer).copied().unwrap_or(0) >= self.per_peer()
+        {
+            return false;
+        }
         while self.len >= self.max_len || self.bytes.saturating_add(size) > self.max_bytes {
             if !self.evict_oldest() {
                 break;
@@ -96,6 +113,9 @@ impl<P> OrphanPool<P> {
         });
         self.len += 1;
         self.bytes = self.bytes.saturating_add(size);
+        if let Some(peer) = source.peer() {
+            *self.per_source.entry(peer).or_default() += 1;
+        }
         true
     }
 
@@ -157,6 +177,14 @@ impl<P> OrphanPool<P> {
     }
 
     fn forget(&mut self, orphan: &Orphan<P>) {
+        if let Some(peer) = orphan.source.peer()
+            && let Some(n) = self.per_source.get_mut(&peer)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_source.remove(&peer);
+            }
+        }
         self.len = self.len.saturating_sub(1);
         self.bytes = self
             .bytes

@@ -45,5 +45,5 @@ pub use miner::{Miner, MinerError, MiningCanceller, MiningJob, mine_nonce};
 pub use template::{BlockTemplate, TemplateError};
 pub use validate::{
     Blame, BlockError, CheckedBlock, ErrorLayer, ItemError, ItemLookup, MemoryItemIndex,
-    ParentContext, ValidBlock, ValidateError, check_header_context, validate_item,
+    ParentContext, PrecheckedBlock, ValidBlock, ValidateError, check_header_context, validate_item,
 };

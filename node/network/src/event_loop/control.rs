@@ -99,6 +99,7 @@ impl NetLoop {
             acceptance,
             offence,
         } = verdict;
+        self.validator.finished(&source);
         if acceptance == Acceptance::Reject {
             debug!(peer = %source, topic = %kind, "gossip rejected");
         }

@@ -58,6 +58,7 @@ impl NetLoop {
                 if num_established == 0 {
                     debug!(peer = %peer_id, cause = ?cause, "peer disconnected");
                     self.sync.peer_disconnected(&peer_id);
+                    self.server.forget(&peer_id);
                 }
                 self.set_peer_gauge();
             }

@@ -104,6 +104,14 @@ impl NetLoop {
         request: InboundRequest,
         channel: ResponseChannel<InboundResponse>,
     ) {
+        if let InboundRequest::Valid(valid) = &request
+            && let Err(over) = self.server.charge(peer, valid, Instant::now())
+        {
+            debug!(%peer, %over, "sync request over quota");
+            self.respond(peer, channel, busy());
+            self.penalize(peer, Offence::OverQuota(over));
+            return;
+        }
         match request {
             InboundRequest::Invalid(e) => {
                 debug!(%peer, code = e.code(), "malformed sync request");
@@ -138,8 +146,11 @@ impl NetLoop {
             peer,
             channel,
             response,
+            permit,
         } = served;
         self.respond(peer, channel, response);
+        self.server.sent(&peer);
+        drop(permit);
     }
 
     pub(super) fn on_batch_result(&mut self, result: BatchResult) {

@@ -1,10 +1,12 @@
-//! The block import pipeline: dedup, context-free checks, parent lookup (orphans), contextual
-//! validation against the chain the block extends, then adoption (see `adopted.rs`).
+//! The block import pipeline, cheapest check first: dedup, the cheap context-free checks
+//! (header, proof of work, body commitment, sizes), parent lookup (orphans wait here, checked
+//! no further), the side-branch work floor, the header against its parent (retarget, times),
+//! only then the item signatures, then the chain's history, then adoption (see `adopted.rs`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use talos_chain::{Blame, Block, BlockError, CheckedBlock, Hash256};
+use talos_chain::{Blame, Block, BlockError, Hash256, PrecheckedBlock};
 use tracing::{debug, info, warn};
 
 use super::Service;
@@ -48,11 +50,11 @@ impl<P: PeerRef> Service<P> {
             self.rejected.insert(id, Rejection::InvalidAncestor);
             return self.refuse(&source, Rejection::InvalidAncestor);
         }
-        let checked = match block.check(&self.config.spec) {
-            Ok(checked) => checked,
+        let prechecked = match block.precheck(&self.config.spec) {
+            Ok(prechecked) => prechecked,
             Err(e) => return self.reject(id, e, &source),
         };
-        let outcome = self.import_checked(checked, source);
+        let outcome = self.import_prechecked(prechecked, source);
         if matches!(outcome, ImportOutcome::Imported { .. }) {
             self.import_orphans_of(id);
         }
@@ -72,7 +74,7 @@ impl<P: PeerRef> Service<P> {
         while let Some(parent) = parents.pop_front() {
             for orphan in self.orphans.take_children(&parent) {
                 let id = orphan.block.id();
-                match self.import_checked(orphan.block, orphan.source) {
+                match self.import_prechecked(orphan.block, orphan.source) {
                     ImportOutcome::Imported { .. } => parents.push_back(id),
                     other => debug!(hash = %id, ?other, "orphan not imported"),
                 }
@@ -116,12 +118,17 @@ impl<P: PeerRef> Service<P> {
         Parent::Ready
     }
 
-    /// Steps after the context-free checks: parent, contextual validation, adoption.
-    fn import_checked(&mut self, checked: CheckedBlock, source: BlockSource<P>) -> ImportOutcome {
-        let id = checked.id();
-        match self.prepare_parent(checked.header().prev_hash) {
+    /// Steps after the cheap checks: parent, work floor, header against the parent,
+    /// signatures, the chain's history, adoption.
+    fn import_prechecked(
+        &mut self,
+        prechecked: PrecheckedBlock,
+        source: BlockSource<P>,
+    ) -> ImportOutcome {
+        let id = prechecked.id();
+        match self.prepare_parent(prechecked.header().prev_hash) {
             Parent::Ready => {}
-            Parent::Missing => return self.keep_orphan(checked, source),
+            Parent::Missing => return self.keep_orphan(prechecked, source),
             Parent::Unusable => return ImportOutcome::Dropped,
         }
         // Unrequested side blocks must come close to the tip's work before anything costly
@@ -131,13 +138,26 @@ impl<P: PeerRef> Service<P> {
         if matches!(source, BlockSource::Gossip(_))
             && self
                 .chain
-                .below_side_floor(&checked.header().prev_hash, checked.work())
+                .below_side_floor(&prechecked.header().prev_hash, prechecked.work())
         {
             debug!(hash = %id, "side block too far below the tip's work; not stored");
             self.out.metrics.block_stale();
             return ImportOutcome::Stale;
         }
-        let valid = match self.chain.validate(checked, self.clock.unix_ms()) {
+        let now_ms = self.clock.unix_ms();
+        match self.chain.check_header(prechecked.header(), now_ms) {
+            Ok(()) => {}
+            Err(Unvalidated::Invalid(e)) => return self.reject(id, e, &source),
+            Err(Unvalidated::Unjudged(reason)) => {
+                warn!(hash = %id, %reason, "block not judged, dropped");
+                return ImportOutcome::Dropped;
+            }
+        }
+        let checked = match prechecked.check_signatures(&self.config.spec) {
+            Ok(checked) => checked,
+            Err(e) => return self.reject(id, e, &source),
+        };
+        let valid = match self.chain.validate(checked, now_ms) {
             Ok(valid) => valid,
             Err(Unvalidated::Invalid(e)) => return self.reject(id, e, &source),
             Err(Unvalidated::Unjudged(reason)) => {
@@ -169,11 +189,11 @@ impl<P: PeerRef> Service<P> {
     }
 
     /// Puts a block whose parent is unknown aside and asks for its ancestors.
-    fn keep_orphan(&mut self, checked: CheckedBlock, source: BlockSource<P>) -> ImportOutcome {
-        let id = checked.id();
-        let parent = checked.header().prev_hash;
-        let parent_height = checked.header().height.saturating_sub(1);
-        if !self.orphans.insert(checked, source, self.clock.now()) {
+    fn keep_orphan(&mut self, block: PrecheckedBlock, source: BlockSource<P>) -> ImportOutcome {
+        let id = block.id();
+        let parent = block.header().prev_hash;
+        let parent_height = block.header().height.saturating_sub(1);
+        if !self.orphans.insert(block, source, self.clock.now()) {
             return ImportOutcome::Dropped;
         }
         debug!(hash = %id, %parent, orphans = self.orphans.len(), "orphan block kept");

@@ -268,3 +268,53 @@ async fn an_orphan_waits_for_its_parent() {
     assert_eq!(h.store.tip().unwrap().id, b3.id());
     h.stop().await;
 }
+
+#[tokio::test]
+async fn the_cheap_header_checks_run_before_any_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = easy_spec();
+    let mut h = Harness::start(dir.path(), config());
+    let mut peer = ChainBuilder::new(&spec);
+    let from = 7;
+    // A wrong target and a bad signature: the target, checked against the parent, is what
+    // refuses it; the signature is never verified.
+    let mut block = peer
+        .template(peer.genesis(), vec![badly_signed_item(&spec, &key(3), 1)])
+        .into_block();
+    block.header.target = talos_chain::CompactTarget(0x2000_ffff);
+    let block = mine(block);
+    assert!(invalid(
+        &h.import(block, BlockSource::Gossip(from)).await,
+        "wrong_target"
+    ));
+
+    // An orphan is only prechecked: a bad signature waits with it, and is found (and its
+    // sender blamed) once the parent arrives.
+    let parent = peer.child(peer.genesis(), vec![item(&spec, &key(4), 0)]);
+    let orphan = mine(
+        peer.template(parent.id(), vec![badly_signed_item(&spec, &key(3), 2)])
+            .into_block(),
+    );
+    let attacker = 6;
+    assert_eq!(
+        h.import(orphan.clone(), BlockSource::Gossip(attacker))
+            .await,
+        ImportOutcome::Orphan {
+            parent: parent.id()
+        }
+    );
+    h.queued_notices();
+    assert_eq!(
+        h.import(parent.clone(), BlockSource::Gossip(from)).await,
+        ImportOutcome::Imported { new_tip: true }
+    );
+    let blamed = h
+        .notice(|n| match n {
+            ChainNotice::BadBlock { peer, rejection } => Some((peer, rejection.code())),
+            _ => None,
+        })
+        .await;
+    assert_eq!(blamed, (attacker, "bad_signature"));
+    assert_eq!(h.store.tip().unwrap().id, parent.id());
+    h.stop().await;
+}

@@ -114,7 +114,7 @@ fn the_orphan_pool_is_bounded_and_expires() {
         .collect();
     let children: Vec<_> = blocks
         .iter()
-        .map(|b| peer.child(b.id(), Vec::new()).check(&spec).unwrap())
+        .map(|b| peer.child(b.id(), Vec::new()).precheck(&spec).unwrap())
         .collect();
     let ttl = Duration::from_secs(60);
     let mut pool: OrphanPool<Peer> = OrphanPool::new(2, 1 << 20, ttl);
@@ -130,9 +130,26 @@ fn the_orphan_pool_is_bounded_and_expires() {
     assert_eq!(pool.len(), 0, "expired");
 
     let mut tiny: OrphanPool<Peer> = OrphanPool::new(8, 10, ttl);
-    let big = peer.child(g, Vec::new()).check(&spec).unwrap();
+    let big = peer.child(g, Vec::new()).precheck(&spec).unwrap();
     assert!(
         !tiny.insert(big, BlockSource::Mined, start),
         "larger than the byte cap"
     );
+
+    // One peer gets an eighth of the pool (at least 8); the others still get in.
+    let mut shared: OrphanPool<Peer> = OrphanPool::new(64, 1 << 20, ttl);
+    let (flooder, honest) = (1, 2);
+    let mut kept = 0;
+    for n in 0..20u64 {
+        let orphan = peer.child(g, vec![item(&spec, &key(14), n)]);
+        let orphan = peer.child(orphan.id(), Vec::new()).precheck(&spec).unwrap();
+        kept += usize::from(shared.insert(orphan, BlockSource::Gossip(flooder), start));
+    }
+    assert_eq!(kept, shared.per_peer());
+    let other = peer
+        .child(blocks[2].id(), vec![item(&spec, &key(15), 0)])
+        .precheck(&spec)
+        .unwrap();
+    assert!(shared.insert(other, BlockSource::Gossip(honest), start));
+    assert_eq!(shared.len(), 9);
 }

@@ -1,4 +1,5 @@
-//! [`CheckedBlock`]: a block that passed the context-free layers (structural, cryptographic).
+//! [`PrecheckedBlock`] and [`CheckedBlock`]: a block that passed the cheap context-free checks
+//! (everything but signatures), and one that passed them all.
 
 use crate::block::Block;
 use crate::hash::Hash256;
@@ -20,27 +21,73 @@ pub struct CheckedBlock {
     pub(super) work: Work,
 }
 
+/// A block whose header, proof of work, body commitment, sizes and item ids have been
+/// checked, but not its signatures: what is cheap to know before the block's parent is. Built
+/// only by [`Block::precheck`]; [`PrecheckedBlock::check_signatures`] finishes the job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrecheckedBlock {
+    checked: CheckedBlock,
+}
+
+impl PrecheckedBlock {
+    /// The block.
+    pub fn block(&self) -> &Block {
+        &self.checked.block
+    }
+
+    /// The header.
+    pub fn header(&self) -> &BlockHeader {
+        &self.checked.block.header
+    }
+
+    /// The block id.
+    pub fn id(&self) -> Hash256 {
+        self.checked.id
+    }
+
+    /// The proof of work of this block alone (work of its target).
+    pub fn work(&self) -> Work {
+        self.checked.work
+    }
+
+    /// Rejects small-order author keys, then batch-verifies every item signature: the last
+    /// and by far the costliest context-free check.
+    pub fn check_signatures(self, spec: &NetworkSpec) -> Result<CheckedBlock, BlockError> {
+        cryptographic::check_signatures(&self.checked.block, spec)?;
+        Ok(self.checked)
+    }
+}
+
 impl Block {
-    /// Runs the context-free validation layers.
+    /// Runs every context-free validation layer: [`Block::precheck`], then
+    /// [`PrecheckedBlock::check_signatures`].
+    pub fn check(self, spec: &NetworkSpec) -> Result<CheckedBlock, BlockError> {
+        self.precheck(spec)?.check_signatures(spec)
+    }
+
+    /// The cheap context-free checks, in cost order.
     ///
     /// The header first (no hashing): version, network, height ≥ 1, item count against the
     /// limit, target form and range; then its proof of work (one hash). Then the body's
     /// commitment: the item count and the Merkle root over the item ids. Only a body that
-    /// matches its header is judged further — item and block sizes, duplicate ids, weak author
-    /// keys, batch signature verification — so every verdict from there on is about the block
-    /// id, while a mismatch is about this copy of the body only ([`BlockError::blame`]).
-    pub fn check(self, spec: &NetworkSpec) -> Result<CheckedBlock, BlockError> {
+    /// matches its header is judged further — item and block sizes, duplicate ids — so every
+    /// verdict from there on is about the block id, while a mismatch is about this copy of the
+    /// body only ([`BlockError::blame`]). Signatures are left to
+    /// [`PrecheckedBlock::check_signatures`], so a caller can first check the header against
+    /// its parent.
+    pub fn precheck(self, spec: &NetworkSpec) -> Result<PrecheckedBlock, BlockError> {
         let target = structural::check_header(&self, spec)?;
         let id = cryptographic::check_work(&self, &target)?;
         let item_ids = cryptographic::check_commitment(&self)?;
         structural::check_sizes(&self, spec)?;
         cryptographic::check_duplicates(&item_ids)?;
-        cryptographic::check_signatures(&self, spec)?;
-        Ok(CheckedBlock {
-            block: self,
-            id,
-            item_ids,
-            work: target.work(),
+        Ok(PrecheckedBlock {
+            checked: CheckedBlock {
+                block: self,
+                id,
+                item_ids,
+                work: target.work(),
+            },
         })
     }
 

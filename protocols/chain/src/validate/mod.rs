@@ -36,7 +36,7 @@ mod tests;
 pub(crate) mod testutil;
 
 pub use admission::validate_item;
-pub use checked::CheckedBlock;
+pub use checked::{CheckedBlock, PrecheckedBlock};
 pub use context::{ParentContext, genesis_work};
 pub use contextual::check_header_context;
 pub use error::{Blame, BlockError, ErrorLayer, ItemError, ValidateError};

@@ -164,10 +164,12 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
     }
 
-    /// A header request of round `job_id` failed (no answer in time, busy, an error): only
-    /// the target can serve its headers, so it loses the round at once and the next round
-    /// goes to another peer ahead of us, if any.
-    pub(super) fn header_request_failed(&mut self, job_id: u64) {
+    /// A header request of round `job_id` failed (no answer in time, `busy`, an error): only
+    /// the target can serve its headers, so it loses the round at once (with a growing
+    /// back-off) and the next round goes to another peer ahead of us, if any. `silent` (no
+    /// answer at all) also costs it [`Misbehaviour::Stalled`]; a `busy` server may be honest
+    /// and saturated, so it only loses the round.
+    pub(super) fn header_request_failed(&mut self, job_id: u64, silent: bool) {
         let Some(job) = self.job.as_mut().filter(|j| j.id == job_id) else {
             return;
         };
@@ -175,9 +177,12 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         let peer = job.peer;
         tracing::debug!(
             ?peer,
+            silent,
             "sync: round target failed a header request; rotating"
         );
-        self.penalize(peer, Misbehaviour::Stalled);
+        if silent {
+            self.penalize(peer, Misbehaviour::Stalled);
+        }
         self.abort_job(Target::Exhausted);
     }
 

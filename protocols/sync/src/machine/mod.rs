@@ -46,7 +46,7 @@
 //! # Claims
 //!
 //! A target that fails its own header request (no answer in time, `busy`, an error) loses the
-//! round at once ([`Misbehaviour::Stalled`]); so does one whose round goes
+//! round at once (silence also costs it [`Misbehaviour::Stalled`]); so does one whose round goes
 //! [`SyncConfig::import_timeout`] without a block handed to import. When its headers end, the
 //! work they back is compared with the work it claimed: less costs it
 //! [`Misbehaviour::UnbackedClaim`], and if they do not beat our chain the round ends. A lost

@@ -159,7 +159,10 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
         match kind {
             Kind::Status => {}
-            Kind::Headers(ask) => self.header_request_failed(ask.job),
+            Kind::Headers(ask) => {
+                let silent = penalty == Some(Misbehaviour::Timeout);
+                self.header_request_failed(ask.job, silent);
+            }
             Kind::Blocks(ask) => self.retry_batch(ask.job, ask.start, id, peer),
             Kind::Orphan { want } => self.orphans.retain(|o| o.want != want || o.peer != peer),
         }

@@ -7,10 +7,14 @@
 //! [`max_response_bytes`] (always at least the first block, which the cap is sized to carry).
 //! The node decides where the reads run (off the swarm's task: they may touch the disk) and how
 //! many at once; status requests are answered by the [`crate::SyncMachine`], which also checks
-//! the peer's network.
+//! the peer's network. Every request, status included, is first charged to its peer's
+//! [`RateLimiter`] bucket; one over quota is answered [`busy`] and costs the peer.
 
+mod quota;
 #[cfg(test)]
 mod tests;
+
+pub use quota::{Quota, QuotaExceeded, QuotaKind, Quotas, RateLimiter};
 
 use talos_chain::wire::MAX_HEADER_WIRE_BYTES;
 use talos_chain::{Block, BlockHeader, ChainStatus, Hash256, ItemProof, Limits};

@@ -163,3 +163,86 @@ fn error_messages_are_bounded_at_a_char_boundary() {
         }
     ));
 }
+
+mod quotas {
+    use std::time::{Duration, Instant};
+
+    use super::super::{Quota, QuotaExceeded, QuotaKind, Quotas, RateLimiter};
+    use crate::messages::SyncRequest;
+
+    fn blocks(count: u32) -> SyncRequest {
+        SyncRequest::BlocksByRange {
+            start_height: 1,
+            count,
+        }
+    }
+
+    fn limiter() -> RateLimiter<u8> {
+        let quota = |capacity| Quota {
+            capacity,
+            period: Duration::from_secs(10),
+        };
+        RateLimiter::new(Quotas {
+            status: quota(2),
+            headers: quota(1_000),
+            blocks: quota(100),
+            proofs: quota(5),
+        })
+    }
+
+    #[test]
+    fn a_peer_pays_for_what_it_asks_and_refills_over_time() {
+        let mut limits = limiter();
+        let now = Instant::now();
+        for _ in 0..3 {
+            limits.check(1, &blocks(32), now).unwrap();
+        }
+        assert_eq!(
+            limits.check(1, &blocks(32), now),
+            Err(QuotaExceeded {
+                kind: QuotaKind::Blocks,
+                cost: 32,
+                available: 4
+            })
+        );
+        assert!(
+            limits.check(1, &blocks(4), now).is_ok(),
+            "a refusal costs nothing"
+        );
+        // 100 blocks per 10 s: 3.2 s later, 32 more.
+        assert!(
+            limits
+                .check(1, &blocks(32), now + Duration::from_millis(3_100))
+                .is_err()
+        );
+        assert!(
+            limits
+                .check(1, &blocks(32), now + Duration::from_millis(3_300))
+                .is_ok()
+        );
+        // Another peer and another kind have buckets of their own.
+        assert!(limits.check(2, &blocks(100), now).is_ok());
+        assert!(
+            limits
+                .check(1, &SyncRequest::Proof(talos_chain::Hash256::ZERO), now)
+                .is_ok()
+        );
+        assert!(
+            limits.check(3, &blocks(101), now).is_err(),
+            "over the capacity: never"
+        );
+    }
+
+    #[test]
+    fn status_requests_are_limited_too_and_buckets_go_with_their_peer() {
+        let mut limits = limiter();
+        let now = Instant::now();
+        let status = SyncRequest::Status(crate::testkit::TestChain::new().status());
+        assert!(limits.check(1, &status, now).is_ok());
+        assert!(limits.check(1, &status, now).is_ok());
+        assert!(limits.check(1, &status, now).is_err());
+        assert_eq!(limits.tracked(), 1);
+        limits.forget(&1);
+        assert_eq!(limits.tracked(), 0);
+    }
+}

@@ -74,7 +74,12 @@ fn a_liar_answering_busy_loses_the_round_at_once() {
         took <= Duration::from_secs(1),
         "a busy answer costs no timeout: {took:?}"
     );
-    assert!(net.penalties_of(1).contains(&Misbehaviour::Stalled));
+    // Busy is no offence (an honest server may be saturated), but it loses the round.
+    assert!(net.penalties_of(1).is_empty());
+    assert!(
+        !net.sent_to(2, "blocks_by_range").is_empty(),
+        "the honest peer served it"
+    );
 }
 
 #[test]
