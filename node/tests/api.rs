@@ -425,7 +425,7 @@ async fn submit_goes_to_the_real_mempool() {
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let body = vec![b'0'; 5 << 20];
         let head = format!(
-            "POST /v1/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {cookie}\r\n\
+            "POST /v1/items HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {cookie}\r\n\
              Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         );
@@ -635,4 +635,62 @@ async fn the_client_says_when_the_node_is_not_running() {
     let config = talos_node::config::Config::default().with_data_dir(tmp.path());
     let e = ApiClient::for_node(&config, None).unwrap_err().to_string();
     assert!(e.contains("api.cookie"), "{e}");
+}
+
+/// One raw HTTP/1.1 GET with this `Host` line (or none); the whole answer.
+fn raw_get_with_host(
+    addr: std::net::SocketAddr,
+    path: &str,
+    host: Option<&str>,
+    auth: &str,
+) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let host = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();
+    let head = format!("GET {path} HTTP/1.1\r\n{host}{auth}Connection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebound_host_name_gets_nothing_from_the_api_or_metrics() {
+    let f = fixture().await;
+    let (addr, auth) = (f.addr, format!("Authorization: Bearer {}\r\n", f.cookie));
+    let metrics = MetricsServer::bind("127.0.0.1:0".parse().unwrap(), Arc::new(String::new))
+        .await
+        .unwrap();
+    let maddr = metrics.local_addr().unwrap();
+    let (stop, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(metrics.run(async move {
+        let _ = stop_rx.await;
+    }));
+    tokio::task::spawn_blocking(move || {
+        for host in [
+            Some("evil.example"),
+            Some("evil.example:80"),
+            Some("10.1.2.3"),
+            None,
+        ] {
+            // The right cookie does not help a page served from another name.
+            let answer = raw_get_with_host(addr, "/v1/status", host, &auth);
+            assert!(answer.starts_with("HTTP/1.1 403"), "{host:?}: {answer}");
+            assert!(answer.contains("\"forbidden_host\""), "{host:?}: {answer}");
+            let answer = raw_get_with_host(maddr, "/metrics", host, "");
+            assert!(answer.starts_with("HTTP/1.1 403"), "{host:?}: {answer}");
+        }
+        for host in ["127.0.0.1", "localhost:1234", "[::1]:9"] {
+            let answer = raw_get_with_host(addr, "/v1/status", Some(host), &auth);
+            assert!(answer.starts_with("HTTP/1.1 200"), "{host}: {answer}");
+            let answer = raw_get_with_host(maddr, "/metrics", Some(host), "");
+            assert!(answer.starts_with("HTTP/1.1 200"), "{host}: {answer}");
+        }
+    })
+    .await
+    .unwrap();
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+    f.shutdown().await;
 }

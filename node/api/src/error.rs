@@ -20,7 +20,7 @@ pub struct ErrorBody {
 /// An error's code and message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
-    /// Stable snake_case code: `not_found`, `bad_request`, `unauthorized`, `invalid_item`,
+    /// Stable snake_case code: `not_found`, `bad_request`, `unauthorized`, `forbidden_host`, `invalid_item`,
     /// `body_too_large`, `node_unavailable`, `storage_error`, `internal`, or a mempool code
     /// (`duplicate`, `nonce_reused`, `already_in_chain`, `too_large`, `weak_author_key`,
     /// `bad_signature`, `author_cap`, `full`).

@@ -18,12 +18,17 @@
 //! | `GET /v1/events` | server-sent [`types::EventJson`]s: `new_tip`, `block_imported`, `new_item`, `lagged` |
 //!
 //! Metrics: `GET /metrics` on the metrics port (no cookie; loopback only), OpenMetrics text.
+//!
+//! Both servers answer only a loopback `Host` (`localhost`, 127/8, `[::1]`, any port); any
+//! other gets 403 `forbidden_host` before the cookie is looked at, so a web page that
+//! re-points its own name at 127.0.0.1 (DNS rebinding) reads nothing.
 //! The node behind the routes is any [`NodeApi`].
 
 mod auth;
 pub mod backend;
 mod error;
 mod events;
+mod host;
 mod metrics;
 mod routes;
 pub mod types;
@@ -102,6 +107,7 @@ fn router<N: NodeApi>(node: N, cookie: Arc<str>, stop: watch::Receiver<bool>) ->
             cookie,
             auth::require_cookie,
         ))
+        .layer(axum::middleware::from_fn(host::require_loopback_host))
         .with_state(state)
 }
 

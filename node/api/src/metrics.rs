@@ -61,6 +61,9 @@ impl MetricsServer {
     ) -> Result<(), ServeError> {
         let app = Router::new()
             .route("/metrics", get(metrics))
+            .layer(axum::middleware::from_fn(
+                crate::host::require_loopback_host,
+            ))
             .with_state(self.encode);
         tracing::info!(addr = ?self.listener.local_addr().ok(), "metrics listening");
         axum::serve(self.listener, app)

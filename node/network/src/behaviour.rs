@@ -162,7 +162,9 @@ fn kad(
         // peer for a full bucket: kad would otherwise dial the bucket's oldest disconnected
         // entry to test it, which together with pruning excess connections turns into a
         // steady dial/prune churn.
-        .set_kbucket_inserts(kad::BucketInserts::Manual);
+        .set_kbucket_inserts(kad::BucketInserts::Manual)
+        // Nothing a peer puts is stored unless `records::judge` accepts it.
+        .set_record_filtering(kad::StoreInserts::FilterBoth);
     if let Some(n) = NonZeroUsize::new(3) {
         cfg.set_replication_factor(n);
     }

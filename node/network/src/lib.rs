@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod peers;
 pub mod policy;
 pub mod protocols;
+pub mod records;
 pub mod swarm;
 pub mod sync_driver;
 pub mod sync_server;

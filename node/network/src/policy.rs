@@ -19,6 +19,7 @@
 //! | a gossip payload that does not decode (any chain decode error) | 20 | `Reject` |
 //! | a sync request that does not decode | 25 | – |
 //! | a sync request over the peer's quota (answered `busy`) | 5 | – |
+//! | a DHT record put of no kind Talos defines (not stored) | 10 | – |
 //! | a sync response that does not decode, or a frame over the cap | 50 | – |
 //! | sync misbehaviour: timeout 5, empty answer 10, a round target that stalls 20, headers short of the claimed work 30, unrequested data or too many items 30, wrong headers, wrong blocks, a body that does not match its accepted header or a malformed message 50, an invalid block 100 | as listed | – |
 //! | another network id or genesis | ban at once | – |
@@ -30,6 +31,8 @@ use talos_chain_service::{ImportOutcome, Rejection, SubmitError};
 use talos_gossip::{Acceptance, GossipDecodeError};
 use talos_sync::rr_codec::FrameTooLarge;
 use talos_sync::server::QuotaExceeded;
+
+use crate::records::RecordError;
 use talos_sync::{Misbehaviour, SyncDecodeError};
 
 /// What an offence costs a peer.
@@ -53,6 +56,8 @@ const BAD_REQUEST: u32 = 25;
 const BAD_FRAME: u32 = 50;
 /// Points of a sync request over the peer's quota.
 const OVER_QUOTA: u32 = 5;
+/// Points of a DHT record put of no kind Talos defines.
+const UNWANTED_RECORD: u32 = 10;
 
 /// Something a peer did wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +78,8 @@ pub enum Offence {
     Sync(Misbehaviour),
     /// It asked more of our sync server than its quota allows.
     OverQuota(QuotaExceeded),
+    /// It asked us to store a DHT record of no kind Talos defines.
+    UnwantedRecord(RecordError),
     /// Its status names another network id or genesis.
     WrongNetwork,
     /// Its gossipsub score fell below the graylist threshold.
@@ -89,6 +96,7 @@ impl Offence {
             Self::BadSyncResponse(_) | Self::OversizedFrame(_) => "bad_frame",
             Self::Sync(m) => m.code(),
             Self::OverQuota(_) => "over_quota",
+            Self::UnwantedRecord(_) => "unwanted_record",
             Self::WrongNetwork => "wrong_network",
             Self::GossipScore => "gossip_score",
         }
@@ -104,6 +112,7 @@ impl Offence {
             Self::OversizedFrame(_) => "frame_too_large",
             Self::Sync(m) => m.code(),
             Self::OverQuota(over) => over.kind.code(),
+            Self::UnwantedRecord(RecordError::UnknownKind { .. }) => "unknown_record_kind",
             Self::WrongNetwork => "wrong_network",
             Self::GossipScore => "gossip_score",
         }
@@ -122,6 +131,9 @@ impl Offence {
             Self::OversizedFrame(_) => Penalty::Score(BAD_FRAME),
             Self::Sync(m) => sync_penalty(*m),
             Self::OverQuota(_) => Penalty::Score(OVER_QUOTA),
+            Self::UnwantedRecord(RecordError::UnknownKind { .. }) => {
+                Penalty::Score(UNWANTED_RECORD)
+            }
             Self::WrongNetwork | Self::GossipScore => Penalty::Ban,
         }
     }

@@ -3,7 +3,9 @@
 //!
 //! A frame is a big-endian `u32` length followed by that many bytes of protobuf
 //! ([`crate::codec`]). The length is checked against the cap ([`MAX_REQUEST_BYTES`] for
-//! requests, [`max_response_bytes`] for responses) before anything is allocated; a frame over
+//! requests, [`max_response_bytes`] for responses) before anything is allocated, and the
+//! buffer then grows with the bytes that really arrive (a claimed length reserves nothing); a
+//! frame over
 //! the cap is an I/O error carrying a [`FrameTooLarge`] (downcast it from the
 //! `std::io::Error` of an `OutboundFailure::Io` to penalize the peer).
 //!
@@ -26,6 +28,9 @@ use crate::messages::{SyncRequest, SyncResponse};
 
 /// Bytes of the length prefix.
 const LEN_PREFIX_BYTES: usize = 4;
+
+/// What a frame's buffer starts at; it grows as bytes arrive.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
 
 /// A frame whose announced length is over the cap; the payload was never read. Carried inside
 /// the `std::io::Error` (kind `InvalidData`) the codec returns.
@@ -122,8 +127,16 @@ where
     if len > max {
         return Err(io::Error::new(io::ErrorKind::InvalidData, too_large));
     }
-    let mut buf = vec![0u8; len];
-    io.read_exact(&mut buf).await?;
+    // Grow with the data, not with the claim: a peer announcing a large frame and sending
+    // nothing costs us one small buffer.
+    let mut buf = Vec::with_capacity(len.min(READ_CHUNK_BYTES));
+    let read = (&mut *io).take(len as u64).read_to_end(&mut buf).await?;
+    if read < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "frame shorter than its length prefix",
+        ));
+    }
     Ok(buf)
 }
 

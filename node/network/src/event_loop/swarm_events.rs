@@ -145,6 +145,20 @@ impl NetLoop {
             {
                 self.dial_peer(peer);
             }
+            kad::Event::InboundRequest {
+                request:
+                    kad::InboundRequest::PutRecord {
+                        source,
+                        record: Some(record),
+                        ..
+                    },
+            } => match crate::records::judge(&record) {
+                Ok(kind) => match kind {},
+                Err(e) => {
+                    debug!(peer = %source, error = %e, "kad record refused");
+                    self.penalize(source, Offence::UnwantedRecord(e));
+                }
+            },
             kad::Event::OutboundQueryProgressed {
                 result: kad::QueryResult::Bootstrap(result),
                 ..

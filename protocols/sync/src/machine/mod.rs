@@ -244,8 +244,10 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             job.headers_done = false;
             job.claim_checked = false;
         }
-        let state = self.peers.entry(peer).or_default();
-        state.status = Some(status);
+        // Only peers still connected have state: a late status recreates nothing.
+        if let Some(state) = self.peers.get_mut(&peer) {
+            state.status = Some(status);
+        }
         self.drive(chain, now);
     }
 

@@ -38,10 +38,10 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         chain: &impl ChainView,
         now: Instant,
     ) {
-        if chain.has_block(&parent, parent_height) {
+        // A notice about a peer that already left recreates nothing.
+        if chain.has_block(&parent, parent_height) || !self.peers.contains_key(&peer) {
             return;
         }
-        self.peers.entry(peer).or_default();
         if self.job.is_some() {
             // A round is catching up anyway; make sure we know how far this peer is.
             self.request_status(peer, now);

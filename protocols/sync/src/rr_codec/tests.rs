@@ -234,3 +234,20 @@ fn write_frame_refuses_payloads_over_the_cap() {
     assert_eq!(FrameTooLarge::from_io(&err).map(|e| e.len), Some(10));
     assert!(wire.into_inner().is_empty());
 }
+
+#[test]
+fn a_frame_shorter_than_its_claim_is_an_eof_and_reserves_only_what_arrived() {
+    // 15 MiB claimed (within the response cap), 10 bytes sent: the reader must not sit on a
+    // 15 MiB buffer for bytes that never come.
+    let mut bytes = (15u32 << 20).to_be_bytes().to_vec();
+    bytes.extend_from_slice(&[0u8; 10]);
+    let mut reader = Cursor::new(bytes);
+    let error = block_on(read_frame(&mut reader, 16 << 20)).expect_err("short frame");
+    assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+    let whole = frame(b"exactly this");
+    let mut reader = Cursor::new(whole);
+    assert_eq!(
+        block_on(read_frame(&mut reader, 1 << 10)).expect("whole frame"),
+        b"exactly this"
+    );
+}

@@ -152,6 +152,7 @@ fn orphan_fetches_are_bounded() {
     let local = TestChain::new();
     let now = std::time::Instant::now();
     for i in 0..5u8 {
+        m.on_peer_connected(i, now);
         m.on_missing_parent(i, Hash256([i + 1; 32]), 1, &local, now);
     }
     let mut by_hash = 0;
@@ -198,4 +199,15 @@ fn an_orphan_chain_too_light_to_become_best_is_not_imported() {
     assert!(net.imports.is_empty(), "{:?}", net.imports);
     assert_eq!(net.m.orphans_held(), 0);
     assert_eq!(net.local.tip_id(), local.tip_id());
+}
+
+#[test]
+fn notices_about_peers_that_left_recreate_no_state() {
+    let (mut m, local, now) = machine_with_peer();
+    m.on_peer_disconnected(4);
+    assert_eq!(m.peer_count(), 0);
+    m.on_missing_parent(4, Hash256([7; 32]), 3, &local, now);
+    m.on_status(4, local.status(), &local, now);
+    assert_eq!(m.peer_count(), 0, "no state for a peer that is gone");
+    assert_eq!(m.poll_action(), None, "and nothing is sent to it");
 }

@@ -133,6 +133,8 @@ fn status_requests_are_answered_with_ours_or_refused_for_another_network() {
     local.extend(3, 0);
     let now = std::time::Instant::now();
     let mut m = SyncMachine::new(SyncConfig::default(), local.status());
+    m.on_peer_connected(1u8, now);
+    m.on_peer_connected(2u8, now);
     let mut ahead = local.clone();
     ahead.extend(2, 0);
     let answer = m.on_status_request(1u8, ahead.status(), &local, now);
