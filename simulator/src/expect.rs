@@ -1,5 +1,6 @@
 //! Checking a run against its scenario's [`Expectations`].
 
+use crate::adversary::AdversaryKind;
 use crate::record::RunRecord;
 use crate::scenario::Expectations;
 
@@ -29,9 +30,14 @@ pub fn unmet(expect: &Expectations, record: &RunRecord) -> Vec<String> {
         }
     }
     if expect.attackers_banned {
-        // Silent peers break no rule a node can see (they only withhold): not banning them
-        // is right, and the other expectations show the network routes around them.
-        for attacker in record.attackers.iter().filter(|a| a.kind != "silent") {
+        // Silent peers and slot fillers break no rule a node can see (they only withhold or
+        // occupy): not banning them is right, and the other expectations show the network
+        // routes around them.
+        let breaks_rules = |kind: &str| {
+            kind.parse::<AdversaryKind>()
+                .map_or(true, |k| k.breaks_rules())
+        };
+        for attacker in record.attackers.iter().filter(|a| breaks_rules(&a.kind)) {
             if attacker.contacted > 0 && attacker.banned_by == 0 {
                 failures.push(format!(
                     "{} adversary {} met {} nodes and was banned by none",
@@ -42,6 +48,14 @@ pub fn unmet(expect: &Expectations, record: &RunRecord) -> Vec<String> {
         if record.attackers.iter().all(|a| a.contacted == 0) && !record.attackers.is_empty() {
             failures.push("no adversary ever reached an honest node".to_owned());
         }
+    }
+    if let Some(limit) = expect.side_blocks_at_most
+        && record.outcome.max_side_blocks > limit
+    {
+        failures.push(format!(
+            "a node stores {} side-branch blocks (limit {limit})",
+            record.outcome.max_side_blocks
+        ));
     }
     if expect.all_blocks_propagated {
         let missing: Vec<&str> = record
@@ -101,6 +115,7 @@ mod tests {
             heal_within_s: Some(5.0),
             attackers_banned: true,
             all_blocks_propagated: true,
+            side_blocks_at_most: Some(10),
         }
     }
 
@@ -116,8 +131,9 @@ mod tests {
         r.heals[0].converged_after_ms = Some(6_000.0);
         r.attackers[0].banned_by = 0;
         r.blocks[0].complete_ms = None;
+        r.outcome.max_side_blocks = 11;
         let failures = unmet(&all(), &r);
-        assert_eq!(failures.len(), 4, "{failures:?}");
+        assert_eq!(failures.len(), 5, "{failures:?}");
         assert!(
             unmet(&Expectations::default(), &r).is_empty(),
             "nothing expected"

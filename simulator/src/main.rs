@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! talos-sim run simulator/scenarios/partition-and-heal.toml [--out DIR] [--seed N] [--nodes N]
+//!                [--without-adversaries]
 //! talos-sim list [DIR]
 //! ```
 //!
@@ -43,6 +44,10 @@ enum Command {
         /// Overrides the number of nodes started at t = 0.
         #[arg(long)]
         nodes: Option<usize>,
+        /// Runs the scenario with its adversaries left out (a baseline for the same run
+        /// under attack; `attackers_banned` is then not expected).
+        #[arg(long)]
+        without_adversaries: bool,
         /// Log filter (tracing `EnvFilter` syntax).
         #[arg(long, default_value = "warn")]
         log: String,
@@ -63,13 +68,14 @@ fn main() -> ExitCode {
             out,
             seed,
             nodes,
+            without_adversaries,
             log,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::new(log))
                 .with_writer(std::io::stderr)
                 .init();
-            match run(&scenario, out, seed, nodes) {
+            match run(&scenario, out, seed, nodes, without_adversaries) {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::from(1),
                 Err(e) => {
@@ -94,8 +100,13 @@ fn run(
     out: Option<PathBuf>,
     seed: Option<u64>,
     nodes: Option<usize>,
+    without_adversaries: bool,
 ) -> Result<bool, SimError> {
     let mut scenario = Scenario::from_file(path)?;
+    if without_adversaries {
+        scenario.adversaries.clear();
+        scenario.expect.attackers_banned = false;
+    }
     if let Some(seed) = seed {
         scenario.seed = seed;
     }

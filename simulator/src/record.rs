@@ -190,6 +190,9 @@ pub struct FinalState {
     /// Node pairs with an open connection at the end (honest and adversarial).
     #[serde(default)]
     pub open_links: usize,
+    /// Most side-branch blocks one live honest node stores at the end.
+    #[serde(default)]
+    pub max_side_blocks: u64,
 }
 
 /// One adversary.

@@ -23,7 +23,7 @@ use crate::record::{
 pub use memory::MemorySummary;
 pub use output::{CDF_SVG, Outputs, REPORT_JSON, TIMELINE_SVG, write_outputs};
 pub use percentiles::Percentiles;
-pub use traffic::{ADVERSARY_KINDS, CounterStats, TrafficSummary, is_adversary_kind};
+pub use traffic::{CounterStats, TrafficSummary, is_adversary_kind};
 
 /// The summary of one run.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -135,7 +135,7 @@ pub struct AdversarySpec {
     /// When they start (seconds).
     #[serde(default)]
     pub start_s: f64,
-    /// Invalid blocks per second each (flood only).
+    /// Messages per second each for the flooding kinds, identities each for the slot filler.
     #[serde(default = "default_flood_rate")]
     pub rate_per_s: f64,
     /// Honest nodes each one dials (a seeded sample).
@@ -161,13 +161,17 @@ pub struct Expectations {
     /// Each heal is followed by agreement within this many seconds.
     #[serde(default)]
     pub heal_within_s: Option<f64>,
-    /// Every adversary that met honest nodes and sends hostile data (all kinds but `silent`)
-    /// is banned by at least one of them.
+    /// Every adversary that met honest nodes and breaks a rule they can see (all kinds but
+    /// `silent` and `slot-filler`, see [`crate::adversary::AdversaryKind::breaks_rules`]) is
+    /// banned by at least one of them.
     #[serde(default)]
     pub attackers_banned: bool,
     /// Every main-chain block reached every node live at its production and still live.
     #[serde(default)]
     pub all_blocks_propagated: bool,
+    /// No live honest node stores more side-branch blocks than this at the end.
+    #[serde(default)]
+    pub side_blocks_at_most: Option<u64>,
 }
 
 /// A scenario.

@@ -162,6 +162,48 @@ fn attackers_are_banned_while_honest_blocks_still_propagate() {
 }
 
 #[test]
+fn every_hardening_adversary_at_once_is_banned_or_routed_around() {
+    let scenario = shipped("attacks");
+    assert!(scenario.nodes >= 30);
+    let record = run(&scenario);
+    assert_one_most_work_tip(&record);
+    assert_expectations(&scenario, &record);
+    let kinds: Vec<AdversaryKind> = scenario.adversaries.iter().map(|a| a.kind).collect();
+    for kind in [
+        AdversaryKind::MutatedBody,
+        AdversaryKind::WorkLiar,
+        AdversaryKind::TimeWarp,
+        AdversaryKind::SlotFiller,
+        AdversaryKind::RequestFlooder,
+    ] {
+        assert!(kinds.contains(&kind), "{kind} is in the scenario");
+    }
+    for attacker in &record.attackers {
+        let kind: AdversaryKind = attacker.kind.parse().expect("a kind");
+        assert!(attacker.contacted > 0, "{attacker:?}");
+        if kind.breaks_rules() {
+            assert!(attacker.sent > 0, "{attacker:?} attacked");
+            assert!(attacker.banned_by > 0, "{attacker:?} was banned");
+        }
+    }
+    // Side branches: of the time warper's blocks only one per honest tip is valid (and
+    // competes at the tip's height); the rest are refused, so far fewer than it sent are kept.
+    let warp_sent: u64 = record
+        .attackers
+        .iter()
+        .filter(|a| a.kind == "time-warp")
+        .map(|a| a.sent)
+        .sum();
+    assert!(
+        record.outcome.max_side_blocks * 4 < warp_sent,
+        "{} side blocks stored, {warp_sent} warp blocks sent",
+        record.outcome.max_side_blocks
+    );
+    let main = record.blocks.iter().filter(|b| b.main_chain).count();
+    assert!(main >= 20, "{main} honest blocks made it");
+}
+
+#[test]
 fn the_rust_api_builds_and_runs_a_scenario() {
     let scenario = Scenario::new("api", 20, 15.0)
         .with_seed(11)

@@ -39,6 +39,8 @@ pub struct NetMetrics {
     pub gossip_validation: Family<GossipLabel, Counter>,
     /// Peers banned, by reason.
     pub peers_banned: Family<ReasonLabel, Counter>,
+    /// Penalties given, by reason (a ban counts here too when a penalty caused it).
+    pub peers_penalized: Family<ReasonLabel, Counter>,
 }
 
 impl NetMetrics {
@@ -66,6 +68,11 @@ impl NetMetrics {
             "Peers banned, by reason",
             m.peers_banned.clone(),
         );
+        registry.register(
+            "peers_penalized",
+            "Penalties given to peers, by reason",
+            m.peers_penalized.clone(),
+        );
         m
     }
 
@@ -75,6 +82,15 @@ impl NetMetrics {
             .get_or_create(&GossipLabel {
                 topic: topic.map_or("unknown", |k| k.as_str()),
                 outcome: acceptance.as_str(),
+            })
+            .inc();
+    }
+
+    /// Counts one penalty.
+    pub fn penalized(&self, offence: &Offence) {
+        self.peers_penalized
+            .get_or_create(&ReasonLabel {
+                code: offence.code(),
             })
             .inc();
     }

@@ -203,6 +203,11 @@ impl ChainIndex {
         }
     }
 
+    /// How many side-branch blocks are recorded.
+    pub(crate) fn side_count(&self) -> usize {
+        self.read().side.len()
+    }
+
     /// Side-branch blocks at or below `height`, at most `limit` of them.
     pub(crate) fn side_at_or_below(&self, height: u64, limit: usize) -> Vec<Hash256> {
         self.read()

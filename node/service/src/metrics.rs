@@ -34,6 +34,8 @@ pub struct ChainMetrics {
     pub reorgs: Counter,
     /// Gossiped side-branch blocks too far below the tip's work to store.
     pub blocks_stale: Counter,
+    /// Side-branch blocks in the store (those this run stored or found; pruning lowers it).
+    pub side_blocks: Gauge,
 }
 
 fn gauge(value: usize) -> i64 {
@@ -71,6 +73,11 @@ impl ChainMetrics {
             "Gossiped side-branch blocks below the side-branch work floor, not stored",
             m.blocks_stale.clone(),
         );
+        registry.register(
+            "side_blocks",
+            "Side-branch blocks stored and not yet pruned",
+            m.side_blocks.clone(),
+        );
         m
     }
 
@@ -97,9 +104,10 @@ impl ChainMetrics {
             .inc();
     }
 
-    /// Sets the height gauge.
-    pub fn set_height(&self, height: u64) {
+    /// Sets the height and side-block gauges.
+    pub fn set_height(&self, height: u64, side_blocks: usize) {
         self.height.set(i64::try_from(height).unwrap_or(i64::MAX));
+        self.side_blocks.set(gauge(side_blocks));
     }
 
     /// Sets the mempool gauges.

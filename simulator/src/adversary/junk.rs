@@ -90,6 +90,40 @@ impl SyncLies {
         }
     }
 
+    /// The answer of a peer that claims the most work and backs none of it: its heavy claim
+    /// to a status request, no headers to a header request, `busy` to anything else; and
+    /// whether the answer is one of those hollow ones (not the claim itself).
+    pub(crate) fn hollow_answer(&mut self, request: &[u8]) -> (Vec<u8>, bool) {
+        match talos_sync::decode_request(request) {
+            Ok(SyncRequest::Status(_)) => {
+                let status = self.heavy_status();
+                (encode_response(&SyncResponse::Status(status)), false)
+            }
+            Ok(SyncRequest::HeadersByRange { .. }) => {
+                (encode_response(&SyncResponse::Headers(Vec::new())), true)
+            }
+            _ => (Self::plain_answer(request, self.genesis_status()), true),
+        }
+    }
+
+    /// The `n`th request of a flood, in a cycle of six: four status requests (the kind with
+    /// the smallest quota), a header range and a block range from genesis (the costliest
+    /// answers a node gives).
+    pub(crate) fn flood_request(&self, n: u64) -> Vec<u8> {
+        let request = match n % 6 {
+            0..=3 => SyncRequest::Status(self.genesis_status()),
+            4 => SyncRequest::HeadersByRange {
+                start_height: 1,
+                count: talos_sync::limits::MAX_HEADERS_PER_RESPONSE,
+            },
+            _ => SyncRequest::BlocksByRange {
+                start_height: 1,
+                count: talos_sync::limits::MAX_BLOCKS_PER_RESPONSE,
+            },
+        };
+        encode_request(&request)
+    }
+
     /// A frame no sync decoder accepts.
     pub(crate) fn undecodable(&mut self) -> Vec<u8> {
         let mut bytes = BAD_VARINT.to_vec();
@@ -159,6 +193,42 @@ mod tests {
         }
         let (_, junk) = lies.hostile_answer(b"\xff\xff");
         assert!(junk);
+    }
+
+    #[test]
+    fn hollow_answers_back_no_claim_and_floods_cycle_the_costly_requests() {
+        let spec = NetworkSpec::local();
+        let mut lies = SyncLies::new(&spec, 2);
+        let headers = request(SyncRequest::HeadersByRange {
+            start_height: 1,
+            count: 64,
+        });
+        let (answer, hollow) = lies.hollow_answer(&headers);
+        assert!(hollow);
+        assert_eq!(
+            decode_response(&answer, &spec.limits).unwrap(),
+            SyncResponse::Headers(Vec::new())
+        );
+        let status = request(SyncRequest::Status(lies.genesis_status()));
+        let (answer, hollow) = lies.hollow_answer(&status);
+        assert!(!hollow);
+        assert!(matches!(
+            decode_response(&answer, &spec.limits),
+            Ok(SyncResponse::Status(s)) if s.tip_height >= CLAIMED_HEIGHT
+        ));
+        let kinds: Vec<&str> = (0..3)
+            .map(|n| {
+                talos_sync::decode_request(&lies.flood_request(n))
+                    .unwrap()
+                    .kind_name()
+            })
+            .collect();
+        assert_eq!(kinds.len(), 3);
+        assert!(
+            kinds
+                .iter()
+                .all(|k| kinds.iter().filter(|o| *o == k).count() == 1)
+        );
     }
 
     #[test]

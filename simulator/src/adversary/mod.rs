@@ -16,17 +16,33 @@
 //! - [`AdversaryKind::Silent`] joins the gossip meshes but never forwards (it never validates a
 //!   message) and never answers a sync request (it holds the response channels until they are
 //!   evicted from a bounded queue), so requesters time out.
+//! - [`AdversaryKind::MutatedBody`] relays every real block it receives, but first publishes a
+//!   copy with the same header and a body that does not match it (the header-id poisoning
+//!   attack): honest nodes must blame only it and still take the real block. It relays sync
+//!   requests to another of its peers and their answers back unchanged, and runs Kademlia in
+//!   client mode so a victim learns of no other peer through it.
+//! - [`AdversaryKind::WorkLiar`] claims a far heavier chain and backs none of it: empty header
+//!   answers, `busy` to everything else, a fresh tip claimed every few seconds.
+//! - [`AdversaryKind::TimeWarp`] mines a private branch from genesis with timestamps that
+//!   alternate far ahead of and behind their parents', every block at the target the retarget
+//!   expects, and publishes it at a fixed rate.
+//! - [`AdversaryKind::SlotFiller`] connects to its targets under many identities at once
+//!   (`rate_per_s` of them) that then sit idle like silent peers, to fill connection slots.
+//! - [`AdversaryKind::RequestFlooder`] sends sync requests (status, header and block ranges)
+//!   to every peer at a fixed rate, far past any fair quota.
 //!
 //! Every queue and set is bounded. Nothing an honest peer sends can make an adversary panic.
 
 mod blocks;
 mod codec;
 mod junk;
+mod mutate;
 mod redial;
 mod run;
 mod swarm;
 #[cfg(test)]
 mod tests;
+mod warp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -37,13 +53,18 @@ use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
 use talos_chain::NetworkSpec;
 use talos_network::InjectedTransport;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::SimError;
 use crate::error::AdversaryError;
 
 pub use blocks::InvalidBlocks;
+pub use mutate::BodyMutator;
+pub use warp::WarpBranch;
+
+/// Most identities one slot filler runs.
+pub const MAX_IDENTITIES: usize = 64;
 
 /// What an adversary does wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -55,19 +76,59 @@ pub enum AdversaryKind {
     JunkSync,
     /// Joins the meshes, never forwards gossip, never answers sync requests.
     Silent,
+    /// Publishes a body-mutated copy of every real block before relaying the real one.
+    MutatedBody,
+    /// Claims the most work and never backs it.
+    WorkLiar,
+    /// Mines and publishes a timestamp-gaming private branch.
+    TimeWarp,
+    /// Holds many idle connections under many identities.
+    SlotFiller,
+    /// Floods sync requests.
+    RequestFlooder,
 }
 
 impl AdversaryKind {
     /// Every kind.
-    pub const ALL: [AdversaryKind; 3] = [Self::InvalidBlockFlood, Self::JunkSync, Self::Silent];
+    pub const ALL: [AdversaryKind; 8] = [
+        Self::InvalidBlockFlood,
+        Self::JunkSync,
+        Self::Silent,
+        Self::MutatedBody,
+        Self::WorkLiar,
+        Self::TimeWarp,
+        Self::SlotFiller,
+        Self::RequestFlooder,
+    ];
 
-    /// Stable name (`invalid-block-flood`, `junk-sync`, `silent`), as in scenario files.
+    /// Stable name (`invalid-block-flood`, `junk-sync`, `silent`, `mutated-body`,
+    /// `work-liar`, `time-warp`, `slot-filler`, `request-flooder`), as in scenario files.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::InvalidBlockFlood => "invalid-block-flood",
             Self::JunkSync => "junk-sync",
             Self::Silent => "silent",
+            Self::MutatedBody => "mutated-body",
+            Self::WorkLiar => "work-liar",
+            Self::TimeWarp => "time-warp",
+            Self::SlotFiller => "slot-filler",
+            Self::RequestFlooder => "request-flooder",
         }
+    }
+
+    /// Whether `rate_per_s` drives it (a message rate, or for the slot filler its number of
+    /// identities), so it must be positive and finite.
+    pub fn uses_rate(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidBlockFlood | Self::TimeWarp | Self::SlotFiller | Self::RequestFlooder
+        )
+    }
+
+    /// Whether honest nodes can see it break a rule, so should ban it. Silent peers and slot
+    /// fillers only withhold or occupy: nodes route around them and evict them instead.
+    pub fn breaks_rules(&self) -> bool {
+        !matches!(self, Self::Silent | Self::SlotFiller)
     }
 }
 
@@ -103,8 +164,9 @@ pub struct AdversaryConfig {
     pub listen: Multiaddr,
     /// Honest nodes to dial, each ending in `/p2p/<peer id>`.
     pub targets: Vec<Multiaddr>,
-    /// Invalid blocks published per second ([`AdversaryKind::InvalidBlockFlood`] only; must
-    /// then be positive and finite).
+    /// Messages per second for the flooding kinds (invalid blocks, time-warp blocks, sync
+    /// requests per peer), identities for the slot filler; must then be positive and finite
+    /// ([`AdversaryKind::uses_rate`]).
     pub rate_per_s: f64,
     /// Seed of everything random it makes (nonces, timestamps, fake tips, junk).
     pub seed: u64,
@@ -142,7 +204,7 @@ pub struct Adversary {
     kind: AdversaryKind,
     peer_id: PeerId,
     counters: Arc<Counters>,
-    stop: Option<oneshot::Sender<()>>,
+    stop: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -154,9 +216,7 @@ impl Adversary {
     /// a target without `/p2p/<peer id>`, a network name that makes no protocol name, or a
     /// listen address the transport refuses.
     pub fn spawn(config: AdversaryConfig) -> Result<Self, SimError> {
-        if config.kind == AdversaryKind::InvalidBlockFlood
-            && !(config.rate_per_s.is_finite() && config.rate_per_s > 0.0)
-        {
+        if config.kind.uses_rate() && !(config.rate_per_s.is_finite() && config.rate_per_s > 0.0) {
             return Err(AdversaryError::BadRate(config.rate_per_s).into());
         }
         let targets = config
@@ -168,9 +228,35 @@ impl Adversary {
         let kind = config.kind;
         let peer_id = config.keypair.public().to_peer_id();
         let counters = Arc::new(Counters::default());
-        let task = run::Hostile::start(config, targets, counters.clone())?;
-        let (stop_tx, stop_rx) = oneshot::channel();
-        let task = runtime.spawn(task.run(stop_rx));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut hostiles = vec![run::Hostile::start(
+            &config,
+            targets.clone(),
+            counters.clone(),
+            true,
+        )?];
+        if kind == AdversaryKind::SlotFiller {
+            // Extra identities, each its own swarm on the same raw transport; only the first
+            // listens. The count is capped so a typo cannot exhaust the machine.
+            let extra = (config.rate_per_s as usize).clamp(1, MAX_IDENTITIES) - 1;
+            for i in 0..extra {
+                let mut secret = [0u8; 32];
+                secret[..8].copy_from_slice(&config.seed.to_be_bytes());
+                secret[8..16].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+                let mut identity = config.clone();
+                identity.keypair =
+                    Keypair::ed25519_from_bytes(secret).map_err(AdversaryError::from)?;
+                hostiles.push(run::Hostile::start(
+                    &identity,
+                    targets.clone(),
+                    counters.clone(),
+                    false,
+                )?);
+            }
+        }
+        let task = runtime.spawn(async move {
+            futures::future::join_all(hostiles.into_iter().map(|h| h.run(stop_rx.clone()))).await;
+        });
         Ok(Self {
             kind,
             peer_id,
@@ -203,7 +289,7 @@ impl Adversary {
     /// Stops the swarm task and waits for it to end.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
         if let Some(task) = self.task.take()
             && let Err(e) = task.await
@@ -219,6 +305,17 @@ impl Drop for Adversary {
             task.abort();
         }
     }
+}
+
+/// A raw TCP transport (libp2p's tokio TCP), for adversaries that attack real `talos`
+/// processes over loopback instead of simulated nodes.
+pub fn tcp_transport() -> InjectedTransport {
+    use libp2p::Transport;
+    InjectedTransport::new("tcp", || {
+        libp2p::tcp::tokio::Transport::new(libp2p::tcp::Config::default())
+            .map(|stream, _| Box::new(stream) as Box<dyn talos_network::RawStream>)
+            .boxed()
+    })
 }
 
 /// The PeerId a target address ends with.

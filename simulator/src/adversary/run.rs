@@ -1,6 +1,9 @@
-//! The adversary's task: drives its swarm and misbehaves according to its kind.
+//! The adversary's task: drives its swarm and misbehaves according to its kind (the
+//! kind-specific acts are in `acts`).
 
-use std::collections::{HashSet, VecDeque};
+mod acts;
+
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -9,13 +12,15 @@ use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, request_response};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
 use super::blocks::InvalidBlocks;
 use super::junk::SyncLies;
+use super::mutate::BodyMutator;
 use super::redial::Redialer;
 use super::swarm::{HostileBehaviour, HostileBehaviourEvent};
+use super::warp::WarpBranch;
 use super::{AdversaryConfig, AdversaryKind, Counters};
 use crate::SimError;
 use crate::error::AdversaryError;
@@ -41,6 +46,14 @@ const MAX_TRACKED_PEERS: usize = 4096;
 /// Most listen addresses of one peer put into Kademlia.
 const MAX_ADDRS_PER_PEER: usize = 8;
 
+/// Most block headers remembered (a time warper finds a fresh block's parent among them, a
+/// mutator the blocks it already copied); the set is cleared when full.
+pub(crate) const MAX_HEARD: usize = 256;
+
+/// Most of its own sync requests a flooder keeps in flight to one peer (a node's stream
+/// limit per connection); a peer with that many waiting is skipped for the tick.
+pub(crate) const MAX_IN_FLIGHT: usize = 64;
+
 type Channel = request_response::ResponseChannel<Vec<u8>>;
 
 /// The state of one adversary's task.
@@ -53,31 +66,42 @@ pub(crate) struct Hostile {
     connected: HashSet<PeerId>,
     lies: SyncLies,
     blocks: InvalidBlocks,
+    mutator: BodyMutator,
+    warp: WarpBranch,
+    heard: HashMap<talos_chain::Hash256, talos_chain::BlockHeader>,
+    limits: talos_chain::Limits,
     blocks_topic: gossipsub::IdentTopic,
     rate_per_s: f64,
     credit: f64,
     last_flood: Instant,
     held: VecDeque<Channel>,
+    requests_sent: u64,
+    in_flight: HashMap<PeerId, usize>,
+    proxied: HashMap<request_response::OutboundRequestId, Channel>,
 }
 
 impl Hostile {
-    /// Builds the swarm and starts listening; `targets` are the (peer, address) pairs to dial.
+    /// Builds the swarm and starts listening (unless `listen` is false: a slot filler's extra
+    /// identities only dial); `targets` are the (peer, address) pairs to dial.
     pub(crate) fn start(
-        config: AdversaryConfig,
+        config: &AdversaryConfig,
         targets: Vec<(PeerId, Multiaddr)>,
         counters: Arc<Counters>,
+        listen: bool,
     ) -> Result<Self, SimError> {
-        let mut swarm = super::swarm::build(&config)?;
-        swarm
-            .listen_on(config.listen.clone())
-            .map_err(|e| AdversaryError::Listen {
-                addr: config.listen.clone(),
-                reason: e.into(),
-            })?;
+        let mut swarm = super::swarm::build(config)?;
+        if listen {
+            swarm
+                .listen_on(config.listen.clone())
+                .map_err(|e| AdversaryError::Listen {
+                    addr: config.listen.clone(),
+                    reason: e.into(),
+                })?;
+        }
         for (peer, addr) in &targets {
             swarm.behaviour_mut().kad.add_address(peer, addr.clone());
         }
-        let topics = super::swarm::topics(&config);
+        let topics = super::swarm::topics(config);
         let now = Instant::now();
         Ok(Self {
             kind: config.kind,
@@ -88,16 +112,23 @@ impl Hostile {
             connected: HashSet::new(),
             lies: SyncLies::new(&config.spec, config.seed),
             blocks: InvalidBlocks::new(&config.spec, config.seed.wrapping_add(1)),
+            mutator: BodyMutator::new(&config.spec, config.seed.wrapping_add(2)),
+            warp: WarpBranch::new(&config.spec),
+            heard: HashMap::new(),
+            limits: config.spec.limits,
             blocks_topic: gossipsub::IdentTopic::new(topics.blocks()),
             rate_per_s: config.rate_per_s,
             credit: 0.0,
             last_flood: now,
             held: VecDeque::new(),
+            requests_sent: 0,
+            in_flight: HashMap::new(),
+            proxied: HashMap::new(),
         })
     }
 
-    /// Runs until `stop` fires (or its sender is dropped).
-    pub(crate) async fn run(mut self, mut stop: oneshot::Receiver<()>) {
+    /// Runs until `stop` turns true (or its sender is dropped).
+    pub(crate) async fn run(mut self, mut stop: watch::Receiver<bool>) {
         let mut redial = tokio::time::interval(REDIAL_TICK);
         redial.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut act = tokio::time::interval(self.act_period());
@@ -105,7 +136,7 @@ impl Hostile {
         self.last_flood = Instant::now();
         loop {
             tokio::select! {
-                _ = &mut stop => break,
+                _ = stop.wait_for(|stop| *stop) => break,
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 _ = redial.tick() => self.redial(),
                 _ = act.tick() => self.act(),
@@ -117,16 +148,6 @@ impl Hostile {
             given_up = self.redial.given_up(),
             "adversary stopped"
         );
-    }
-
-    /// The period of the kind's own timer.
-    fn act_period(&self) -> Duration {
-        match self.kind {
-            AdversaryKind::InvalidBlockFlood => Duration::try_from_secs_f64(1.0 / self.rate_per_s)
-                .unwrap_or(MIN_FLOOD_TICK)
-                .max(MIN_FLOOD_TICK),
-            AdversaryKind::JunkSync | AdversaryKind::Silent => STATUS_INTERVAL,
-        }
     }
 
     fn redial(&mut self) {
@@ -143,53 +164,6 @@ impl Hostile {
         }
     }
 
-    /// The kind's periodic misbehaviour.
-    fn act(&mut self) {
-        match self.kind {
-            AdversaryKind::InvalidBlockFlood => self.flood(),
-            AdversaryKind::JunkSync => {
-                let peers: Vec<PeerId> = self.connected.iter().copied().collect();
-                for peer in peers {
-                    self.send_heavy_status(&peer);
-                }
-            }
-            AdversaryKind::Silent => {}
-        }
-    }
-
-    /// Publishes the invalid blocks due since the last tick.
-    fn flood(&mut self) {
-        let now = Instant::now();
-        let elapsed = now.saturating_duration_since(self.last_flood).as_secs_f64();
-        self.last_flood = now;
-        self.credit = (self.credit + elapsed * self.rate_per_s).min(MAX_BURST);
-        while self.credit >= 1.0 {
-            self.credit -= 1.0;
-            let data = self.blocks.next_encoded();
-            match self
-                .swarm
-                .behaviour_mut()
-                .gossipsub
-                .publish(self.blocks_topic.clone(), data)
-            {
-                Ok(_) => {
-                    self.counters.sent.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    // Nobody to send to (yet, or any more): do not build up a backlog.
-                    tracing::trace!(error = %e, "invalid block not published");
-                    self.credit = self.credit.min(1.0);
-                    break;
-                }
-            }
-        }
-    }
-
-    fn send_heavy_status(&mut self, peer: &PeerId) {
-        let request = SyncLies::status_request(self.lies.heavy_status());
-        self.swarm.behaviour_mut().sync.send_request(peer, request);
-    }
-
     fn on_swarm_event(&mut self, event: SwarmEvent<HostileBehaviourEvent>) {
         let now = Instant::now();
         match event {
@@ -202,13 +176,23 @@ impl Hostile {
                 if self.contacted.len() < MAX_TRACKED_PEERS && self.contacted.insert(peer_id) {
                     self.counters
                         .contacted
-                        .store(self.contacted.len(), Ordering::Relaxed);
+                        .fetch_max(self.contacted.len(), Ordering::Relaxed);
                 }
                 if self.connected.len() < MAX_TRACKED_PEERS {
                     self.connected.insert(peer_id);
                 }
-                if self.kind == AdversaryKind::JunkSync {
-                    self.send_heavy_status(&peer_id);
+                match self.kind {
+                    AdversaryKind::JunkSync | AdversaryKind::WorkLiar => {
+                        self.send_heavy_status(&peer_id);
+                    }
+                    AdversaryKind::TimeWarp => {
+                        let request = SyncLies::status_request(self.lies.genesis_status());
+                        self.swarm
+                            .behaviour_mut()
+                            .sync
+                            .send_request(&peer_id, request);
+                    }
+                    _ => {}
                 }
             }
             SwarmEvent::ConnectionClosed {
@@ -217,6 +201,7 @@ impl Hostile {
                 ..
             } => {
                 self.connected.remove(&peer_id);
+                self.in_flight.remove(&peer_id);
                 self.redial.disconnected(&peer_id, now);
             }
             SwarmEvent::OutgoingConnectionError {
@@ -242,6 +227,50 @@ impl Hostile {
                     },
                 ..
             }) => self.on_sync_request(peer, &request, channel),
+            HostileBehaviourEvent::Sync(request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            }) => {
+                self.answered(&peer);
+                if let Some(channel) = self.proxied.remove(&request_id) {
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, response);
+                    return;
+                }
+                if self.kind == AdversaryKind::TimeWarp {
+                    self.learn_tip_for_warp(peer, &response);
+                }
+            }
+            HostileBehaviourEvent::Sync(request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                ..
+            }) => {
+                self.answered(&peer);
+                // A proxied request that failed upstream fails for its requester too.
+                self.proxied.remove(&request_id);
+            }
+            HostileBehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => match self.kind {
+                AdversaryKind::MutatedBody => {
+                    self.relay_mutated_first(propagation_source, message_id, &message);
+                }
+                AdversaryKind::TimeWarp => {
+                    self.follow_for_warp(propagation_source, message_id, &message);
+                }
+                _ => {}
+            },
             HostileBehaviourEvent::Identify(identify::Event::Received {
                 peer_id, info, ..
             }) => {
@@ -258,7 +287,7 @@ impl Hostile {
 
     fn on_sync_request(&mut self, peer: PeerId, request: &[u8], channel: Channel) {
         let (answer, junk) = match self.kind {
-            AdversaryKind::Silent => {
+            AdversaryKind::Silent | AdversaryKind::SlotFiller => {
                 if self.held.len() >= MAX_HELD_REQUESTS {
                     // Dropping the channel closes that stream; the requester fails.
                     self.held.pop_front();
@@ -266,11 +295,25 @@ impl Hostile {
                 self.held.push_back(channel);
                 return;
             }
-            AdversaryKind::InvalidBlockFlood => (
+            AdversaryKind::MutatedBody => {
+                if let Err(channel) = self.proxy(peer, request, channel) {
+                    let answer = SyncLies::plain_answer(request, self.lies.genesis_status());
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, answer);
+                }
+                return;
+            }
+            AdversaryKind::InvalidBlockFlood
+            | AdversaryKind::TimeWarp
+            | AdversaryKind::RequestFlooder => (
                 SyncLies::plain_answer(request, self.lies.genesis_status()),
                 false,
             ),
             AdversaryKind::JunkSync => self.lies.hostile_answer(request),
+            AdversaryKind::WorkLiar => self.lies.hollow_answer(request),
         };
         let sent = self
             .swarm

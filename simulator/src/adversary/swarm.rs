@@ -9,8 +9,8 @@ use libp2p::{
 use talos_gossip::Topics;
 use talos_network::{BehaviourError, ProtocolNames};
 
-use super::AdversaryConfig;
 use super::codec::RawSyncCodec;
+use super::{AdversaryConfig, AdversaryKind};
 use crate::SimError;
 use crate::error::AdversaryError;
 
@@ -90,7 +90,13 @@ fn behaviour(
     kad_config.set_max_packet_size(64 * 1024);
     let mut kad =
         kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
-    kad.set_mode(Some(kad::Mode::Server));
+    // A mutator keeps its victims to itself: in client mode it answers no Kademlia query, so
+    // a victim whose only peer it is never learns of the honest peers behind it.
+    kad.set_mode(Some(if config.kind == AdversaryKind::MutatedBody {
+        kad::Mode::Client
+    } else {
+        kad::Mode::Server
+    }));
     let gossip_config = gossipsub::ConfigBuilder::default()
         .heartbeat_interval(Duration::from_millis(700))
         .heartbeat_initial_delay(Duration::from_millis(100))

@@ -75,6 +75,11 @@ fn banned_total(node: &RunningNode) -> f64 {
         .sum()
 }
 
+/// Sum of the series of `family` whose labels mention `code`.
+fn metric(node: &RunningNode, family: &str, code: &str) -> f64 {
+    crate::runner::metric_sum(&node.metrics.encode(), family, code)
+}
+
 /// The codes of the bans the node counted.
 fn ban_codes(node: &RunningNode) -> Vec<String> {
     node.metrics
@@ -218,6 +223,41 @@ async fn silent_peer_stays_connected_and_sends_nothing() {
     assert_eq!(banned_total(&node), 0.0);
     assert_eq!(adversary.sent(), 0);
     assert_eq!(adversary.contacted(), 1);
+    adversary.stop().await;
+    stop_node(node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_flooder_is_answered_busy_then_banned_over_quota() {
+    let spec = easy_spec();
+    let (node, addr) = honest_node(&spec).await;
+    let adversary = Adversary::spawn(config(AdversaryKind::RequestFlooder, &spec, vec![addr]))
+        .expect("adversary starts");
+    eventually("the flooder is banned", || async {
+        banned_total(&node) >= 1.0
+    })
+    .await;
+    assert!(adversary.sent() > 20, "{} requests", adversary.sent());
+    assert_eq!(ban_codes(&node), vec!["over_quota".to_owned()]);
+    adversary.stop().await;
+    stop_node(node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_liar_loses_its_claim_and_is_banned() {
+    let spec = easy_spec();
+    let (node, addr) = honest_node(&spec).await;
+    let adversary = Adversary::spawn(config(AdversaryKind::WorkLiar, &spec, vec![addr]))
+        .expect("adversary starts");
+    // Each claim costs it when its headers back none of it; a fresh claim is chased only
+    // after a doubling back-off, so it never holds sync (ban follows from repeats).
+    eventually("the work liar is penalized for its claim", || async {
+        metric(&node, "talos_peers_penalized_total", "unbacked_claim") >= 1.0
+    })
+    .await;
+    assert!(adversary.sent() > 0);
+    assert_eq!(banned_total(&node), 0.0, "one round is not yet a ban");
+    assert_eq!(node.handle.tip().expect("tip").height, 0);
     adversary.stop().await;
     stop_node(node).await;
 }

@@ -135,6 +135,7 @@ pub(crate) fn sample_record() -> RunRecord {
             tip_height: 3,
             settle_ms: Some(750.0),
             open_links: 3,
+            max_side_blocks: 1,
         },
         attackers: vec![
             AttackerRecord {

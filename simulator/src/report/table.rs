@@ -158,6 +158,10 @@ impl Report {
                 outcome.open_links,
                 2.0 * outcome.open_links as f64 / outcome.live.max(1) as f64
             ),
+        ])
+        .row([
+            "side blocks".into(),
+            format!("at most {} stored by one node", outcome.max_side_blocks),
         ]);
         grid.render(INDENT)
     }

@@ -2,14 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::adversary::AdversaryKind;
 use crate::record::NodeTraffic;
 
-/// The `kind` strings of adversarial nodes in [`NodeTraffic::kind`]; every other kind is honest.
-pub const ADVERSARY_KINDS: [&str; 3] = ["invalid-block-flood", "junk-sync", "silent"];
-
-/// Whether a [`NodeTraffic::kind`] names an adversary.
+/// Whether a [`NodeTraffic::kind`] names an adversary (an [`AdversaryKind`]); every other
+/// kind is honest.
 pub fn is_adversary_kind(kind: &str) -> bool {
-    ADVERSARY_KINDS.contains(&kind)
+    kind.parse::<AdversaryKind>().is_ok()
 }
 
 /// One traffic counter over the honest nodes.
@@ -41,7 +40,7 @@ impl CounterStats {
     }
 }
 
-/// Traffic of the honest nodes (adversaries excluded, see [`ADVERSARY_KINDS`]).
+/// Traffic of the honest nodes (adversaries excluded, see [`is_adversary_kind`]).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct TrafficSummary {
     /// Honest nodes counted.

@@ -80,6 +80,12 @@ impl Simulation {
                 tip_height: best.map_or(0, |b| b.height),
                 settle_ms,
                 open_links: self.config.model.open_links().len(),
+                max_side_blocks: self
+                    .nodes
+                    .iter()
+                    .map(|n| n.side_blocks())
+                    .max()
+                    .unwrap_or(0),
             },
             attackers,
             lower_bound,

@@ -275,6 +275,16 @@ impl SimNode {
     }
 
     /// Counters over every incarnation so far.
+    /// Side-branch blocks the running incarnation stores (0 when down).
+    pub(crate) fn side_blocks(&self) -> u64 {
+        self.running.as_ref().map_or(0, |running| {
+            // A gauge of a count: a whole number well below 2^53.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let n = metric_sum(&running.node.metrics.encode(), "talos_side_blocks", "") as u64;
+            n
+        })
+    }
+
     pub(crate) fn counters(&self) -> Counters {
         let mut total = self.past;
         if let Some(running) = &self.running {

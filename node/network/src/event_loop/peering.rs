@@ -105,6 +105,7 @@ impl NetLoop {
     /// Lowers `peer`'s score for `offence`; bans it when the score falls too low.
     pub(super) fn penalize(&mut self, peer: PeerId, offence: Offence) {
         debug!(%peer, reason = offence.code(), detail = offence.detail(), "peer penalized");
+        self.metrics.penalized(&offence);
         if self.peers.penalize(&peer, &offence) {
             self.ban(peer, &offence);
         }
@@ -127,9 +128,10 @@ impl NetLoop {
             return;
         }
         let until = self.peers.ip_ban_until(now);
+        let gate = self.swarm.behaviour_mut().gate.limits_mut();
+        let ips: Vec<_> = ips.into_iter().filter(|ip| gate.ban(*ip, until)).collect();
         for ip in &ips {
             warn!(%ip, "address banned: repeat offender");
-            self.swarm.behaviour_mut().gate.limits_mut().ban(*ip, until);
         }
         let on_banned_ips: Vec<PeerId> = self
             .peers

@@ -123,9 +123,16 @@ impl InboundLimits {
         decrement(&mut self.per_subnet, &subnet(ip));
     }
 
-    /// Bans `ip` until `until` (the peer manager bounds how many).
-    pub fn ban(&mut self, ip: IpAddr, until: Instant) {
+    /// Bans `ip` until `until` (the peer manager bounds how many); false, and nothing done,
+    /// for a loopback address unless loopback counts ([`IpLimits::include_loopback`]): every
+    /// local peer shares it, so banning it would cut off the honest ones with the offender
+    /// (whose PeerId ban still holds).
+    pub fn ban(&mut self, ip: IpAddr, until: Instant) -> bool {
+        if ip.is_loopback() && !self.limits.include_loopback {
+            return false;
+        }
         self.banned.insert(ip, until);
+        true
     }
 
     /// Lifts the ban of `ip`.

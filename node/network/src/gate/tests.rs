@@ -69,16 +69,19 @@ fn banned_addresses_are_refused_until_the_ban_ends() {
     let mut gate = limits(8, 8);
     let now = Instant::now();
     let ip = v4(192, 0, 2, 7);
-    gate.ban(ip, now + Duration::from_secs(60));
+    assert!(gate.ban(ip, now + Duration::from_secs(60)));
     assert_eq!(gate.admit(ip, now), Err(GateDenial::Banned(ip)));
     assert!(gate.admit(ip, now + Duration::from_secs(61)).is_ok());
+    // Loopback is shared by every local peer: not banned unless it counts.
     let lo = v4(127, 0, 0, 1);
-    gate.ban(lo, now + Duration::from_secs(60));
-    assert_eq!(
-        gate.admit(lo, now),
-        Err(GateDenial::Banned(lo)),
-        "bans hold on loopback too"
-    );
-    gate.unban(&lo);
+    assert!(!gate.ban(lo, now + Duration::from_secs(60)));
     assert!(gate.admit(lo, now).is_ok());
+    let mut counting = InboundLimits::new(IpLimits {
+        include_loopback: true,
+        ..IpLimits::default()
+    });
+    assert!(counting.ban(lo, now + Duration::from_secs(60)));
+    assert_eq!(counting.admit(lo, now), Err(GateDenial::Banned(lo)));
+    counting.unban(&lo);
+    assert!(counting.admit(lo, now).is_ok());
 }

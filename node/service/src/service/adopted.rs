@@ -30,8 +30,9 @@ impl<P: PeerRef> Service<P> {
     ) -> Result<bool, ChainServiceError> {
         let id = header.id();
         let adopted = self.chain.adopt(header, work, new)?;
+        // Side adoptions change the side-block count, so the gauges are set every time.
+        self.set_height_gauge();
         if adopted.reloaded {
-            self.set_height_gauge();
             self.restart_mining();
         }
         if new.is_some() {
@@ -55,7 +56,6 @@ impl<P: PeerRef> Service<P> {
             },
         }
         let reorg_depth = adoption.depth();
-        self.set_height_gauge();
         self.set_mempool_gauges();
         if reorg_depth > 0 {
             self.out.metrics.reorgs.inc();

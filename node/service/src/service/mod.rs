@@ -189,7 +189,9 @@ impl<P: PeerRef> Service<P> {
     }
 
     fn set_height_gauge(&self) {
-        self.out.metrics.set_height(self.chain.tip().height);
+        self.out
+            .metrics
+            .set_height(self.chain.tip().height, self.chain.index().side_count());
     }
 
     fn set_mempool_gauges(&self) {

@@ -245,7 +245,8 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         let fault = if headers.len() > count as usize {
             Some(Misbehaviour::TooManyItems)
         } else if headers.is_empty() {
-            (start <= target_height).then_some(Misbehaviour::EmptyResponse)
+            // No header at a height it claims to have: the claim is backed by nothing.
+            (start <= target_height).then_some(Misbehaviour::UnbackedClaim)
         } else {
             let parent = (phase == Phase::Download).then_some(last_id);
             check_header_chain(&headers, start, parent, network_id)

@@ -128,7 +128,7 @@ fn a_claim_over_a_chain_lighter_than_ours_fetches_no_bodies() {
         "no body of a chain lighter than ours is fetched"
     );
     // It has no headers above our tip, though it claims to.
-    assert!(net.penalties_of(1).contains(&Misbehaviour::EmptyResponse));
+    assert!(net.penalties_of(1).contains(&Misbehaviour::UnbackedClaim));
     assert_eq!(net.local.tip_id(), ours.tip_id());
 }
 

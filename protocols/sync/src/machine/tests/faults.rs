@@ -226,7 +226,7 @@ fn a_peer_claiming_more_work_with_no_headers_is_penalized_once() {
     liar.status = Some(status);
     net.connect(1, liar);
     assert!(net.run(500));
-    assert_eq!(net.penalties_of(1), vec![Misbehaviour::EmptyResponse]);
+    assert_eq!(net.penalties_of(1), vec![Misbehaviour::UnbackedClaim]);
     assert_eq!(net.m.state(), SyncStatus::Idle);
     // The exhausted tip is not chased again on later ticks.
     let asked = net.sent_to(1, "headers_by_range").len();
