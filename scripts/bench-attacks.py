@@ -12,7 +12,8 @@
    two rates ten times apart; the most side-branch blocks one honest node stores
    (`talos_side_blocks`) against the warp blocks sent.
 
-Usage: scripts/bench-attacks.py [--seed N] (builds talos-sim in release first).
+Usage: scripts/bench-attacks.py [--seed N] [--skip-warp] [--out DIR] (builds talos-sim in
+release first; run outputs, reports and plots, stay in DIR, default target/bench-attacks).
 """
 
 import argparse
@@ -21,7 +22,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIO = os.path.join(ROOT, "simulator", "scenarios", "attacks.toml")
@@ -63,17 +63,23 @@ def warp_only(rate, tmp):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--skip-warp", action="store_true", help="only the propagation runs")
+    parser.add_argument(
+        "--out", default=os.path.join(ROOT, "target", "bench-attacks"), help="run outputs"
+    )
     args = parser.parse_args()
     subprocess.run(
         ["cargo", "build", "--release", "-q", "-p", "talos-simulator"], cwd=ROOT, check=True
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    tmp = os.path.join(args.out, f"seed-{args.seed}")
+    os.makedirs(tmp, exist_ok=True)
+    if True:
         rec_a, rep_a, cpu_a = run(SCENARIO, os.path.join(tmp, "a"), args.seed)
         rec_b, rep_b, cpu_b = run(
             SCENARIO, os.path.join(tmp, "b"), args.seed, "--without-adversaries"
         )
         sent = sum(a["sent"] for a in rec_a["attackers"])
-        print(f"seed {args.seed}, {rec_a['info']['nodes']} honest nodes")
+        print(f"seed {args.seed}, {rec_a['nodes']} honest nodes")
         print("propagation (ms)         p50      p99   arrival p50  arrival p99")
         for name, rep in (("without attackers", rep_b), ("with attackers", rep_a)):
             p, a = rep["propagation"], rep["arrival"]
@@ -83,6 +89,17 @@ def main():
         for q in ("p50", "p99"):
             ratio = rep_a["propagation"][q] / rep_b["propagation"][q]
             print(f"  {q} with / without     {ratio:.3f} ({(ratio - 1) * 100:+.1f} %)")
+        slow = max(
+            (b for b in rec_a["blocks"] if b.get("complete_ms") is not None),
+            key=lambda b: b["complete_ms"],
+        )
+        attack_start = min(
+            (m["t_ms"] for m in rec_a["marks"] if "×" in m["label"]), default=0.0
+        )
+        print(
+            f"  slowest block under attack: {slow['complete_ms']:.1f} ms, produced at "
+            f"{slow['produced_ms'] / 1000:.1f} s (attackers start at {attack_start / 1000:.1f} s)"
+        )
         print("attackers")
         for a in rec_a["attackers"]:
             print(f"  {a['kind']:<16} sent {a['sent']:>6}  banned by {a['banned_by']:>2} of {a['contacted']} met")
@@ -91,6 +108,8 @@ def main():
             f"CPU: {cpu_a:.1f} s under attack, {cpu_b:.1f} s without; {extra:.1f} s for "
             f"{sent} hostile messages = {extra / max(sent, 1) * 1e6:.0f} µs per message"
         )
+        if args.skip_warp:
+            return 0
         print("time warper alone: side-branch blocks stored by one node")
         for rate in (5, 50):
             rec, _, _ = run(warp_only(rate, tmp), os.path.join(tmp, f"w{rate}"), args.seed)
