@@ -3,38 +3,26 @@
 
 mod net_common;
 
-use std::time::Duration;
 
 use futures::StreamExt;
+use libp2p::Swarm;
 use libp2p::kad::{self, Quorum, Record, RecordKey};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Swarm, SwarmBuilder, noise, tcp, yamux};
 use net_common::{Node, WAIT, easy_spec};
 
 fn kad_peer() -> Swarm<kad::Behaviour<kad::store::MemoryStore>> {
-    SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .expect("tcp")
-        .with_behaviour(|key| {
-            let id = key.public().to_peer_id();
-            let names = talos_network::ProtocolNames::for_network("local").expect("names");
-            let mut kad = kad::Behaviour::with_config(
-                id,
-                kad::store::MemoryStore::new(id),
-                kad::Config::new(names.kad),
-            );
-            kad.set_mode(Some(kad::Mode::Client));
-            kad
-        })
-        .expect("behaviour")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build()
+    net_common::tcp_swarm(|key| {
+        let id = key.public().to_peer_id();
+        let names = talos_network::ProtocolNames::for_network("local").expect("names");
+        let mut kad = kad::Behaviour::with_config(
+            id,
+            kad::store::MemoryStore::new(id),
+            kad::Config::new(names.kad),
+        );
+        kad.set_mode(Some(kad::Mode::Client));
+        kad
+    })
 }
 
 /// Drives `swarm` until a query result `pick` accepts.

@@ -8,10 +8,7 @@ use std::time::Duration;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{
-    Multiaddr, PeerId, StreamProtocol, Swarm, SwarmBuilder, gossipsub, noise, request_response,
-    tcp, yamux,
-};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, gossipsub, request_response};
 use net_common::{ChainBuilder, Node, WAIT, easy_spec, eventually};
 use talos_network::NetCommand;
 
@@ -96,41 +93,28 @@ fn adversary() -> Swarm<Adversary> {
 
 /// An adversary whose sync protocol support is `support` (`Full`: it also answers requests).
 fn adversary_with(support: request_response::ProtocolSupport) -> Swarm<Adversary> {
-    SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .expect("tcp")
-        .with_behaviour(|key| {
-            let config = gossipsub::ConfigBuilder::default()
-                .heartbeat_initial_delay(Duration::from_millis(100))
-                .build()
-                .expect("gossipsub config");
-            let gossipsub = gossipsub::Behaviour::new(
-                gossipsub::MessageAuthenticity::Signed(key.clone()),
-                config,
-            )
-            .expect("gossipsub");
-            // Outbound only: the node's status requests fail as unsupported (no penalty), so
-            // the only offences are the ones each test commits.
-            let sync = request_response::Behaviour::with_codec(
-                RawCodec,
-                [(
-                    talos_network::ProtocolNames::for_network("local")
-                        .expect("names")
-                        .sync,
-                    support,
-                )],
-                request_response::Config::default(),
-            );
-            Adversary { gossipsub, sync }
-        })
-        .expect("behaviour")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build()
+    net_common::tcp_swarm(|key| {
+        let config = gossipsub::ConfigBuilder::default()
+            .heartbeat_initial_delay(Duration::from_millis(100))
+            .build()
+            .expect("gossipsub config");
+        let gossipsub =
+            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
+                .expect("gossipsub");
+        // Outbound only: the node's status requests fail as unsupported (no penalty), so
+        // the only offences are the ones each test commits.
+        let sync = request_response::Behaviour::with_codec(
+            RawCodec,
+            [(
+                talos_network::ProtocolNames::for_network("local")
+                    .expect("names")
+                    .sync,
+                support,
+            )],
+            request_response::Config::default(),
+        );
+        Adversary { gossipsub, sync }
+    })
 }
 
 /// Dials `addr` and drives the swarm until `done` says so (or [`WAIT`] passes).

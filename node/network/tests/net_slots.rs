@@ -6,26 +6,15 @@ mod net_common;
 use std::time::Duration;
 
 use futures::StreamExt;
+use libp2p::Swarm;
 use libp2p::swarm::{SwarmEvent, dummy};
-use libp2p::{Swarm, SwarmBuilder, noise, tcp, yamux};
 use net_common::{Node, WAIT, easy_spec};
 use talos_network::TransportKind;
 use talos_network::gate::IpLimits;
 
 /// A bare libp2p peer that only connects (it never listens, so the node cannot dial it).
 fn bare_peer() -> Swarm<dummy::Behaviour> {
-    SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .expect("tcp")
-        .with_behaviour(|_| dummy::Behaviour)
-        .expect("behaviour")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build()
+    net_common::tcp_swarm(|_| dummy::Behaviour)
 }
 
 /// Dials `addr` and reports whether a connection was established (and stayed up a moment).

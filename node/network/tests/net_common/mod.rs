@@ -223,3 +223,22 @@ where
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// A bare libp2p swarm with `behaviour`, over TCP upgraded with Noise and Yamux as a node's
+/// transport is, kept open for 60 s when idle: the adversaries and probes of the tests.
+pub(crate) fn tcp_swarm<B: libp2p::swarm::NetworkBehaviour>(
+    behaviour: impl FnOnce(&Keypair) -> B,
+) -> libp2p::Swarm<B> {
+    libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            libp2p::tcp::Config::default(),
+            libp2p::noise::Config::new,
+            libp2p::yamux::Config::default,
+        )
+        .expect("tcp")
+        .with_behaviour(behaviour)
+        .expect("behaviour")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build()
+}

@@ -127,13 +127,12 @@ async fn invalid_blocks_are_rejected_remembered_and_reported() {
     ));
 
     let notices = h.queued_notices();
-    let blamed: Vec<(Peer, &str)> = notices
-        .iter()
-        .filter_map(|n| match n {
-            ChainNotice::BadBlock { peer, rejection } => Some((*peer, rejection.code())),
-            _ => None,
-        })
-        .collect();
+    assert!(
+        !notices
+            .iter()
+            .any(|n| matches!(n, ChainNotice::NewTip { .. }))
+    );
+    let blamed: Vec<(Peer, &str)> = notices.iter().filter_map(blame).collect();
     assert_eq!(
         blamed,
         vec![
@@ -141,11 +140,6 @@ async fn invalid_blocks_are_rejected_remembered_and_reported() {
             (from, "bad_signature"),
             (from, "invalid_parent")
         ]
-    );
-    assert!(
-        !notices
-            .iter()
-            .any(|n| matches!(n, ChainNotice::NewTip { .. }))
     );
     assert_eq!(h.store.tip().unwrap().height, 0);
     let rejected = h
@@ -195,14 +189,7 @@ async fn a_mutated_body_costs_its_sender_and_never_poisons_the_header_id() {
         ImportOutcome::Imported { new_tip: true }
     );
     assert_eq!(h.store.tip().unwrap().id, child.id());
-    let blamed: Vec<(Peer, &str)> = h
-        .queued_notices()
-        .iter()
-        .filter_map(|n| match n {
-            ChainNotice::BadBlock { peer, rejection } => Some((*peer, rejection.code())),
-            _ => None,
-        })
-        .collect();
+    let blamed = h.queued_blame();
     assert_eq!(
         blamed,
         vec![

@@ -174,9 +174,14 @@ impl Harness {
             .expect("event in time")
     }
 
-    /// Every notice already queued.
+    /// Every notice already queued (see [`blame`] for the bad-block ones).
     fn queued_notices(&mut self) -> Vec<ChainNotice<Peer>> {
         std::iter::from_fn(|| self.notices.try_recv().ok()).collect()
+    }
+
+    /// The (peer, rejection code) of every bad-block notice already queued.
+    fn queued_blame(&mut self) -> Vec<(Peer, &'static str)> {
+        self.queued_notices().iter().filter_map(blame).collect()
     }
 
     async fn stop(self) -> Arc<dyn Store> {
@@ -198,3 +203,11 @@ mod import;
 mod items;
 mod on_demand;
 mod reorg;
+
+/// The sender and rejection code of a bad-block notice.
+fn blame(notice: &ChainNotice<Peer>) -> Option<(Peer, &'static str)> {
+    match notice {
+        ChainNotice::BadBlock { peer, rejection } => Some((*peer, rejection.code())),
+        _ => None,
+    }
+}
