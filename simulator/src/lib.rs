@@ -3,7 +3,8 @@
 //! adversaries, and a report of how blocks propagated.
 //!
 //! - [`model`], [`link`], [`transport`]: the simulated network every node's swarm is built on.
-//! - [`adversary`]: hostile peers (invalid-block flood, junk sync answers, silent peers).
+//! - [`adversary`]: hostile peers (invalid-block flood, junk sync answers, silent peers,
+//!   mutated bodies, work liars, a time warper, slot fillers, request flooders).
 //! - [`scenario`]: scenarios as TOML files and as a Rust builder.
 //! - [`runner`]: starts the nodes (the real `talos-node` code), drives the scenario, records.
 //! - [`record`], [`report`], [`plot`]: the raw record, its summary table/JSON, and SVG plots.

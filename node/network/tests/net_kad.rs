@@ -3,7 +3,6 @@
 
 mod net_common;
 
-
 use futures::StreamExt;
 use libp2p::Swarm;
 use libp2p::kad::{self, Quorum, Record, RecordKey};

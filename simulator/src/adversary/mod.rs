@@ -276,7 +276,8 @@ impl Adversary {
         self.peer_id
     }
 
-    /// Hostile messages sent so far: invalid blocks published, junk sync answers given.
+    /// Hostile messages sent so far: invalid, mutated or time-warp blocks published, junk or
+    /// hollow sync answers given, flood requests sent.
     pub fn sent(&self) -> u64 {
         self.counters.sent.load(Ordering::Relaxed)
     }

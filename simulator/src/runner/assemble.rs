@@ -1,7 +1,7 @@
 //! Turning what the run observed into its [`RunRecord`].
 
 use std::collections::HashMap;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use talos_chain::{BlockTemplate, NetworkSpec, ParentContext, mine_nonce};
 use talos_storage::ChainTip;
@@ -15,13 +15,41 @@ use crate::record::{
     NodeTraffic, RunInfo, RunRecord, TipSample,
 };
 
+/// Longest wait for the observer to catch up with the nodes before the record is built.
+const DRAIN: Duration = Duration::from_secs(5);
+
 impl Simulation {
+    /// Waits (at most [`DRAIN`]) until the observer has seen every live node import the tip
+    /// it reports: tips are read from the nodes directly, imports arrive as events, which a
+    /// loaded runtime may not have delivered yet when the settle ends.
+    async fn drain_events(&self) {
+        let deadline = Instant::now() + DRAIN;
+        loop {
+            let behind = self.nodes.iter().any(|n| {
+                let Some(tip) = n.handle().and_then(|h| h.tip().ok()) else {
+                    return false;
+                };
+                tip.height > 0
+                    && !self.observer.with(|log| {
+                        log.blocks
+                            .get(&tip.id)
+                            .is_some_and(|b| b.imports.contains_key(&n.index))
+                    })
+            });
+            if !behind || Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Builds the record; every node still runs (memory is sampled now).
     pub(super) async fn assemble(
         &mut self,
         (timeline, peak_rss): (Vec<TipSample>, u64),
         settle_ms: Option<f64>,
     ) -> RunRecord {
+        self.drain_events().await;
         let settled_rss = process_rss();
         let now = self.observer.now_ms();
         let handles: Vec<_> = self
