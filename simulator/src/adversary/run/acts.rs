@@ -7,6 +7,9 @@ use libp2p::{PeerId, gossipsub};
 use talos_chain::{ParentContext, Work};
 use talos_sync::{SyncRequest, SyncResponse};
 
+/// Ticks of a time warper between two status requests.
+const WARP_REFRESH_TICKS: u64 = 4;
+
 use super::{
     Channel, Hostile, MAX_BURST, MAX_HEARD, MAX_HELD_REQUESTS, MAX_IN_FLIGHT, MIN_FLOOD_TICK,
     STATUS_INTERVAL,
@@ -32,6 +35,7 @@ impl Hostile {
             AdversaryKind::InvalidBlockFlood => self.flood(|h| Some(h.blocks.next_encoded())),
             AdversaryKind::TimeWarp => {
                 self.flood(|h| h.warp.next_block().map(|b| talos_gossip::encode_block(&b)));
+                self.refresh_warp_tip();
             }
             AdversaryKind::RequestFlooder => self.flood_requests(),
             AdversaryKind::JunkSync | AdversaryKind::WorkLiar => {
@@ -146,6 +150,27 @@ impl Hostile {
             .send_request(&upstream, request.to_vec());
         self.proxied.insert(id, channel);
         Ok(())
+    }
+
+    /// Every [`WARP_REFRESH_TICKS`] ticks a time warper asks one peer for its status (and
+    /// then its newest headers, [`Hostile::learn_tip_for_warp`]): gossip alone does not keep
+    /// it on the tip once meshes prune a peer that never forwards.
+    fn refresh_warp_tip(&mut self) {
+        self.requests_sent = self.requests_sent.wrapping_add(1);
+        if !self.requests_sent.is_multiple_of(WARP_REFRESH_TICKS) {
+            return;
+        }
+        let nth = (self.requests_sent / WARP_REFRESH_TICKS) as usize;
+        let Some(peer) = self
+            .connected
+            .iter()
+            .nth(nth % self.connected.len().max(1))
+            .copied()
+        else {
+            return;
+        };
+        let request = SyncLies::status_request(self.lies.genesis_status());
+        self.swarm.behaviour_mut().sync.send_request(&peer, request);
     }
 
     /// One of our requests to `peer` was answered (or failed).
