@@ -329,9 +329,23 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
     }
 
-    /// The local best tip moved.
+    /// The local best tip moved. When it moved to another branch (a reorg, not a child of
+    /// the old tip), every peer is sent our status at once: the blocks of the branch we
+    /// switched to reached us through sync or orphan fetches, which gossip does not relay, so
+    /// peers still on the old branch would otherwise wait for the status interval.
     pub fn on_local_tip_changed(&mut self, chain: &impl ChainView, now: Instant) {
+        let old = self.local.tip_hash;
         self.drive(chain, now);
+        let new = self.local.tip_hash;
+        let extends = chain
+            .context(&new)
+            .is_some_and(|ctx| ctx.header.prev_hash == old);
+        if new != old && !extends {
+            let peers: Vec<P> = self.peers.keys().copied().collect();
+            for peer in peers {
+                self.request_status(peer, now);
+            }
+        }
     }
 
     /// A block from `peer` (gossip) has an unknown parent, `parent` at `parent_height`: fetch

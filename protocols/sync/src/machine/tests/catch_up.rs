@@ -313,3 +313,31 @@ fn short_answers_are_continued_not_taken_as_the_end() {
     assert!(net.imports.iter().all(|(_, heights)| heights.len() <= 5));
     net.assert_imports_in_order();
 }
+
+#[test]
+fn a_reorg_announces_the_new_tip_to_every_peer_and_an_extension_does_not() {
+    let mut local = TestChain::new();
+    let fork = local.extend(5, 1);
+    let mut net = Net::new(local.clone(), SyncConfig::default());
+    net.connect(1, SimPeer::honest(local.clone()));
+    net.connect(2, SimPeer::honest(local.clone()));
+    assert!(net.run(200));
+    let statuses = |net: &Net| net.sent_to(1, "status").len() + net.sent_to(2, "status").len();
+    let before = statuses(&net);
+    // One more block on the tip: peers learn it from gossip, no status is pushed.
+    net.local.extend(1, 2);
+    let now = net.now;
+    net.m.on_local_tip_changed(&net.local, now);
+    assert!(net.run(200));
+    assert_eq!(statuses(&net), before, "an extension pushes no status");
+    // A heavier branch from block 3 replaces the tip: both peers are told at once.
+    let base = fork[2].id();
+    net.local.mine_on(base, 5, 3);
+    assert_ne!(net.local.tip_id(), fork[4].id());
+    net.m.on_local_tip_changed(&net.local, now);
+    assert!(net.run(200));
+    assert_eq!(
+        net.sent_to(1, "status").len() + net.sent_to(2, "status").len(),
+        before + 2
+    );
+}
