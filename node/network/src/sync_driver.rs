@@ -141,9 +141,9 @@ impl SyncDriver {
         self.machine.on_blocks_imported(&self.view, now);
     }
 
-    /// The local best tip moved.
-    pub fn local_tip_changed(&mut self, now: Instant) {
-        self.machine.on_local_tip_changed(&self.view, now);
+    /// The local best tip moved (`reorged`: to another branch).
+    pub fn local_tip_changed(&mut self, now: Instant, reorged: bool) {
+        self.machine.on_local_tip_changed(&self.view, now, reorged);
     }
 
     /// A block from `peer` is an orphan: fetch its ancestors.

@@ -25,7 +25,7 @@ impl NetLoop {
                 if let Some(block) = announce {
                     self.publish(TopicKind::Blocks, talos_gossip::encode_block(&block));
                 }
-                self.sync.local_tip_changed(Instant::now());
+                self.sync.local_tip_changed(Instant::now(), reorg_depth > 0);
             }
             ChainNotice::PublishItem(item) => {
                 self.publish(TopicKind::Items, talos_gossip::encode_item(&item));

@@ -72,7 +72,7 @@ mod requests;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use talos_chain::{ChainStatus, Hash256, Work};
 
@@ -98,6 +98,10 @@ pub(crate) enum Target {
     Exhausted,
 }
 
+/// Shortest time between two announcements of a reorg to every peer (a peer's status quota
+/// is 20 per 10 s).
+pub const ANNOUNCE_GAP: Duration = Duration::from_secs(1);
+
 /// The range-sync state machine. See the [module documentation](self) for the algorithm.
 #[derive(Debug)]
 pub struct SyncMachine<P> {
@@ -114,6 +118,8 @@ pub struct SyncMachine<P> {
     actions: ActionQueue<P>,
     /// The latest time an event brought (the machine has no clock of its own).
     now: Option<Instant>,
+    /// When a reorg was last announced to every peer.
+    last_announce: Option<Instant>,
 }
 
 impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
@@ -134,6 +140,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             orphans: Vec::new(),
             actions,
             now: None,
+            last_announce: None,
         }
     }
 
@@ -329,18 +336,18 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
     }
 
-    /// The local best tip moved. When it moved to another branch (a reorg, not a child of
-    /// the old tip), every peer is sent our status at once: the blocks of the branch we
-    /// switched to reached us through sync or orphan fetches, which gossip does not relay, so
-    /// peers still on the old branch would otherwise wait for the status interval.
-    pub fn on_local_tip_changed(&mut self, chain: &impl ChainView, now: Instant) {
-        let old = self.local.tip_hash;
+    /// The local best tip moved; `reorged` when it moved to another branch (blocks were
+    /// disconnected). After a reorg every peer is sent our status at once (at most once per
+    /// [`ANNOUNCE_GAP`]): the branch we switched to reached us through sync or orphan fetches,
+    /// which gossip does not relay, so peers still on the old branch would otherwise wait for
+    /// the status interval.
+    pub fn on_local_tip_changed(&mut self, chain: &impl ChainView, now: Instant, reorged: bool) {
         self.drive(chain, now);
-        let new = self.local.tip_hash;
-        let extends = chain
-            .context(&new)
-            .is_some_and(|ctx| ctx.header.prev_hash == old);
-        if new != old && !extends {
+        let due = self
+            .last_announce
+            .is_none_or(|at| now.saturating_duration_since(at) >= ANNOUNCE_GAP);
+        if reorged && due {
+            self.last_announce = Some(now);
             let peers: Vec<P> = self.peers.keys().copied().collect();
             for peer in peers {
                 self.request_status(peer, now);

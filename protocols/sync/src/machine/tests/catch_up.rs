@@ -327,17 +327,19 @@ fn a_reorg_announces_the_new_tip_to_every_peer_and_an_extension_does_not() {
     // One more block on the tip: peers learn it from gossip, no status is pushed.
     net.local.extend(1, 2);
     let now = net.now;
-    net.m.on_local_tip_changed(&net.local, now);
+    net.m.on_local_tip_changed(&net.local, now, false);
     assert!(net.run(200));
     assert_eq!(statuses(&net), before, "an extension pushes no status");
     // A heavier branch from block 3 replaces the tip: both peers are told at once.
     let base = fork[2].id();
     net.local.mine_on(base, 5, 3);
     assert_ne!(net.local.tip_id(), fork[4].id());
-    net.m.on_local_tip_changed(&net.local, now);
+    net.m.on_local_tip_changed(&net.local, now, true);
     assert!(net.run(200));
-    assert_eq!(
-        net.sent_to(1, "status").len() + net.sent_to(2, "status").len(),
-        before + 2
-    );
+    assert_eq!(statuses(&net), before + 2);
+    // Another reorg within the gap is not announced again.
+    net.local.mine_on(base, 7, 4);
+    net.m.on_local_tip_changed(&net.local, now, true);
+    assert!(net.run(200));
+    assert_eq!(statuses(&net), before + 2, "one announcement per gap");
 }
