@@ -213,7 +213,8 @@ fn generate(spec: &NetworkSpec, blocks: u64, items: usize) -> anyhow::Result<Vec
     for (items, height) in signed.into_iter().zip(1u64..) {
         let time = ctx.header.timestamp_ms + BLOCK_INTERVAL_MS;
         let count = items.len();
-        let template = BlockTemplate::from_items(spec, &ctx, items, time);
+        let template = BlockTemplate::from_items(spec, &ctx, items, time, &())
+            .map_err(|e| anyhow::anyhow!("state: {e:?}"))?;
         ensure!(
             template.items().len() == count,
             "block {height}: {count} items do not fit the block limits"

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use talos_chain::chain_state::StateRecord;
+use talos_chain::state::Node;
 use talos_chain::{Block, Hash256, VerifyingKey};
 
 use crate::codec::{NonceKey, nonce_key};
@@ -22,6 +24,8 @@ struct State {
     heights: BTreeMap<u64, Hash256>,
     items: HashMap<Hash256, ItemLocation>,
     nonces: HashMap<NonceKey, Hash256>,
+    state_nodes: HashMap<Hash256, Node>,
+    state_records: HashMap<Hash256, StateRecord>,
     kv: BTreeMap<Vec<u8>, Vec<u8>>,
     tip: Option<ChainTip>,
 }
@@ -119,6 +123,14 @@ impl ChainStore for MemoryStore {
         Ok(self.read()?.blocks.get(id).cloned())
     }
 
+    fn state_node(&self, hash: &Hash256) -> Result<Option<Node>> {
+        Ok(self.read()?.state_nodes.get(hash).copied())
+    }
+
+    fn state_record(&self, value: &Hash256) -> Result<Option<StateRecord>> {
+        Ok(self.read()?.state_records.get(value).copied())
+    }
+
     fn contains_block(&self, id: &Hash256) -> Result<bool> {
         Ok(self.read()?.blocks.contains_key(id))
     }
@@ -149,6 +161,12 @@ impl ChainStore for MemoryStore {
             let id = entry.id();
             state.headers.insert(id, entry);
             state.blocks.insert(id, block.clone());
+        }
+        for node in ws.state_nodes {
+            state.state_nodes.insert(node.hash(), *node);
+        }
+        for record in ws.state_records {
+            state.state_records.insert(record.value(), *record);
         }
         for (height, id) in ws.heights {
             match id {

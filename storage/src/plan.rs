@@ -38,6 +38,10 @@ pub(crate) struct WriteSet<'u> {
     pub items: HashMap<Hash256, Option<ItemLocation>>,
     /// Nonce index changes.
     pub nonces: HashMap<NonceKey, Option<Hash256>>,
+    /// State tree nodes of the new blocks.
+    pub state_nodes: Vec<&'u talos_chain::state::Node>,
+    /// State records of the new blocks.
+    pub state_records: Vec<&'u talos_chain::chain_state::StateRecord>,
     /// The new tip.
     pub tip: ChainTip,
 }
@@ -71,6 +75,8 @@ pub(crate) fn plan<'u, R: PlanReader>(reader: &R, update: &'u ChainUpdate) -> Re
         heights: BTreeMap::new(),
         items: HashMap::new(),
         nonces: HashMap::new(),
+        state_nodes: Vec::new(),
+        state_records: Vec::new(),
         cur: old_tip.id,
         cur_height: old_tip.height,
         cur_work: None,
@@ -84,6 +90,8 @@ pub(crate) fn plan<'u, R: PlanReader>(reader: &R, update: &'u ChainUpdate) -> Re
         heights: planner.heights,
         items: planner.items,
         nonces: planner.nonces,
+        state_nodes: planner.state_nodes,
+        state_records: planner.state_records,
         tip,
     })
 }
@@ -97,6 +105,8 @@ struct Planner<'r, 'u, R> {
     heights: BTreeMap<u64, Option<Hash256>>,
     items: HashMap<Hash256, Option<ItemLocation>>,
     nonces: HashMap<NonceKey, Option<Hash256>>,
+    state_nodes: Vec<&'u talos_chain::state::Node>,
+    state_records: Vec<&'u talos_chain::chain_state::StateRecord>,
     cur: Hash256,
     cur_height: u64,
     cur_work: Option<talos_chain::Work>,
@@ -148,6 +158,8 @@ impl<'u, R: PlanReader> Planner<'_, 'u, R> {
             };
             self.new.insert(id, (&*nb.block, entry));
             self.blocks.push((&*nb.block, entry));
+            self.state_nodes.extend(&nb.state_nodes);
+            self.state_records.extend(&nb.state_records);
         }
         Ok(())
     }

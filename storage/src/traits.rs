@@ -1,5 +1,7 @@
 //! The storage traits every backend implements.
 
+use talos_chain::chain_state::StateRecord;
+use talos_chain::state::Node;
 use talos_chain::{Block, ChainStatus, Hash256, ItemProof, SignedItem, VerifyingKey};
 
 use crate::error::{Result, StorageError};
@@ -38,6 +40,12 @@ pub trait ChainStore: Send + Sync {
 
     /// The best-chain item that used `nonce` of `author`.
     fn item_by_nonce(&self, author: &VerifyingKey, nonce: u64) -> Result<Option<Hash256>>;
+
+    /// A node of the state tree ([`talos_chain::chain_state`]) of any stored block.
+    fn state_node(&self, hash: &Hash256) -> Result<Option<Node>>;
+
+    /// The record a state entry's value hashes to (any stored block's entries).
+    fn state_record(&self, value: &Hash256) -> Result<Option<StateRecord>>;
 
     /// Applies one update atomically; when this returns `Ok` the update is durable.
     fn commit(&self, update: ChainUpdate) -> Result<CommitSummary>;

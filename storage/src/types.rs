@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use talos_chain::chain_state::StateRecord;
+use talos_chain::state::Node;
 use talos_chain::{Block, BlockHeader, Hash256, Work};
 
 /// Most blocks one [`ChainUpdate`] may touch (stored + disconnected + connected). Bounds the
@@ -70,14 +72,32 @@ pub struct ItemLocation {
 }
 
 /// A block to store, with the cumulative work of the chain it ends (the caller's fork choice
-/// computed it). Its height is `block.header.height`. The block is shared, not copied: the
-/// import pipeline hands the same block to the store, the mempool and the network.
+/// computed it) and the state tree nodes its validation created (written in the same atomic
+/// commit, so a stored block's state root is always readable). Its height is
+/// `block.header.height`. The block is shared, not copied: the import pipeline hands the same
+/// block to the store, the mempool and the network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewBlock {
     /// The block.
     pub block: Arc<Block>,
     /// Cumulative work up to and including this block.
     pub cumulative_work: Work,
+    /// State tree nodes created by this block ([`talos_chain::ValidBlock::state`]).
+    pub state_nodes: Vec<Node>,
+    /// Records of the state entries this block set, stored by value hash.
+    pub state_records: Vec<StateRecord>,
+}
+
+impl NewBlock {
+    /// A block that changes no state (or whose state nodes are stored already).
+    pub fn new(block: impl Into<Arc<Block>>, cumulative_work: Work) -> Self {
+        Self {
+            block: block.into(),
+            cumulative_work,
+            state_nodes: Vec::new(),
+            state_records: Vec::new(),
+        }
+    }
 }
 
 /// One atomic change to the store: a plain import, a side-chain block, a reorg, or a batch of
@@ -109,10 +129,7 @@ impl ChainUpdate {
             cumulative_work,
         };
         Self {
-            store: vec![NewBlock {
-                block,
-                cumulative_work,
-            }],
+            store: vec![NewBlock::new(block, cumulative_work)],
             disconnect: Vec::new(),
             connect: vec![new_tip.id],
             new_tip,

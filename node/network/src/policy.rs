@@ -168,7 +168,8 @@ pub fn block_penalty(rejection: &Rejection) -> Penalty {
         | BlockError::TimestampNotAfterParent { .. }
         | BlockError::ItemAlreadyInChain { .. }
         | BlockError::NonceAlreadyUsed { .. }
-        | BlockError::DuplicateNonce { .. } => Penalty::Score(INVALID_BLOCK),
+        | BlockError::DuplicateNonce { .. }
+        | BlockError::StateRootMismatch { .. } => Penalty::Score(INVALID_BLOCK),
     }
 }
 

@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use talos_chain::chain_state::BlockState;
 use talos_chain::{
     Block, BlockHeader, CheckedBlock, Hash256, HeaderTree, InsertOutcome, Reorg, ValidBlock,
     ValidateError, Work, side_branch_floor,
@@ -85,6 +86,9 @@ pub(crate) enum UnjudgedReason {
     /// A store read failed during validation.
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
+    /// A node of the parent's state tree is not stored.
+    #[error("state node {0} is not stored")]
+    MissingState(Hash256),
 }
 
 /// The best chain: store, fork choice, tip and index (see the [module documentation](self)).
@@ -98,6 +102,8 @@ pub(crate) struct ChainState {
     branch: Option<BranchItems>,
     /// Items of the branch the block being adopted extends (set by `validate`).
     validated_branch: Option<BranchItems>,
+    /// The state the block validated last leaves (its id, its state), stored with it.
+    validated_state: Option<(Hash256, BlockState)>,
 }
 
 impl ChainState {
@@ -122,6 +128,7 @@ impl ChainState {
             index,
             branch: None,
             validated_branch: None,
+            validated_state: None,
         })
     }
 
@@ -230,9 +237,11 @@ impl ChainState {
             .ok_or(Unvalidated::Unjudged(UnjudgedReason::NoContext))?;
         if parent == self.tree.best().id {
             let lookup = StoreLookup::best(&*self.store);
-            return checked
+            let result = checked
                 .validate(spec, &ctx, &lookup, now_ms)
                 .map_err(unvalidated);
+            self.keep_state(&result);
+            return result;
         }
         let items = match self.branch.take().filter(|b| b.tip == parent) {
             Some(items) => items,
@@ -252,7 +261,16 @@ impl ChainState {
             // The branch is still good for the next block on it.
             Err(_) => self.branch = Some(items),
         }
+        self.keep_state(&result);
         result
+    }
+
+    /// Keeps a validated block's state nodes for its adoption.
+    fn keep_state(&mut self, result: &Result<ValidBlock, Unvalidated>) {
+        self.validated_state = result
+            .as_ref()
+            .ok()
+            .map(|valid| (valid.id(), valid.state().clone()));
     }
 
     /// Adopts a header whose parent is in the tree: commits the change it makes to the best
@@ -266,6 +284,12 @@ impl ChainState {
     ) -> Result<Adopted, ChainServiceError> {
         let id = header.id();
         let validated_branch = self.validated_branch.take();
+        let state = self
+            .validated_state
+            .take()
+            .filter(|(validated, _)| *validated == id)
+            .map(|(_, state)| state)
+            .unwrap_or_default();
         let adoption = self.plan(&header, id, work)?;
         let new_tip = ChainTip {
             id,
@@ -276,6 +300,8 @@ impl ChainState {
             .map(|block| NewBlock {
                 block: Arc::clone(block),
                 cumulative_work: work,
+                state_nodes: state.nodes.clone(),
+                state_records: state.records.clone(),
             })
             .into_iter()
             .collect();
@@ -468,6 +494,7 @@ fn unvalidated(e: ValidateError<StorageError>) -> Unvalidated {
     match e {
         ValidateError::Invalid(e) => Unvalidated::Invalid(e),
         ValidateError::Lookup(e) => Unvalidated::Unjudged(e.into()),
+        ValidateError::MissingState(node) => Unvalidated::Unjudged(UnjudgedReason::MissingState(node)),
     }
 }
 

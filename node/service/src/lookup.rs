@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use talos_chain::state::Node;
 use talos_chain::{Block, Hash256, HeaderTree, ItemLookup, VerifyingKey};
 use talos_storage::{StorageError, Store};
 
@@ -42,6 +43,10 @@ impl ItemLookup for StoreLookup<'_> {
 
     fn contains_item(&self, id: &Hash256) -> Result<bool, StorageError> {
         self.item_at_or_below(id)
+    }
+
+    fn state_node(&self, hash: &Hash256) -> Result<Option<Node>, StorageError> {
+        self.store.state_node(hash)
     }
 
     fn nonce_used(&self, author: &VerifyingKey, nonce: u64) -> Result<bool, StorageError> {
@@ -166,5 +171,10 @@ impl ItemLookup for BranchLookup<'_> {
             return Ok(true);
         }
         self.base.nonce_used(author, nonce)
+    }
+
+    /// State nodes are addressed by hash: the store holds every branch's.
+    fn state_node(&self, hash: &Hash256) -> Result<Option<Node>, StorageError> {
+        self.base.state_node(hash)
     }
 }

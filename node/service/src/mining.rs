@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use talos_chain::{
+    ItemLookup,
     Block, BlockTemplate, Hash256, HeaderTree, Mempool, Miner, MiningJob, NetworkSpec,
 };
 use tokio::sync::oneshot;
@@ -120,6 +121,7 @@ impl Mining {
         tree: &HeaderTree,
         mempool: &Mempool,
         now_ms: u64,
+        chain: &impl ItemLookup<Error = talos_storage::StorageError>,
     ) {
         if !self.wanted() {
             return;
@@ -130,7 +132,13 @@ impl Mining {
             warn!(hash = %best.id, "no context for the best tip; not mining");
             return;
         };
-        let template = BlockTemplate::from_mempool(spec, &parent, mempool, now_ms);
+        let template = match BlockTemplate::from_mempool(spec, &parent, mempool, now_ms, chain) {
+            Ok(template) => template,
+            Err(e) => {
+                warn!(error = %e, "the best tip's state is unreadable; not mining");
+                return;
+            }
+        };
         match Miner::start(*template.header(), self.threads) {
             Ok(job) => {
                 debug!(

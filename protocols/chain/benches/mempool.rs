@@ -104,6 +104,7 @@ fn miner(c: &mut Criterion) {
         height: 1,
         prev_hash: Hash256::sha256(b"parent"),
         merkle_root: Hash256::sha256(b"root"),
+        state_root: Hash256::ZERO,
         item_count: 0,
         timestamp_ms: 1_767_225_600_000,
         // Only hashes 0 and 1 meet it: every try is a full hash and a comparison.

@@ -7,6 +7,7 @@
 
 pub mod block;
 mod canonical;
+pub mod chain_state;
 pub mod forkchoice;
 pub mod hash;
 pub mod header;
@@ -17,6 +18,7 @@ pub mod miner;
 pub mod pow;
 pub mod spec;
 pub mod spv;
+pub mod state;
 pub mod status;
 pub mod template;
 #[cfg(feature = "testkit")]

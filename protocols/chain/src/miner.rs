@@ -304,6 +304,7 @@ mod tests {
             height: 1,
             prev_hash: Hash256::sha256(b"parent"),
             merkle_root: Hash256::sha256(b"root"),
+            state_root: Hash256::ZERO,
             item_count: 0,
             timestamp_ms: 1_767_225_600_000,
             target,

@@ -150,6 +150,7 @@ impl NetworkSpec {
             height: 0,
             prev_hash: Hash256::ZERO,
             merkle_root: merkle::root::<[u8; 32]>(&[]),
+            state_root: crate::state::EMPTY_ROOT,
             item_count: 0,
             timestamp_ms: self.genesis_timestamp_ms,
             target: self.genesis_target,

@@ -9,11 +9,13 @@
 use std::collections::HashSet;
 
 use crate::block::Block;
+use crate::hash::Hash256;
 use crate::header::{BlockHeader, HEADER_BYTES, HEADER_VERSION};
 use crate::item::SignedItem;
 use crate::mempool::Mempool;
 use crate::spec::NetworkSpec;
-use crate::validate::ParentContext;
+use crate::state::SmtError;
+use crate::validate::{ItemLookup, ParentContext, lookup::LookupNodes};
 
 /// A mined header that does not belong to the template it is completed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -32,27 +34,38 @@ pub struct BlockTemplate {
 
 impl BlockTemplate {
     /// A template on `parent` carrying the mempool's oldest items that fit the block limits
-    /// (FIFO, see [`Mempool::select`]). `now_ms` is the local clock (ms since the Unix epoch).
-    pub fn from_mempool(
+    /// (FIFO, see [`Mempool::select`]). `now_ms` is the local clock (ms since the Unix epoch);
+    /// `chain` is the chain `parent` ends, whose state nodes give the new state root (only
+    /// read when an item changes the state). Fails only when the chain cannot be read.
+    pub fn from_mempool<L: ItemLookup + ?Sized>(
         spec: &NetworkSpec,
         parent: &ParentContext,
         mempool: &Mempool,
         now_ms: u64,
-    ) -> Self {
+        chain: &L,
+    ) -> Result<Self, SmtError<L::Error>> {
         let (max_bytes, max_count) = item_budget(spec);
-        Self::build(spec, parent, mempool.select(max_bytes, max_count), now_ms)
+        Self::with_state(
+            spec,
+            parent,
+            mempool.select(max_bytes, max_count),
+            now_ms,
+            chain,
+        )
     }
 
     /// A template on `parent` carrying `items` in the given order, leaving out those that would
     /// break the block's byte or count limit or that repeat an earlier item's id or
     /// (author, nonce). Items are not verified here: pass items that passed
-    /// [`crate::validate::validate_item`] and are not in the chain.
-    pub fn from_items(
+    /// [`crate::validate::validate_item`] and are not in the chain. `chain` as for
+    /// [`BlockTemplate::from_mempool`] (`&()` for a chain without state, e.g. on genesis).
+    pub fn from_items<L: ItemLookup + ?Sized>(
         spec: &NetworkSpec,
         parent: &ParentContext,
         items: impl IntoIterator<Item = SignedItem>,
         now_ms: u64,
-    ) -> Self {
+        chain: &L,
+    ) -> Result<Self, SmtError<L::Error>> {
         let (max_bytes, max_count) = item_budget(spec);
         let mut room = max_bytes;
         let mut ids = HashSet::new();
@@ -74,7 +87,29 @@ impl BlockTemplate {
             nonces.insert((item.author().to_bytes(), item.nonce()));
             chosen.push(item);
         }
-        Self::build(spec, parent, chosen, now_ms)
+        Self::with_state(spec, parent, chosen, now_ms, chain)
+    }
+
+    /// A template on `parent` without items (its state root is the parent's).
+    pub fn empty(spec: &NetworkSpec, parent: &ParentContext, now_ms: u64) -> Self {
+        Self::build(spec, parent, Vec::new(), now_ms, parent.header.state_root)
+    }
+
+    /// Applies `items` to the state `parent` left: the template's state root.
+    fn with_state<L: ItemLookup + ?Sized>(
+        spec: &NetworkSpec,
+        parent: &ParentContext,
+        items: Vec<SignedItem>,
+        now_ms: u64,
+        chain: &L,
+    ) -> Result<Self, SmtError<L::Error>> {
+        let state = crate::chain_state::apply_block(
+            &LookupNodes(chain),
+            parent.header.state_root,
+            parent.header.height.saturating_add(1),
+            &items,
+        )?;
+        Ok(Self::build(spec, parent, items, now_ms, state.root))
     }
 
     /// Fills the header for `items`, which already fit the limits.
@@ -83,15 +118,18 @@ impl BlockTemplate {
         parent: &ParentContext,
         items: Vec<SignedItem>,
         now_ms: u64,
+        state_root: Hash256,
     ) -> Self {
+        let height = parent.header.height.saturating_add(1);
         let timestamp_ms = now_ms.max(parent.earliest_child_time());
         let mut block = Block {
             header: BlockHeader {
                 version: HEADER_VERSION,
                 network_id: spec.network_id,
-                height: parent.header.height.saturating_add(1),
+                height,
                 prev_hash: parent.id,
-                merkle_root: crate::hash::Hash256::ZERO,
+                merkle_root: Hash256::ZERO,
+                state_root,
                 item_count: u32::try_from(items.len()).unwrap_or(u32::MAX),
                 timestamp_ms,
                 target: parent.expected_target(spec),
@@ -186,7 +224,7 @@ mod tests {
         let mut parent = ParentContext::for_genesis(&spec);
         let mut now = spec.genesis_timestamp_ms + 1_000;
         for height in 1..=4u64 {
-            let template = BlockTemplate::from_mempool(&spec, &parent, &pool, now);
+            let template = BlockTemplate::from_mempool(&spec, &parent, &pool, now, &chain).unwrap();
             let header = *template.header();
             assert_eq!(header.height, height);
             assert_eq!(header.prev_hash, parent.id);
@@ -209,7 +247,7 @@ mod tests {
         let spec = easy_spec();
         let parent = ParentContext::for_genesis(&spec);
         let behind = spec.genesis_timestamp_ms - 5_000;
-        let template = BlockTemplate::from_items(&spec, &parent, Vec::new(), behind);
+        let template = BlockTemplate::empty(&spec, &parent, behind);
         assert_eq!(
             template.header().timestamp_ms,
             spec.genesis_timestamp_ms + 1
@@ -223,7 +261,7 @@ mod tests {
             behind,
         );
         let ahead = spec.genesis_timestamp_ms + 60_000;
-        let template = BlockTemplate::from_items(&spec, &parent, Vec::new(), ahead);
+        let template = BlockTemplate::empty(&spec, &parent, ahead);
         assert_eq!(template.header().timestamp_ms, ahead);
     }
 
@@ -243,13 +281,13 @@ mod tests {
             .into_iter()
             .chain([labelled_item(&spec, &k, 0, "other")])
             .chain(items[1..].iter().cloned());
-        let template = BlockTemplate::from_items(&spec, &parent, with_dups, now);
+        let template = BlockTemplate::from_items(&spec, &parent, with_dups, now, &()).unwrap();
         assert_eq!(template.items(), &items[..3], "byte limit, no repeats");
         assert!(template.block().encoded_len() <= spec.limits.max_block_bytes);
         validate(&spec, mine(template), &parent, &MemoryItemIndex::new(), now);
 
         spec.limits.max_items_per_block = 2;
-        let template = BlockTemplate::from_items(&spec, &parent, items.clone(), now);
+        let template = BlockTemplate::from_items(&spec, &parent, items.clone(), now, &()).unwrap();
         assert_eq!(template.items(), &items[..2], "count limit");
         validate(&spec, mine(template), &parent, &MemoryItemIndex::new(), now);
     }
@@ -258,7 +296,7 @@ mod tests {
     fn complete_rejects_a_foreign_header() {
         let spec = easy_spec();
         let parent = ParentContext::for_genesis(&spec);
-        let template = BlockTemplate::from_items(&spec, &parent, Vec::new(), 0);
+        let template = BlockTemplate::empty(&spec, &parent, 0);
         let other = BlockHeader {
             target: CompactTarget(0x1f00_ffff),
             ..*template.header()

@@ -40,6 +40,7 @@ impl InvalidBlocks {
             height: 1,
             prev_hash: self.genesis,
             merkle_root: Hash256(self.rng.r#gen()),
+            state_root: Hash256::ZERO,
             item_count: 0,
             timestamp_ms: self
                 .spec

@@ -139,6 +139,7 @@ impl SyncLies {
             height: start_height.wrapping_add(7),
             prev_hash: Hash256(self.rng.r#gen()),
             merkle_root: Hash256(self.rng.r#gen()),
+            state_root: Hash256::ZERO,
             item_count: 0,
             timestamp_ms: self.rng.r#gen::<u32>().into(),
             target: talos_chain::CompactTarget(0x207f_ffff),

@@ -59,6 +59,7 @@ impl WarpBranch {
             height: self.tip.header.height + 1,
             prev_hash: self.tip.id,
             merkle_root: merkle::root::<Hash256>(&[]),
+            state_root: self.tip.header.state_root,
             item_count: 0,
             timestamp_ms,
             target: self.tip.expected_target(&self.spec),

@@ -292,7 +292,7 @@ pub(crate) fn validation_ms(spec: &NetworkSpec) -> f64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let time = ctx.header.timestamp_ms.max(now.saturating_sub(1000));
-    let template = BlockTemplate::from_items(spec, &ctx, Vec::new(), time);
+    let template = BlockTemplate::empty(spec, &ctx, time);
     let Some(header) = mine_nonce(template.header(), 1 << 20) else {
         return 0.0;
     };

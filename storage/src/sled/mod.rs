@@ -27,6 +27,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sled::Tree;
 use talos_chain::spec::Limits;
+use talos_chain::chain_state::StateRecord;
+use talos_chain::state::Node;
 use talos_chain::{Block, Hash256, NetworkSpec, VerifyingKey};
 
 use crate::codec::{nonce_key, seal};
@@ -398,6 +400,8 @@ fn write_genesis(trees: &Trees, genesis: &Block) -> Result<()> {
         heights: [(0, Some(id))].into_iter().collect(),
         items: Default::default(),
         nonces: Default::default(),
+        state_nodes: Vec::new(),
+        state_records: Vec::new(),
         tip: entry.as_tip(),
     };
     for (position, item) in genesis.items.iter().enumerate() {
@@ -436,6 +440,14 @@ impl ChainStore for SledStore {
 
     fn block(&self, id: &Hash256) -> Result<Option<Block>> {
         self.trees().block(id)
+    }
+
+    fn state_node(&self, hash: &Hash256) -> Result<Option<Node>> {
+        self.trees().state_node(hash)
+    }
+
+    fn state_record(&self, value: &Hash256) -> Result<Option<StateRecord>> {
+        self.trees().state_record(value)
     }
 
     fn contains_block(&self, id: &Hash256) -> Result<bool> {

@@ -9,6 +9,11 @@
 //! | `items`   | `0x04` | item id (32)                  | block id ‖ height ‖ position     |
 //! | `nonces`  | `0x05` | author key (32) ‖ nonce BE (8)| item id (32)                     |
 //! | `meta`    | `0x06` | `tip`, `genesis`, `format`    | tip record, genesis id, version  |
+//! | `state`   | `0x07` | node hash (32)                | state tree node (65)             |
+//! | `records` | `0x08` | state value (32)              | state record (41 or 73)          |
+//!
+//! `state` holds the nodes of every state root a stored block commits to, addressed by hash, so
+//! every branch's state is readable and a reorg rewrites nothing there.
 //!
 //! Every value is framed by [`seal`]: its checksum covers the space *name* and the key without
 //! the prefix, so errors and checksums name the logical tree exactly as before the spaces
@@ -20,6 +25,8 @@ use std::borrow::Cow;
 use sled::{Batch, IVec, Tree};
 use talos_chain::spec::Limits;
 use talos_chain::wire::{decode_block, decode_header, encode_block, encode_header};
+use talos_chain::chain_state::StateRecord;
+use talos_chain::state::Node;
 use talos_chain::{Block, Hash256};
 
 use crate::codec::{
@@ -78,6 +85,18 @@ pub(crate) const META: Space = Space {
     prefix: 0x06,
 };
 
+/// State tree nodes by hash.
+pub(crate) const STATE: Space = Space {
+    name: "state",
+    prefix: 0x07,
+};
+
+/// State records by the tree value they hash to.
+pub(crate) const RECORDS: Space = Space {
+    name: "records",
+    prefix: 0x08,
+};
+
 /// Meta keys.
 pub(crate) const META_TIP: &[u8] = b"tip";
 pub(crate) const META_GENESIS: &[u8] = b"genesis";
@@ -87,7 +106,8 @@ pub(crate) const META_FORMAT: &[u8] = b"format";
 ///
 /// 1: one sled tree per space, one multi-tree transaction per commit.
 /// 2: all chain spaces in the `chain` tree under one-byte prefixes, one batch per commit.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// 3: headers carry a state root; the `state` space.
+pub(crate) const FORMAT_VERSION: u32 = 3;
 
 /// Format 1's trees; their presence marks a store written by an older build.
 pub(crate) const LEGACY_TREES: [&str; 6] =
@@ -262,6 +282,28 @@ impl Trees {
         })
     }
 
+    pub(crate) fn state_node(&self, hash: &Hash256) -> Result<Option<Node>> {
+        self.get_with(STATE, hash.as_bytes(), |p| {
+            let bad = |reason: String| StorageError::corrupt(STATE.name, hash.to_hex(), reason);
+            let node = Node::decode(p).map_err(|e| bad(format!("node decode failed: {e}")))?;
+            if node.hash() != *hash {
+                return Err(bad("node hash differs from its key".into()));
+            }
+            Ok(node)
+        })
+    }
+
+    pub(crate) fn state_record(&self, value: &Hash256) -> Result<Option<StateRecord>> {
+        self.get_with(RECORDS, value.as_bytes(), |p| {
+            let bad = |reason: String| StorageError::corrupt(RECORDS.name, value.to_hex(), reason);
+            let record = StateRecord::decode(p).map_err(|e| bad(e.to_string()))?;
+            if record.value() != *value {
+                return Err(bad("record hash differs from its key".into()));
+            }
+            Ok(record)
+        })
+    }
+
     pub(crate) fn kv_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.kv.get(key).map_err(backend("reading"))? {
             Some(stored) => Ok(Some(unseal(KV, key, &stored)?.to_vec())),
@@ -299,6 +341,12 @@ impl Trees {
                 Some(item) => batch.put(NONCES, key, item.as_bytes()),
                 None => batch.delete(NONCES, key),
             }
+        }
+        for node in &ws.state_nodes {
+            batch.put(STATE, node.hash().as_bytes(), &node.encode());
+        }
+        for record in &ws.state_records {
+            batch.put(RECORDS, record.value().as_bytes(), &record.encode());
         }
         batch.put(META, META_TIP, &encode_tip(&ws.tip));
         for (key, value) in extra_meta {

@@ -104,6 +104,7 @@ pub fn child(parent: &HeaderEntry, items: Vec<SignedItem>, salt: u64) -> NewBloc
             height: parent.height() + 1,
             prev_hash: parent.id(),
             merkle_root: Hash256::ZERO,
+            state_root: Hash256::ZERO,
             item_count: items.len() as u32,
             timestamp_ms: parent.header.timestamp_ms + 1_000 + salt,
             target: parent.header.target,
@@ -115,10 +116,7 @@ pub fn child(parent: &HeaderEntry, items: Vec<SignedItem>, salt: u64) -> NewBloc
     let cumulative_work = parent
         .cumulative_work
         .saturating_add(block_work(&block.header));
-    NewBlock {
-        block: block.into(),
-        cumulative_work,
-    }
+    NewBlock::new(block, cumulative_work)
 }
 
 /// The header entry a [`NewBlock`] gets in the store.

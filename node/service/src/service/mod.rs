@@ -20,6 +20,7 @@ use tokio::time::MissedTickBehavior;
 use tracing::{debug, error};
 
 use crate::chain::ChainState;
+use crate::lookup::StoreLookup;
 use crate::clock::Clock;
 use crate::config::ChainServiceConfig;
 use crate::error::ChainServiceError;
@@ -173,6 +174,7 @@ impl<P: PeerRef> Service<P> {
             self.chain.tree(),
             &self.mempool,
             self.clock.unix_ms(),
+            &StoreLookup::best(self.chain.store()),
         );
     }
 

@@ -22,7 +22,7 @@ async fn a_block_ahead_of_our_clock_waits_for_the_clock_without_blame() {
     let ctx = talos_chain::HeaderTree::new(&spec)
         .parent_context(&peer.genesis())
         .unwrap();
-    let ahead = mine(BlockTemplate::from_items(&spec, &ctx, Vec::new(), time).into_block());
+    let ahead = mine(BlockTemplate::empty(&spec, &ctx, time).into_block());
 
     assert_eq!(
         h.import(ahead.clone(), BlockSource::Gossip(3)).await,

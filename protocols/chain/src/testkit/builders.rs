@@ -3,7 +3,14 @@
 
 use ed25519_dalek::SigningKey;
 
+use std::convert::Infallible;
+
+use ed25519_dalek::VerifyingKey;
+
 use crate::block::Block;
+use crate::chain_state::apply_block;
+use crate::state::{MemoryNodes, Node, NodeSource};
+use crate::validate::ItemLookup;
 use crate::forkchoice::HeaderTree;
 use crate::hash::Hash256;
 use crate::header::{BlockHeader, HEADER_VERSION};
@@ -77,7 +84,9 @@ pub fn mine(mut block: Block) -> Block {
 }
 
 /// The correct, unmined header of a child of `ctx` carrying `items`, one block interval
-/// after it.
+/// after it. Its state root is the parent's: right for items that change no state (anchors,
+/// audit events); blocks with revocations or DID anchors come from a [`ChainBuilder`], which
+/// keeps the state tree.
 pub fn child_header(spec: &NetworkSpec, ctx: &ParentContext, items: &[SignedItem]) -> BlockHeader {
     let ids: Vec<Hash256> = items.iter().map(SignedItem::id).collect();
     BlockHeader {
@@ -86,6 +95,7 @@ pub fn child_header(spec: &NetworkSpec, ctx: &ParentContext, items: &[SignedItem
         height: ctx.header.height + 1,
         prev_hash: ctx.id,
         merkle_root: merkle::root(&ids),
+        state_root: ctx.header.state_root,
         item_count: u32::try_from(items.len()).unwrap_or(u32::MAX),
         timestamp_ms: ctx.header.timestamp_ms + spec.retarget.block_interval_ms,
         target: ctx.expected_target(spec),
@@ -109,6 +119,29 @@ pub struct ChainBuilder {
     spec: NetworkSpec,
     tree: HeaderTree,
     tip: Hash256,
+    /// State nodes of every block made or adopted (all branches: nodes are addressed by hash).
+    state: StateNodes,
+}
+
+/// A [`MemoryNodes`] as the chain lookup templates read state from (no items: the builder's
+/// callers choose items that are not in the chain).
+#[derive(Debug, Default)]
+struct StateNodes(MemoryNodes);
+
+impl ItemLookup for StateNodes {
+    type Error = Infallible;
+
+    fn contains_item(&self, _id: &Hash256) -> Result<bool, Infallible> {
+        Ok(false)
+    }
+
+    fn nonce_used(&self, _author: &VerifyingKey, _nonce: u64) -> Result<bool, Infallible> {
+        Ok(false)
+    }
+
+    fn state_node(&self, hash: &Hash256) -> Result<Option<Node>, Infallible> {
+        self.0.node(hash)
+    }
 }
 
 impl ChainBuilder {
@@ -118,6 +151,7 @@ impl ChainBuilder {
             spec: spec.clone(),
             tree: HeaderTree::new(spec),
             tip: spec.genesis_hash(),
+            state: StateNodes::default(),
         }
     }
 
@@ -147,7 +181,10 @@ impl ChainBuilder {
             .parent_context(&parent)
             .unwrap_or_else(|| panic!("{parent} is not a block of this builder"));
         let time = ctx.header.timestamp_ms + self.spec.retarget.block_interval_ms;
-        BlockTemplate::from_items(&self.spec, &ctx, items, time)
+        match BlockTemplate::from_items(&self.spec, &ctx, items, time, &self.state) {
+            Ok(template) => template,
+            Err(e) => panic!("the builder keeps every state node: {e:?}"),
+        }
     }
 
     /// A valid block on `parent` carrying `items`; it becomes the builder's tip.
@@ -185,6 +222,18 @@ impl ChainBuilder {
     ///
     /// When its parent is unknown to the builder.
     pub fn adopt(&mut self, block: &Block) {
+        if let Some(ctx) = self.tree.parent_context(&block.header.prev_hash)
+            && let Ok(delta) = apply_block(
+                &self.state.0,
+                ctx.header.state_root,
+                block.header.height,
+                &block.items,
+            )
+        {
+            for node in delta.nodes {
+                self.state.0.insert(node);
+            }
+        }
         self.tree
             .insert(block.header)
             .unwrap_or_else(|e| panic!("block {} does not link: {e}", block.id()));

@@ -40,18 +40,19 @@ pub fn status() -> impl Strategy<Value = ChainStatus> {
 pub fn header() -> impl Strategy<Value = BlockHeader> {
     (
         (any::<u32>(), any::<u32>(), any::<u64>(), hash(), hash()),
-        (any::<u32>(), any::<u64>(), any::<u32>(), any::<u64>()),
+        (hash(), any::<u32>(), any::<u64>(), any::<u32>(), any::<u64>()),
     )
         .prop_map(
             |(
                 (version, network_id, height, prev_hash, merkle_root),
-                (item_count, timestamp_ms, target, nonce),
+                (state_root, item_count, timestamp_ms, target, nonce),
             )| BlockHeader {
                 version,
                 network_id,
                 height,
                 prev_hash,
                 merkle_root,
+                state_root,
                 item_count,
                 timestamp_ms,
                 target: CompactTarget(target),

@@ -1,15 +1,18 @@
 //! Layers 3 and 4, run by [`CheckedBlock::validate`]: consensus (agreement with the parent)
-//! and semantic (agreement with the chain's history).
+//! and semantic (agreement with the chain's history and its state root).
 
 use std::collections::HashSet;
 
+use crate::chain_state::apply_block;
 use crate::header::BlockHeader;
 use crate::spec::NetworkSpec;
+use crate::chain_state::BlockState;
+use crate::state::SmtError;
 
 use super::checked::CheckedBlock;
 use super::context::ParentContext;
 use super::error::{BlockError, ValidateError};
-use super::lookup::ItemLookup;
+use super::lookup::{ItemLookup, LookupNodes};
 use super::valid::ValidBlock;
 
 impl CheckedBlock {
@@ -17,8 +20,11 @@ impl CheckedBlock {
     ///
     /// Consensus: [`check_header_context`] (parent link, height, retarget, a time after the
     /// parent's and within the drift of `now_ms`). Semantic: no (author, nonce) twice in the
-    /// block, no item or (author, nonce) already in `chain`. A failed `chain` lookup ends the
-    /// validation with [`ValidateError::Lookup`]: no verdict on the block.
+    /// block, no item or (author, nonce) already in `chain`, then the header's `state_root` is
+    /// the parent's state with the block's revocations and DID anchors applied
+    /// ([`crate::chain_state`]). A failed `chain` lookup ends the validation with
+    /// [`ValidateError::Lookup`], a state node the chain lacks with
+    /// [`ValidateError::MissingState`]: no verdict on the block.
     pub fn validate<L: ItemLookup + ?Sized>(
         self,
         spec: &NetworkSpec,
@@ -28,10 +34,12 @@ impl CheckedBlock {
     ) -> Result<ValidBlock, ValidateError<L::Error>> {
         check_consensus(&self, spec, ctx, now_ms)?;
         check_semantic(&self, chain)?;
+        let state = check_state(&self, ctx, chain)?;
         let cumulative_work = ctx.cumulative_work.saturating_add(self.work);
         Ok(ValidBlock {
             checked: self,
             cumulative_work,
+            state,
         })
     }
 }
@@ -136,4 +144,33 @@ fn check_semantic<L: ItemLookup + ?Sized>(
         }
     }
     Ok(())
+}
+
+/// The state root the header must carry: the parent's state with the block applied. Runs last:
+/// it is the only check that may read the state tree, and blocks without revocations or DID
+/// anchors skip it for free.
+fn check_state<L: ItemLookup + ?Sized>(
+    block: &CheckedBlock,
+    ctx: &ParentContext,
+    chain: &L,
+) -> Result<BlockState, ValidateError<L::Error>> {
+    let header = block.header();
+    let delta = apply_block(
+        &LookupNodes(chain),
+        ctx.header.state_root,
+        header.height,
+        &block.block().items,
+    )
+    .map_err(|e| match e {
+        SmtError::Source(e) => ValidateError::Lookup(e),
+        SmtError::MissingNode(hash) | SmtError::Corrupt(hash) => ValidateError::MissingState(hash),
+    })?;
+    if delta.root != header.state_root {
+        return Err(BlockError::StateRootMismatch {
+            header: header.state_root,
+            computed: delta.root,
+        }
+        .into());
+    }
+    Ok(delta)
 }

@@ -222,6 +222,14 @@ pub enum BlockError {
         /// The nonce.
         nonce: u64,
     },
+    /// The header's state root is not the parent's state with the block applied.
+    #[error("state root mismatch: header has {header}, the block's items give {computed}")]
+    StateRootMismatch {
+        /// The header's `state_root`.
+        header: Hash256,
+        /// The root computed from the parent's state and the items.
+        computed: Hash256,
+    },
 }
 
 impl BlockError {
@@ -250,6 +258,7 @@ impl BlockError {
             Self::ItemAlreadyInChain { .. } => "item_already_in_chain",
             Self::NonceAlreadyUsed { .. } => "nonce_already_used",
             Self::DuplicateNonce { .. } => "duplicate_nonce",
+            Self::StateRootMismatch { .. } => "state_root_mismatch",
         }
     }
 
@@ -282,7 +291,9 @@ impl BlockError {
             | Self::TimestampNotAfterParent { .. }
             | Self::ItemAlreadyInChain { .. }
             | Self::NonceAlreadyUsed { .. }
-            | Self::DuplicateNonce { .. } => Blame::Block,
+            | Self::DuplicateNonce { .. }
+            // The items are the ones the header commits to, so the state they give is too.
+            | Self::StateRootMismatch { .. } => Blame::Block,
         }
     }
 
@@ -310,7 +321,8 @@ impl BlockError {
             | Self::TimestampTooFarInFuture { .. } => ErrorLayer::Consensus,
             Self::ItemAlreadyInChain { .. }
             | Self::NonceAlreadyUsed { .. }
-            | Self::DuplicateNonce { .. } => ErrorLayer::Semantic,
+            | Self::DuplicateNonce { .. }
+            | Self::StateRootMismatch { .. } => ErrorLayer::Semantic,
         }
     }
 }
@@ -364,14 +376,24 @@ pub enum ValidateError<E> {
     /// The chain could not be read; nothing is known about the block.
     #[error("chain lookup failed: {0}")]
     Lookup(E),
+    /// A node of the parent's state tree is not in the chain's store: nothing is known about
+    /// the block (the parent was validated, so its state was stored with it).
+    #[error("state node {0} is missing")]
+    MissingState(Hash256),
 }
 
 impl ValidateError<std::convert::Infallible> {
     /// The rule broken, for lookups that cannot fail.
+    ///
+    /// # Panics
+    ///
+    /// On [`ValidateError::MissingState`]: an in-memory index that lost state nodes (every
+    /// in-memory index keeps the nodes of the blocks it records).
     pub fn into_invalid(self) -> BlockError {
         match self {
             Self::Invalid(e) => e,
             Self::Lookup(never) => match never {},
+            Self::MissingState(node) => panic!("in-memory chain lacks state node {node}"),
         }
     }
 }

@@ -26,7 +26,7 @@ mod context;
 mod contextual;
 mod cryptographic;
 mod error;
-mod lookup;
+pub(crate) mod lookup;
 mod structural;
 mod valid;
 

@@ -4,6 +4,7 @@ use crate::block::Block;
 use crate::hash::Hash256;
 use crate::header::BlockHeader;
 use crate::pow::Work;
+use crate::chain_state::BlockState;
 
 use super::checked::CheckedBlock;
 
@@ -13,6 +14,8 @@ use super::checked::CheckedBlock;
 pub struct ValidBlock {
     pub(super) checked: CheckedBlock,
     pub(super) cumulative_work: Work,
+    /// The state the block leaves (no nodes or records when it changes no state).
+    pub(super) state: BlockState,
 }
 
 impl ValidBlock {
@@ -44,6 +47,12 @@ impl ValidBlock {
     /// The parent's cumulative work plus this block's.
     pub fn cumulative_work(&self) -> Work {
         self.cumulative_work
+    }
+
+    /// The state this block leaves: its tree nodes and records are stored with the block, so
+    /// its state root (every child's parent state) is readable and provable.
+    pub fn state(&self) -> &BlockState {
+        &self.state
     }
 
     /// Gives the block back.

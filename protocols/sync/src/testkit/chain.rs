@@ -74,7 +74,7 @@ impl TestChain {
     pub fn template_on(&self, parent: &Hash256, salt: u64) -> Block {
         let (_, ctx) = &self.blocks[parent];
         let now = ctx.header.timestamp_ms + self.spec.retarget.block_interval_ms + salt;
-        BlockTemplate::from_items(&self.spec, ctx, Vec::new(), now).into_block()
+        BlockTemplate::empty(&self.spec, ctx, now).into_block()
     }
 
     /// Mines `n` blocks on `parent` and stores them; returns them oldest first.

@@ -1,0 +1,447 @@
+//! The chain state every header commits to (`state_root`): which capabilities are revoked and
+//! which DID document is current, as one sparse Merkle tree ([`crate::state`]).
+//!
+//! Two kinds of entry share the tree, their keys separated by a domain prefix:
+//!
+//! - **revoked capabilities**: key `SHA-256("talos/state/revoked/v1\0" ‖ capability_id)`. The
+//!   first revocation of an id in the chain sets it; later ones change nothing, so the entry
+//!   says since when the capability is revoked. The value commits to the revoking item's id
+//!   and height ([`RevocationRecord`]): a light client can fetch that item's inclusion proof to
+//!   learn who revoked it and why.
+//! - **current DID documents**: key `SHA-256("talos/state/did/v1\0" ‖ author ‖ did)`. Each DID
+//!   anchor replaces the entry of its (author, DID) pair, so the entry is the latest anchor
+//!   that author made for that DID ([`DidRecord`]). Keying by author means nobody can
+//!   overwrite another's document: for a `did:key`, a client looks up the entry of the key the
+//!   DID names, and anchors of that DID by anyone else never answer.
+//!
+//! Anchors and audit events leave the state unchanged. The root after a block is a function of
+//! the state alone (the tree's shape does not depend on history), so a full node checks a
+//! header's `state_root` by applying the block's entries to its parent's root, and rolling a
+//! reorg back is nothing more than reading an older root.
+
+use ed25519_dalek::VerifyingKey;
+
+use crate::hash::Hash256;
+use crate::item::{ItemKind, SignedItem};
+use crate::state::{
+    Node, NodeSource, SmtError, StateDelta, StateLookup, StateProof, StateProofError, apply_updates,
+    get,
+};
+
+const REVOKED_DOMAIN: &[u8] = b"talos/state/revoked/v1\0";
+const DID_DOMAIN: &[u8] = b"talos/state/did/v1\0";
+const REVOCATION_VALUE_DOMAIN: &[u8] = b"talos/state/revocation-record/v1\0";
+const DID_VALUE_DOMAIN: &[u8] = b"talos/state/did-record/v1\0";
+
+/// The tree key of a revoked capability id.
+pub fn revocation_key(capability_id: &Hash256) -> Hash256 {
+    Hash256::sha256_parts(&[REVOKED_DOMAIN, capability_id.as_bytes()])
+}
+
+/// The tree key of the current DID document `author` anchored for `did`.
+pub fn did_key(author: &VerifyingKey, did: &str) -> Hash256 {
+    Hash256::sha256_parts(&[DID_DOMAIN, author.as_bytes(), did.as_bytes()])
+}
+
+/// What a revoked-capability entry commits to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RevocationRecord {
+    /// The revocation item.
+    pub item_id: Hash256,
+    /// Height of the block that holds it.
+    pub height: u64,
+}
+
+impl RevocationRecord {
+    /// The tree value.
+    pub fn value(&self) -> Hash256 {
+        Hash256::sha256_parts(&[
+            REVOCATION_VALUE_DOMAIN,
+            self.item_id.as_bytes(),
+            &self.height.to_be_bytes(),
+        ])
+    }
+}
+
+/// What a current-DID-document entry commits to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DidRecord {
+    /// Hash of the anchored DID document.
+    pub document_hash: Hash256,
+    /// The DID anchor item.
+    pub item_id: Hash256,
+    /// Height of the block that holds it.
+    pub height: u64,
+}
+
+impl DidRecord {
+    /// The tree value.
+    pub fn value(&self) -> Hash256 {
+        Hash256::sha256_parts(&[
+            DID_VALUE_DOMAIN,
+            self.document_hash.as_bytes(),
+            self.item_id.as_bytes(),
+            &self.height.to_be_bytes(),
+        ])
+    }
+}
+
+/// What a state entry commits to: the preimage of its tree value. Full nodes keep records by
+/// value hash so they can serve them with a proof; a light client checks
+/// `record.value() == ` the proven value before believing a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StateRecord {
+    /// A revoked capability.
+    Revocation(RevocationRecord),
+    /// A current DID document.
+    Did(DidRecord),
+}
+
+/// Length of [`StateRecord::encode`] for a revocation.
+pub const REVOCATION_RECORD_BYTES: usize = 1 + 32 + 8;
+/// Length of [`StateRecord::encode`] for a DID record.
+pub const DID_RECORD_BYTES: usize = 1 + 32 + 32 + 8;
+
+/// Bytes that are not a [`StateRecord`] encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed state record ({len} bytes)")]
+pub struct RecordDecodeError {
+    /// Length of the input.
+    pub len: usize,
+}
+
+impl StateRecord {
+    /// The tree value.
+    pub fn value(&self) -> Hash256 {
+        match self {
+            Self::Revocation(r) => r.value(),
+            Self::Did(d) => d.value(),
+        }
+    }
+
+    /// The item that set the entry.
+    pub fn item_id(&self) -> Hash256 {
+        match self {
+            Self::Revocation(r) => r.item_id,
+            Self::Did(d) => d.item_id,
+        }
+    }
+
+    /// Height of the block that holds that item.
+    pub fn height(&self) -> u64 {
+        match self {
+            Self::Revocation(r) => r.height,
+            Self::Did(d) => d.height,
+        }
+    }
+
+    /// Tag byte (1 revocation, 2 DID) then the fields, big-endian.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Self::Revocation(r) => {
+                let mut out = Vec::with_capacity(REVOCATION_RECORD_BYTES);
+                out.push(1);
+                out.extend_from_slice(r.item_id.as_bytes());
+                out.extend_from_slice(&r.height.to_be_bytes());
+                out
+            }
+            Self::Did(d) => {
+                let mut out = Vec::with_capacity(DID_RECORD_BYTES);
+                out.push(2);
+                out.extend_from_slice(d.document_hash.as_bytes());
+                out.extend_from_slice(d.item_id.as_bytes());
+                out.extend_from_slice(&d.height.to_be_bytes());
+                out
+            }
+        }
+    }
+
+    /// Decodes [`StateRecord::encode`]; anything else is a typed error.
+    pub fn decode(bytes: &[u8]) -> Result<Self, RecordDecodeError> {
+        let bad = RecordDecodeError { len: bytes.len() };
+        let hash = |at: usize| Hash256::from_slice(&bytes[at..at + 32]).ok_or(bad);
+        let height = |at: usize| -> Result<u64, RecordDecodeError> {
+            let b: [u8; 8] = bytes[at..at + 8].try_into().map_err(|_| bad)?;
+            Ok(u64::from_be_bytes(b))
+        };
+        match (bytes.first(), bytes.len()) {
+            (Some(1), REVOCATION_RECORD_BYTES) => Ok(Self::Revocation(RevocationRecord {
+                item_id: hash(1)?,
+                height: height(33)?,
+            })),
+            (Some(2), DID_RECORD_BYTES) => Ok(Self::Did(DidRecord {
+                document_hash: hash(1)?,
+                item_id: hash(33)?,
+                height: height(65)?,
+            })),
+            _ => Err(bad),
+        }
+    }
+}
+
+/// The state a block leaves: its root, the tree nodes it created and the records of the
+/// entries it set (stored with the block, so a full node can prove and explain any entry).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockState {
+    /// The state root after the block.
+    pub root: Hash256,
+    /// Tree nodes created by the block.
+    pub nodes: Vec<Node>,
+    /// Records of the entries the block set.
+    pub records: Vec<StateRecord>,
+}
+
+/// A full node's answer about one state key at one block: the tree proof and, when the key is
+/// present, the record its value hashes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateAnswer {
+    /// Membership or non-membership proof of the key under the block's state root.
+    pub proof: StateProof,
+    /// The entry's record (present keys only).
+    pub record: Option<StateRecord>,
+}
+
+/// What a verified [`StateAnswer`] says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateFinding {
+    /// The key is set; this is its record.
+    Present(StateRecord),
+    /// The key is not set.
+    Absent,
+}
+
+/// Why a [`StateAnswer`] does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StateAnswerError {
+    /// The tree proof fails.
+    #[error(transparent)]
+    Proof(#[from] StateProofError),
+    /// The key is present but no record came with it.
+    #[error("the key is present but the answer has no record")]
+    MissingRecord,
+    /// The record does not hash to the proven value.
+    #[error("the record does not hash to the proven value")]
+    RecordMismatch,
+    /// A record came with a proof of absence.
+    #[error("a record came with a proof of absence")]
+    UnexpectedRecord,
+}
+
+impl StateAnswerError {
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Proof(e) => e.code(),
+            Self::MissingRecord => "missing_record",
+            Self::RecordMismatch => "record_mismatch",
+            Self::UnexpectedRecord => "unexpected_record",
+        }
+    }
+}
+
+impl StateAnswer {
+    /// Checks the proof of `key` against `root` (a state root from a header the caller trusts)
+    /// and the record against the proven value: the cheap comparisons first, then the hashes.
+    pub fn verify(&self, root: &Hash256, key: &Hash256) -> Result<StateFinding, StateAnswerError> {
+        match (self.proof.verify(root, key)?, &self.record) {
+            (StateLookup::Present(value), Some(record)) if record.value() == value => {
+                Ok(StateFinding::Present(*record))
+            }
+            (StateLookup::Present(_), Some(_)) => Err(StateAnswerError::RecordMismatch),
+            (StateLookup::Present(_), None) => Err(StateAnswerError::MissingRecord),
+            (StateLookup::Absent, Some(_)) => Err(StateAnswerError::UnexpectedRecord),
+            (StateLookup::Absent, None) => Ok(StateFinding::Absent),
+        }
+    }
+}
+
+/// Whether an item changes the state.
+pub fn changes_state(item: &SignedItem) -> bool {
+    matches!(
+        item.item().kind,
+        ItemKind::Revocation(_) | ItemKind::DidAnchor(_)
+    )
+}
+
+/// Applies the items of the block at `height` to the state with root `parent_root`: the
+/// state root its header must carry, and the tree nodes and records to store with it. A block
+/// without revocations or DID anchors reads nothing and returns `parent_root`.
+pub fn apply_block<S: NodeSource>(
+    source: &S,
+    parent_root: Hash256,
+    height: u64,
+    items: &[SignedItem],
+) -> Result<BlockState, SmtError<S::Error>> {
+    let mut updates: Vec<(Hash256, Hash256)> = Vec::new();
+    let mut records = Vec::new();
+    for item in items {
+        match &item.item().kind {
+            ItemKind::Revocation(r) => {
+                let key = revocation_key(&r.capability_id);
+                // First revocation wins: already revoked in the chain, or earlier in the block.
+                if updates.iter().any(|(k, _)| *k == key) || get(source, parent_root, &key)?.is_some()
+                {
+                    continue;
+                }
+                let record = StateRecord::Revocation(RevocationRecord {
+                    item_id: item.id(),
+                    height,
+                });
+                updates.push((key, record.value()));
+                records.push(record);
+            }
+            ItemKind::DidAnchor(d) => {
+                let record = StateRecord::Did(DidRecord {
+                    document_hash: d.document_hash,
+                    item_id: item.id(),
+                    height,
+                });
+                updates.push((did_key(item.author(), &d.did), record.value()));
+                records.push(record);
+            }
+            ItemKind::Anchor(_) | ItemKind::AuditEvent(_) => {}
+        }
+    }
+    if updates.is_empty() {
+        return Ok(BlockState {
+            root: parent_root,
+            ..BlockState::default()
+        });
+    }
+    let StateDelta { root, nodes } = apply_updates(source, parent_root, &updates)?;
+    // A DID anchored twice in one block keeps only the last record in the tree.
+    records.retain(|r| nodes.iter().any(|n| matches!(n, Node::Leaf { value, .. } if *value == r.value())));
+    Ok(BlockState {
+        root,
+        nodes,
+        records,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::{Anchor, DidAnchor, Revocation, UnsignedItem};
+    use crate::state::{EMPTY_ROOT, MemoryNodes};
+    use ed25519_dalek::SigningKey;
+
+    fn signed(seed: u8, nonce: u64, kind: ItemKind) -> SignedItem {
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        UnsignedItem {
+            author: key.verifying_key(),
+            nonce,
+            timestamp_ms: 1,
+            kind,
+        }
+        .sign(&key, 1)
+    }
+
+    fn revoke(seed: u8, nonce: u64, cap: &[u8]) -> SignedItem {
+        signed(
+            seed,
+            nonce,
+            ItemKind::Revocation(Revocation {
+                capability_id: Hash256::sha256(cap),
+                reason: String::new(),
+            }),
+        )
+    }
+
+    fn anchor_did(seed: u8, nonce: u64, did: &str, doc: &[u8]) -> SignedItem {
+        signed(
+            seed,
+            nonce,
+            ItemKind::DidAnchor(DidAnchor {
+                did: did.into(),
+                document_hash: Hash256::sha256(doc),
+            }),
+        )
+    }
+
+    fn insert_all(nodes: &mut MemoryNodes, state: &BlockState) {
+        for node in &state.nodes {
+            nodes.insert(*node);
+        }
+    }
+
+    #[test]
+    fn records_round_trip_and_reject_other_bytes() {
+        let records = [
+            StateRecord::Revocation(RevocationRecord {
+                item_id: Hash256::sha256(b"i"),
+                height: 7,
+            }),
+            StateRecord::Did(DidRecord {
+                document_hash: Hash256::sha256(b"d"),
+                item_id: Hash256::sha256(b"i"),
+                height: u64::MAX,
+            }),
+        ];
+        for record in records {
+            assert_eq!(StateRecord::decode(&record.encode()), Ok(record));
+            let mut long = record.encode();
+            long.push(0);
+            assert!(StateRecord::decode(&long).is_err());
+            assert!(StateRecord::decode(&long[..long.len() - 2]).is_err());
+        }
+        assert!(StateRecord::decode(&[]).is_err());
+        assert!(StateRecord::decode(&[3; DID_RECORD_BYTES]).is_err());
+    }
+
+    #[test]
+    fn blocks_without_state_items_keep_the_root_and_read_nothing() {
+        let anchor = signed(
+            1,
+            0,
+            ItemKind::Anchor(Anchor {
+                content_hash: Hash256::ZERO,
+                label: String::new(),
+            }),
+        );
+        let root = Hash256::sha256(b"any root, its nodes unknown");
+        let delta = apply_block(&MemoryNodes::new(), root, 5, &[anchor]).unwrap();
+        assert_eq!((delta.root, delta.nodes.len()), (root, 0));
+    }
+
+    #[test]
+    fn the_first_revocation_of_a_capability_wins() {
+        let mut nodes = MemoryNodes::new();
+        let first = revoke(1, 0, b"cap");
+        let again = revoke(2, 0, b"cap");
+        let delta = apply_block(&nodes, EMPTY_ROOT, 1, &[first.clone(), again.clone()]).unwrap();
+        insert_all(&mut nodes, &delta);
+        let key = revocation_key(&Hash256::sha256(b"cap"));
+        let expected = RevocationRecord {
+            item_id: first.id(),
+            height: 1,
+        };
+        assert_eq!(get(&nodes, delta.root, &key).unwrap(), Some(expected.value()));
+        let later = apply_block(&nodes, delta.root, 2, &[again]).unwrap();
+        assert_eq!(later.root, delta.root, "a second revocation changes nothing");
+    }
+
+    #[test]
+    fn the_latest_did_anchor_of_an_author_wins_and_authors_do_not_collide() {
+        let mut nodes = MemoryNodes::new();
+        let did = "did:key:z6MkExample";
+        let one = apply_block(&nodes, EMPTY_ROOT, 1, &[anchor_did(1, 0, did, b"v1")]).unwrap();
+        insert_all(&mut nodes, &one);
+        let two = apply_block(&nodes, one.root, 2, &[anchor_did(1, 1, did, b"v2")]).unwrap();
+        insert_all(&mut nodes, &two);
+        let owner = SigningKey::from_bytes(&[1; 32]).verifying_key();
+        let current = get(&nodes, two.root, &did_key(&owner, did)).unwrap();
+        let v2 = DidRecord {
+            document_hash: Hash256::sha256(b"v2"),
+            item_id: anchor_did(1, 1, did, b"v2").id(),
+            height: 2,
+        };
+        assert_eq!(current, Some(v2.value()));
+        let stranger = apply_block(&nodes, two.root, 3, &[anchor_did(9, 0, did, b"evil")]).unwrap();
+        insert_all(&mut nodes, &stranger);
+        assert_eq!(
+            get(&nodes, stranger.root, &did_key(&owner, did)).unwrap(),
+            Some(v2.value()),
+            "another author's anchor of the same DID does not touch the owner's entry"
+        );
+    }
+}
