@@ -1,9 +1,11 @@
 //! Fuzzes `talos_sync::decode_response`: arbitrary bytes decode or fail with a typed error; a
-//! decoded response re-encodes stably, and decoded blocks keep their ids and Merkle roots.
+//! decoded response re-encodes stably, decoded blocks keep their ids and Merkle roots, and
+//! decoded state proofs verify (or fail with a typed error) without panicking.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use talos_chain::SignedItem;
+use talos_chain::state::Terminal;
+use talos_chain::{Hash256, SignedItem};
 use talos_fuzz::limits;
 use talos_sync::{SyncResponse, decode_response, encode_response};
 
@@ -23,6 +25,20 @@ fuzz_target!(|data: &[u8]| {
         }
         SyncResponse::Proof(Some(proof)) => {
             let _ = proof.verify();
+        }
+        SyncResponse::StateProof(Some(answer)) => {
+            // Against an arbitrary root, for the terminal leaf's own key (membership) and for
+            // another key (non-membership): typed errors only.
+            let leaf_key = match answer.proof.terminal {
+                Terminal::Leaf { key, .. } => key,
+                Terminal::Empty => Hash256::ZERO,
+            };
+            let root = Hash256::sha256(data);
+            let _ = answer.verify(&root, &leaf_key);
+            let _ = answer.verify(&root, &Hash256([0xff; 32]));
+            if let Some(record) = &answer.record {
+                let _ = (record.value(), record.item_id(), record.height());
+            }
         }
         _ => {}
     }

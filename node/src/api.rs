@@ -13,7 +13,14 @@ use talos_sync::SyncStatus;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
+use talos_api::light::{LightAnswerJson, LightQuestion};
+use talos_light::saved::SavedProof;
+use talos_network::PeerInfo;
+use talos_network::light::FullHeaders;
+
+use crate::files::process_rss_bytes;
 use crate::handle::{HandleError, NodeHandle};
+use crate::light::judge_saved;
 
 impl From<HandleError> for BackendError {
     fn from(e: HandleError) -> Self {
@@ -38,7 +45,7 @@ where
         .map_err(BackendError::from)
 }
 
-fn sync_state(status: SyncStatus) -> SyncState {
+pub(crate) fn sync_state(status: SyncStatus) -> SyncState {
     match status {
         SyncStatus::Idle => SyncState::Idle,
         SyncStatus::Syncing { target_height } => SyncState::Syncing { target_height },
@@ -86,20 +93,17 @@ impl NodeApi for NodeHandle {
             mempool_items: status.mempool_items,
             sync: sync_state(status.sync),
             mining: status.info.mining,
+            rss_bytes: process_rss_bytes(),
+            disk_bytes: None,
+            headers_stored: None,
         })
     }
 
     async fn peers(&self) -> Result<Vec<PeerJson>, BackendError> {
         Ok(NodeHandle::peers(self)
             .await?
-            .into_iter()
-            .map(|p| PeerJson {
-                peer_id: p.peer_id.to_string(),
-                addrs: p.addrs.iter().map(ToString::to_string).collect(),
-                agent: p.agent,
-                gossip_score: p.gossip_score,
-                tip_height: p.tip_height,
-            })
+            .iter()
+            .map(peer_json)
             .collect())
     }
 
@@ -176,5 +180,47 @@ impl NodeApi for NodeHandle {
             Ok(event) => Ok(event_json(&event)),
             Err(BroadcastStreamRecvError::Lagged(missed)) => Err(missed),
         })
+    }
+
+    async fn headers(&self, from: u64, limit: usize) -> Result<Vec<BlockHeader>, BackendError> {
+        blocking(self, move |h| {
+            Ok(h.store()
+                .best_headers(from, limit)?
+                .into_iter()
+                .map(|e| e.header)
+                .collect())
+        })
+        .await
+    }
+
+    async fn light_query(&self, _question: LightQuestion) -> Result<LightAnswerJson, BackendError> {
+        Err(BackendError::WrongRole {
+            role: self.info().role.as_str(),
+        })
+    }
+
+    /// A full node checks a saved proof against its own headers.
+    async fn verify_saved(
+        &self,
+        proof: SavedProof,
+        min_confirmations: u64,
+    ) -> Result<LightAnswerJson, BackendError> {
+        let handle = self.clone();
+        tokio::task::spawn_blocking(move || {
+            judge_saved(&FullHeaders(&**handle.store()), &proof, handle.spec(), min_confirmations)
+        })
+        .await
+        .map_err(|_| BackendError::Unavailable)?
+    }
+}
+
+/// A connected peer as the API's JSON.
+pub(crate) fn peer_json(p: &PeerInfo) -> PeerJson {
+    PeerJson {
+        peer_id: p.peer_id.to_string(),
+        addrs: p.addrs.iter().map(ToString::to_string).collect(),
+        agent: p.agent.clone(),
+        gossip_score: p.gossip_score,
+        tip_height: p.tip_height,
     }
 }

@@ -552,6 +552,13 @@ impl Config {
                 "a bootstrap node does not mine; use --role full",
             ));
         }
+        if self.role == Role::Light && self.mine {
+            return Err(invalid(
+                "mine",
+                "true",
+                "a light client holds no blocks to mine on; use --role full",
+            ));
+        }
         Ok(())
     }
 

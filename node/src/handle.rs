@@ -10,6 +10,8 @@ use libp2p::{Multiaddr, PeerId};
 use talos_chain::{Block, Hash256, ItemProof, SignedItem};
 use talos_chain_service::{ChainCommand, ChainEvent, MineError, SubmitError};
 use talos_network::{NetCommand, PeerInfo, Role};
+
+use crate::netclient::NetClient;
 use talos_storage::{ChainTip, HeaderEntry, ItemLocation, StorageError, Store};
 use talos_sync::SyncStatus;
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
@@ -76,9 +78,10 @@ pub struct NodeStatus {
 #[derive(Clone)]
 pub struct NodeHandle {
     info: Arc<NodeInfo>,
+    spec: Arc<talos_chain::NetworkSpec>,
     store: Arc<dyn Store>,
     chain: mpsc::Sender<ChainCommand>,
-    net: mpsc::Sender<NetCommand>,
+    net: NetClient,
     events: broadcast::Sender<ChainEvent>,
     shutdown: Arc<Notify>,
     stop_requested: Arc<AtomicBool>,
@@ -93,7 +96,7 @@ impl std::fmt::Debug for NodeHandle {
 }
 
 /// Sends a command and waits up to `answer_within` for the reply.
-async fn call_within<C, T>(
+pub(crate) async fn call_within<C, T>(
     tx: &mpsc::Sender<C>,
     answer_within: Duration,
     make: impl FnOnce(oneshot::Sender<T>) -> C,
@@ -109,7 +112,7 @@ async fn call_within<C, T>(
         .map_err(|_| HandleError::Stopped)
 }
 
-async fn call<C, T>(
+pub(crate) async fn call<C, T>(
     tx: &mpsc::Sender<C>,
     make: impl FnOnce(oneshot::Sender<T>) -> C,
 ) -> Result<T, HandleError> {
@@ -119,6 +122,7 @@ async fn call<C, T>(
 /// The parts a handle talks to.
 pub(crate) struct HandleParts {
     pub(crate) info: NodeInfo,
+    pub(crate) spec: talos_chain::NetworkSpec,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) chain: mpsc::Sender<ChainCommand>,
     pub(crate) net: mpsc::Sender<NetCommand>,
@@ -131,9 +135,10 @@ impl NodeHandle {
     pub(crate) fn new(parts: HandleParts) -> Self {
         Self {
             info: Arc::new(parts.info),
+            spec: Arc::new(parts.spec),
             store: parts.store,
             chain: parts.chain,
-            net: parts.net,
+            net: NetClient::new(parts.net),
             events: parts.events,
             shutdown: parts.shutdown,
             stop_requested: Arc::new(AtomicBool::new(false)),
@@ -143,6 +148,11 @@ impl NodeHandle {
     /// Static facts.
     pub fn info(&self) -> &NodeInfo {
         &self.info
+    }
+
+    /// The network's spec.
+    pub fn spec(&self) -> &talos_chain::NetworkSpec {
+        &self.spec
     }
 
     /// The store (read-only use: every write goes through the chain service).
@@ -241,30 +251,27 @@ impl NodeHandle {
 
     /// Connected peers.
     pub async fn peers(&self) -> Result<Vec<PeerInfo>, HandleError> {
-        call(&self.net, |reply| NetCommand::Peers { reply }).await
+        self.net.peers().await
     }
 
     /// Peers banned now (misbehaviour, another network).
     pub async fn banned_peers(&self) -> Result<Vec<PeerId>, HandleError> {
-        call(&self.net, |reply| NetCommand::Banned { reply }).await
+        self.net.banned().await
     }
 
     /// Listen addresses.
     pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, HandleError> {
-        call(&self.net, |reply| NetCommand::ListenAddrs { reply }).await
+        self.net.listen_addrs().await
     }
 
     /// What sync is doing.
     pub async fn sync_state(&self) -> Result<SyncStatus, HandleError> {
-        call(&self.net, |reply| NetCommand::SyncState { reply }).await
+        self.net.sync_state().await
     }
 
     /// Dials an address.
     pub async fn dial(&self, addr: Multiaddr) -> Result<(), HandleError> {
-        self.net
-            .send(NetCommand::Dial { addr })
-            .await
-            .map_err(|_| HandleError::Stopped)
+        self.net.dial(addr).await
     }
 
     /// The node's status.

@@ -15,6 +15,8 @@ pub mod config;
 pub mod files;
 pub mod handle;
 pub mod identity;
+pub mod light;
 pub mod logging;
 pub mod metrics;
+pub mod netclient;
 pub mod node;

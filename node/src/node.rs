@@ -151,6 +151,7 @@ pub async fn start_with(
     let (notice_tx, notices) = mpsc::channel(NOTICE_QUEUE);
     let (net_tx, commands) = mpsc::channel(COMMAND_QUEUE);
 
+    let spec_for_handle = net_config.spec.clone();
     let info = NodeInfo {
         network: net_config.spec.name.clone(),
         network_id: net_config.spec.network_id,
@@ -203,6 +204,7 @@ pub async fn start_with(
     };
     let handle = NodeHandle::new(HandleParts {
         info,
+        spec: spec_for_handle,
         store,
         chain: channels.commands.clone(),
         net: net_tx,

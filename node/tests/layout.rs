@@ -153,6 +153,7 @@ fn dependency_rules_hold() {
         "talos-sync",
         "talos-gossip",
         "talos-identity",
+        "talos-light",
     ] {
         assert_free_of(krate, &protocol_rule);
     }

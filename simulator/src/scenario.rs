@@ -162,8 +162,9 @@ pub struct Expectations {
     #[serde(default)]
     pub heal_within_s: Option<f64>,
     /// Every adversary that met honest nodes and breaks a rule they can see (all kinds but
-    /// `silent` and `slot-filler`, see [`crate::adversary::AdversaryKind::breaks_rules`]) is
-    /// banned by at least one of them.
+    /// `silent` and `slot-filler`, which break none, and `proof-liar`, which lies only to light
+    /// clients; see [`crate::adversary::AdversaryKind::caught_by_full_nodes`]) is banned by at
+    /// least one of them.
     #[serde(default)]
     pub attackers_banned: bool,
     /// Every main-chain block reached every node live at its production and still live.

@@ -181,7 +181,8 @@ fn every_hardening_adversary_at_once_is_banned_or_routed_around() {
     for attacker in &record.attackers {
         let kind: AdversaryKind = attacker.kind.parse().expect("a kind");
         assert!(attacker.contacted > 0, "{attacker:?}");
-        if kind.breaks_rules() {
+        // A proof liar would be caught only by light clients, which scenarios do not run.
+        if kind.caught_by_full_nodes() {
             assert!(attacker.sent > 0, "{attacker:?} attacked");
             assert!(attacker.banned_by > 0, "{attacker:?} was banned");
         }

@@ -13,10 +13,14 @@
 //! - [`MemoryStore`]: the same semantics in memory, for tests and the simulator.
 //!
 //! [`verify_chain`] (the integrity walk) works on any store.
+//!
+//! [`headers`]: the light client's header store ([`HeaderStore`], [`SledHeaderStore`],
+//! [`MemoryHeaderStore`]).
 
 mod codec;
 mod error;
 mod genesis;
+pub mod headers;
 mod integrity;
 mod kv;
 mod memory;
@@ -28,6 +32,10 @@ mod types;
 pub use self::sled::{DEFAULT_CACHE_BYTES, SledConfig, SledMode, SledStore};
 pub use error::{BackendError, Result, StorageError, UpdateError};
 pub use genesis::genesis_work;
+pub use headers::{
+    HeaderStore, HeaderStoreStats, HeaderUpdate, MemoryHeaderStore, SledHeaderConfig,
+    SledHeaderStore,
+};
 pub use integrity::{
     DEFAULT_INTEGRITY_DEPTH, IntegrityDepth, IntegrityOptions, IntegrityReport, verify_chain,
 };

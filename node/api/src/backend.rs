@@ -7,6 +7,9 @@ use futures::Stream;
 use talos_chain::{Block, BlockHeader, Hash256, ItemProof, MempoolError, SignedItem};
 use talos_storage::{ChainTip, ItemLocation, StorageError};
 
+use talos_light::saved::SavedProof;
+
+use crate::light::{LightAnswerJson, LightQuestion};
 use crate::types::{EventJson, NodeStatus, PeerJson};
 
 /// Why the node could not answer.
@@ -21,6 +24,16 @@ pub enum BackendError {
     /// The store failed.
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
+    /// This node's role does not answer the question (e.g. a full node asked a light client's
+    /// question).
+    #[error("a {role} node does not answer this")]
+    WrongRole {
+        /// The node's role.
+        role: &'static str,
+    },
+    /// The question cannot be asked (e.g. a DID that names no key).
+    #[error("{0}")]
+    BadQuestion(String),
 }
 
 /// Why a submitted item was not pooled.
@@ -102,4 +115,21 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Hash256, SubmitRejection>> + Send;
     /// Events from now on (a bounded buffer per subscriber).
     fn events(&self) -> impl Stream<Item = EventOrLag> + Send + Unpin + use<Self>;
+    /// Best-chain headers from `from`, at most `limit`.
+    fn headers(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<BlockHeader>, BackendError>> + Send;
+    /// Asks full nodes a light client's question and judges their proofs.
+    fn light_query(
+        &self,
+        question: LightQuestion,
+    ) -> impl Future<Output = Result<LightAnswerJson, BackendError>> + Send;
+    /// Checks a saved proof against the local header chain.
+    fn verify_saved(
+        &self,
+        proof: SavedProof,
+        min_confirmations: u64,
+    ) -> impl Future<Output = Result<LightAnswerJson, BackendError>> + Send;
 }

@@ -85,6 +85,12 @@ impl From<BackendError> for ApiError {
                 "storage_error",
                 e.to_string(),
             ),
+            BackendError::WrongRole { .. } => {
+                Self::new(StatusCode::NOT_FOUND, "wrong_role", e.to_string())
+            }
+            BackendError::BadQuestion(_) => {
+                Self::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
+            }
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod backend;
 mod error;
 mod events;
 mod host;
+pub mod light;
 mod metrics;
 mod routes;
 pub mod types;
@@ -101,6 +102,12 @@ fn router<N: NodeApi>(node: N, cookie: Arc<str>, stop: watch::Receiver<bool>) ->
         .route("/v1/items", post(routes::submit::<N>))
         .route("/v1/proof/{id}", get(routes::proof::<N>))
         .route("/v1/events", get(events::events::<N>))
+        .route("/v1/light/status", get(routes::status::<N>))
+        .route("/v1/light/headers", get(light::headers::<N>))
+        .route("/v1/light/verify/{id}", get(light::verify::<N>))
+        .route("/v1/light/revoked/{id}", get(light::revoked::<N>))
+        .route("/v1/light/did/{did}", get(light::did::<N>))
+        .route("/v1/light/verify-proof", post(light::verify_proof::<N>))
         .fallback(routes::fallback)
         .layer(DefaultBodyLimit::max(routes::MAX_SUBMIT_BODY))
         .layer(axum::middleware::from_fn_with_state(

@@ -30,7 +30,7 @@ pub enum SyncState {
 pub struct NodeStatus {
     /// Network name.
     pub network: String,
-    /// Role (`bootstrap` or `full`).
+    /// Role (`bootstrap`, `full` or `light`).
     pub role: String,
     /// libp2p PeerId.
     pub peer_id: String,
@@ -52,6 +52,15 @@ pub struct NodeStatus {
     pub sync: SyncState,
     /// Whether this node mines.
     pub mining: bool,
+    /// Resident memory of the node process in bytes (Linux `/proc`), when known.
+    #[serde(default)]
+    pub rss_bytes: Option<u64>,
+    /// Bytes the node's store takes on disk, when known.
+    #[serde(default)]
+    pub disk_bytes: Option<u64>,
+    /// Headers stored (light clients).
+    #[serde(default)]
+    pub headers_stored: Option<u64>,
 }
 
 /// An event of `GET /v1/events` (the SSE `data`; the SSE event name is its `type`).
@@ -76,6 +85,13 @@ pub enum EventJson {
         /// Where it came from: `gossip`, `sync`, `mined` or `stored`.
         source: String,
     },
+    /// A header joined the best header chain (light clients).
+    NewHeader {
+        /// Its id.
+        id: String,
+        /// Its height.
+        height: u64,
+    },
     /// An item entered the mempool.
     NewItem {
         /// Item id.
@@ -94,6 +110,7 @@ impl EventJson {
         match self {
             Self::NewTip { .. } => "new_tip",
             Self::BlockImported { .. } => "block_imported",
+            Self::NewHeader { .. } => "new_header",
             Self::NewItem { .. } => "new_item",
             Self::Lagged { .. } => "lagged",
         }

@@ -142,8 +142,11 @@ fn gossipsub(
     );
     gs.with_peer_score(score_params(topics), score_thresholds())
         .map_err(BehaviourError::Scoring)?;
-    for name in [topics.blocks(), topics.items()] {
-        gs.subscribe(&gossipsub::IdentTopic::new(name))?;
+    // A light client has no bodies to validate gossip with: it subscribes to nothing.
+    if config.role != Role::Light {
+        for name in [topics.blocks(), topics.items()] {
+            gs.subscribe(&gossipsub::IdentTopic::new(name))?;
+        }
     }
     Ok(gs)
 }
@@ -173,6 +176,8 @@ fn kad(
     // (private and docker networks never confirm one).
     match config.role {
         Role::Bootstrap | Role::Full => kad.set_mode(Some(kad::Mode::Server)),
+        // A light client asks the DHT but serves nothing from it.
+        Role::Light => kad.set_mode(Some(kad::Mode::Client)),
     }
     kad
 }

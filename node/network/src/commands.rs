@@ -1,8 +1,10 @@
 //! What the node's handle asks the network task, and the answers.
 
 use libp2p::{Multiaddr, PeerId};
-use talos_sync::SyncStatus;
+use talos_sync::{SyncRequest, SyncStatus};
 use tokio::sync::oneshot;
+
+use crate::queries::QueryResult;
 
 /// Capacity of the command queue into the network task.
 pub const COMMAND_QUEUE: usize = 256;
@@ -49,5 +51,43 @@ pub enum NetCommand {
     Dial {
         /// Where.
         addr: Multiaddr,
+    },
+    /// A full node lied to our light client: penalize it ([`crate::policy::Offence::LightLie`]).
+    ReportLie {
+        /// The liar.
+        peer: PeerId,
+        /// What it did.
+        lie: talos_light::LieKind,
+    },
+    /// Send `request` to one connected peer and reply with its answer (see
+    /// [`crate::queries`]): for a light client, `SyncRequest::Proof(item)` or
+    /// `SyncRequest::StateProof { block, key }`. The reply comes once the peer answers or the
+    /// request fails, within the request timeout plus 5 s (15 s by default): the response,
+    /// always of the kind that answers `request` (a `Proof` for a `Proof`, a `StateProof` for a
+    /// `StateProof`, …) and not verified, or a [`crate::queries::QueryFailure`] (refused,
+    /// undecodable, another kind, timeout, not connected, too many in flight). A peer that
+    /// answers with undecodable bytes or another kind of response is penalized. Answers never
+    /// reach the sync machine.
+    ///
+    /// From the node, over the command sender `net`:
+    ///
+    /// ```ignore
+    /// let (reply, answer) = oneshot::channel();
+    /// let request = SyncRequest::StateProof { block, key };
+    /// net.send(NetCommand::Ask { peer, request, reply }).await?;
+    /// match answer.await? {
+    ///     Ok(SyncResponse::StateProof(Some(answer))) => answer.verify(&state_root, &key),
+    ///     Ok(SyncResponse::StateProof(None)) => /* the peer does not know the block */,
+    ///     Ok(_) => unreachable!("answers are of the kind asked for"),
+    ///     Err(failure) => /* QueryFailure */,
+    /// }
+    /// ```
+    Ask {
+        /// The peer (it must be connected: asking never dials).
+        peer: PeerId,
+        /// The request.
+        request: SyncRequest,
+        /// Its answer, or why there is none.
+        reply: oneshot::Sender<QueryResult>,
     },
 }

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use talos_chain::NetworkSpec;
 use talos_sync::SyncConfig;
 
-/// What a node does on the network. Both roles run Kademlia in server mode, gossip and sync;
-/// a bootstrap node accepts more connections.
+/// What a node does on the network. Bootstrap and full nodes run Kademlia in server mode,
+/// gossip and sync, and a bootstrap node accepts more connections; a light client holds
+/// headers only: a Kademlia client, no gossip, headers-only sync (see [`crate::light`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -18,14 +19,17 @@ pub enum Role {
     /// A full node (validates and stores the whole chain; may mine).
     #[default]
     Full,
+    /// A light client (follows the most-work header chain, checks proofs).
+    Light,
 }
 
 impl Role {
-    /// Stable name (`bootstrap` / `full`).
+    /// Stable name (`bootstrap` / `full` / `light`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Bootstrap => "bootstrap",
             Self::Full => "full",
+            Self::Light => "light",
         }
     }
 }
@@ -36,9 +40,9 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// A role name that is not `bootstrap` or `full`.
+/// A role name that is not `bootstrap`, `full` or `light`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {0:?} (expected `bootstrap` or `full`)")]
+#[error("unknown role {0:?} (expected `bootstrap`, `full` or `light`)")]
 pub struct UnknownRole(pub String);
 
 impl std::str::FromStr for Role {
@@ -48,6 +52,7 @@ impl std::str::FromStr for Role {
         match s.trim().to_ascii_lowercase().as_str() {
             "bootstrap" => Ok(Self::Bootstrap),
             "full" => Ok(Self::Full),
+            "light" => Ok(Self::Light),
             _ => Err(UnknownRole(s.to_owned())),
         }
     }
@@ -328,7 +333,8 @@ mod tests {
     fn role_parses_and_prints() {
         assert_eq!("bootstrap".parse::<Role>(), Ok(Role::Bootstrap));
         assert_eq!("Full".parse::<Role>(), Ok(Role::Full));
-        assert!("light".parse::<Role>().is_err());
+        assert_eq!("light".parse::<Role>(), Ok(Role::Light));
+        assert!("heavy".parse::<Role>().is_err());
         assert_eq!(Role::Bootstrap.to_string(), "bootstrap");
         assert_eq!(Role::default(), Role::Full);
         let json = serde_json::to_string(&Role::Bootstrap).unwrap();

@@ -13,6 +13,8 @@
 //! - [`gossip`], [`imports`]: gossip validation and sync imports awaited off the loop;
 //! - [`sync_driver`], [`sync_server`]: the sync state machine over the chain service's index,
 //!   and serving peers' requests from the store on the blocking pool;
+//! - [`queries`]: requests sent to one chosen peer ([`NetCommand::Ask`]: a light client's
+//!   proofs) and their typed failures;
 //! - [`commands`], [`metrics`]: what the node's handle asks, and the counters;
 //! - the event loop itself (private module `event_loop`).
 //!
@@ -27,10 +29,12 @@ mod event_loop;
 pub mod gate;
 pub mod gossip;
 pub mod imports;
+pub mod light;
 pub mod metrics;
 pub mod peers;
 pub mod policy;
 pub mod protocols;
+pub mod queries;
 pub mod records;
 pub mod swarm;
 pub mod sync_driver;
@@ -50,6 +54,7 @@ pub use config::{
 pub use error::{BehaviourError, ListenFailure, NetError};
 pub use metrics::NetMetrics;
 pub use protocols::ProtocolNames;
+pub use queries::{QueryFailure, QueryResult, TransportFailure};
 pub use swarm::secure_and_multiplex;
 
 /// What the network task is wired to.
@@ -69,6 +74,22 @@ pub struct NetParts {
 impl std::fmt::Debug for NetParts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NetParts").finish_non_exhaustive()
+    }
+}
+
+/// What a light client's network task is wired to.
+pub struct LightNetParts {
+    /// The header store headers-only sync writes (through [`light::HeaderImporter`]).
+    pub headers: Arc<dyn talos_storage::HeaderStore>,
+    /// Where new headers and tips are announced.
+    pub events: tokio::sync::broadcast::Sender<light::LightEvent>,
+    /// Commands from the node's handle.
+    pub commands: mpsc::Receiver<NetCommand>,
+}
+
+impl std::fmt::Debug for LightNetParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LightNetParts").finish_non_exhaustive()
     }
 }
 
@@ -94,6 +115,17 @@ impl Network {
         metrics: NetMetrics,
     ) -> Result<Self, NetError> {
         event_loop::NetLoop::start(config, parts, registry, metrics).map(|inner| Self { inner })
+    }
+
+    /// Builds a light client's swarm (see [`light`]): headers-only sync into `parts.headers`.
+    pub fn start_light(
+        config: NetConfig,
+        parts: LightNetParts,
+        registry: &mut libp2p::metrics::Registry,
+        metrics: NetMetrics,
+    ) -> Result<Self, NetError> {
+        event_loop::NetLoop::start_light(config, parts, registry, metrics)
+            .map(|inner| Self { inner })
     }
 
     /// Serves until `shutdown` is notified: chain notices (publish new tips and items,

@@ -20,8 +20,9 @@
 //! | a sync request that does not decode | 25 | – |
 //! | a sync request over the peer's quota (answered `busy`) | 5 | – |
 //! | a DHT record put of no kind Talos defines (not stored) | 10 | – |
-//! | a sync response that does not decode, or a frame over the cap | 50 | – |
-//! | sync misbehaviour: timeout 5, empty answer 10, a round target that stalls 20, headers short of the claimed work 30, unrequested data or too many items 30, wrong headers, wrong blocks, a body that does not match its accepted header or a malformed message 50, an invalid block 100 | as listed | – |
+//! | a sync response that does not decode (a state proof with too many or short siblings, a bad leaf or record included), or a frame over the cap | 50 | – |
+//! | sync misbehaviour: timeout 5, empty answer 10, a round target that stalls 20, headers short of the claimed work 30, unrequested data (a proof query answered with another kind included) or too many items 30, wrong headers, wrong blocks, a body that does not match its accepted header or a malformed message 50, an invalid block or a header the light client's store refuses 100 | as listed | – |
+//! | to a light client: a proof that fails (forged) 100, "not found" for an item another node proved below the denier's own tip 50 | as listed | – |
 //! | another network id or genesis | ban at once | – |
 //! | a gossipsub score below the graylist threshold | ban at once | – |
 
@@ -33,6 +34,7 @@ use talos_sync::rr_codec::FrameTooLarge;
 use talos_sync::server::QuotaExceeded;
 
 use crate::records::RecordError;
+use talos_light::LieKind;
 use talos_sync::{Misbehaviour, SyncDecodeError};
 
 /// What an offence costs a peer.
@@ -58,6 +60,12 @@ const BAD_FRAME: u32 = 50;
 const OVER_QUOTA: u32 = 5;
 /// Points of a DHT record put of no kind Talos defines.
 const UNWANTED_RECORD: u32 = 10;
+/// Points of a proof that fails, served to our light client: forged on purpose (an honest node
+/// serves proofs from validated blocks), so a ban at once.
+const FORGED_PROOF: u32 = 100;
+/// Points of a "not found" for an item another node proved in our best chain below the
+/// denier's own tip.
+const DENIED_PROOF: u32 = 50;
 
 /// Something a peer did wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +92,8 @@ pub enum Offence {
     WrongNetwork,
     /// Its gossipsub score fell below the graylist threshold.
     GossipScore,
+    /// It lied to our light client (a proof that fails, or denying a proven item).
+    LightLie(LieKind),
 }
 
 impl Offence {
@@ -99,6 +109,7 @@ impl Offence {
             Self::UnwantedRecord(_) => "unwanted_record",
             Self::WrongNetwork => "wrong_network",
             Self::GossipScore => "gossip_score",
+            Self::LightLie(_) => "light_lie",
         }
     }
 
@@ -115,6 +126,7 @@ impl Offence {
             Self::UnwantedRecord(RecordError::UnknownKind { .. }) => "unknown_record_kind",
             Self::WrongNetwork => "wrong_network",
             Self::GossipScore => "gossip_score",
+            Self::LightLie(lie) => lie.code(),
         }
     }
 
@@ -135,6 +147,8 @@ impl Offence {
                 Penalty::Score(UNWANTED_RECORD)
             }
             Self::WrongNetwork | Self::GossipScore => Penalty::Ban,
+            Self::LightLie(LieKind::InvalidProof(_)) => Penalty::Score(FORGED_PROOF),
+            Self::LightLie(LieKind::DeniedProvenItem) => Penalty::Score(DENIED_PROOF),
         }
     }
 }
@@ -211,7 +225,8 @@ fn sync_decode_penalty(error: &SyncDecodeError, points: u32) -> Penalty {
         SyncDecodeError::MissingKind(_)
         | SyncDecodeError::ZeroCount(_)
         | SyncDecodeError::CountOverCap { .. }
-        | SyncDecodeError::RangeOverflow { .. } => Penalty::Score(points),
+        | SyncDecodeError::RangeOverflow { .. }
+        | SyncDecodeError::BadStateRecord(_) => Penalty::Score(points),
     }
 }
 
@@ -227,7 +242,7 @@ pub fn sync_penalty(misbehaviour: Misbehaviour) -> Penalty {
         | Misbehaviour::WrongBlocks
         | Misbehaviour::MismatchedBody
         | Misbehaviour::MalformedMessage => 50,
-        Misbehaviour::InvalidBlock => 100,
+        Misbehaviour::InvalidBlock | Misbehaviour::InvalidHeader => 100,
         Misbehaviour::WrongNetwork => return Penalty::Ban,
     })
 }

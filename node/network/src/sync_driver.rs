@@ -9,6 +9,8 @@ use libp2p::PeerId;
 use libp2p::request_response::OutboundRequestId;
 use talos_chain::{ChainStatus, Hash256, NetworkSpec, ParentContext};
 use talos_chain_service::ChainIndex;
+
+use crate::light::LightView;
 use talos_sync::{Action, ChainView, RequestId, SyncConfig, SyncMachine, SyncResponse, SyncStatus};
 
 /// The chain service's index (and the network's rules) as the sync machine's view of the
@@ -48,18 +50,67 @@ impl ChainView for IndexView {
     }
 }
 
+/// The local chain as the machine sees it: a full node's chain index, or a light client's
+/// header store.
+#[derive(Clone, Debug)]
+pub enum View {
+    /// A full node.
+    Index(IndexView),
+    /// A light client.
+    Light(LightView),
+}
+
+impl View {
+    fn inner(&self) -> &dyn ChainView {
+        match self {
+            Self::Index(v) => v,
+            Self::Light(v) => v,
+        }
+    }
+}
+
+impl ChainView for View {
+    fn tip(&self) -> ChainStatus {
+        self.inner().tip()
+    }
+
+    fn has_block(&self, id: &Hash256, height: u64) -> bool {
+        self.inner().has_block(id, height)
+    }
+
+    fn context(&self, id: &Hash256) -> Option<ParentContext> {
+        self.inner().context(id)
+    }
+
+    fn spec(&self) -> &NetworkSpec {
+        self.inner().spec()
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.inner().now_ms()
+    }
+}
+
 /// The sync machine with its view and the request-id mapping.
 #[derive(Debug)]
 pub struct SyncDriver {
     machine: SyncMachine<PeerId>,
-    view: IndexView,
+    view: View,
     outbound: HashMap<OutboundRequestId, (PeerId, RequestId)>,
 }
 
 impl SyncDriver {
     /// A driver over `index` on `spec`, with the machine configured by `config`.
     pub fn new(index: ChainIndex, spec: NetworkSpec, config: SyncConfig) -> Self {
-        let view = IndexView::new(index, spec);
+        Self::with_view(View::Index(IndexView::new(index, spec)), config)
+    }
+
+    /// A light client's driver over its header store (`config` should be headers-only).
+    pub fn light(view: LightView, config: SyncConfig) -> Self {
+        Self::with_view(View::Light(view), config)
+    }
+
+    fn with_view(view: View, config: SyncConfig) -> Self {
         Self {
             machine: SyncMachine::new(config, view.tip()),
             view,

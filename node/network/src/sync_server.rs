@@ -14,11 +14,14 @@ use std::time::Instant;
 
 use libp2p::PeerId;
 use libp2p::request_response::ResponseChannel;
+use talos_chain::chain_state::StateAnswer;
 use talos_chain::{Block, BlockHeader, ChainStatus, Hash256, ItemProof, Limits};
 use talos_storage::{StorageError, Store};
 use talos_sync::server::{QuotaExceeded, Quotas, RateLimiter, internal_error};
 use talos_sync::{InboundResponse, ServeChain, SyncRequest, SyncResponse};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+
+mod state;
 
 /// Most answers being read or waiting to be sent at once.
 pub const MAX_CONCURRENT_SERVES: usize = 8;
@@ -89,6 +92,14 @@ impl ServeChain for StoreChain<'_> {
 
     fn item_proof(&self, id: &Hash256) -> Result<Option<ItemProof>, StorageError> {
         self.store.item_proof(id)
+    }
+
+    fn state_proof(
+        &self,
+        block: &Hash256,
+        key: &Hash256,
+    ) -> Result<Option<StateAnswer>, StorageError> {
+        state::state_answer(self.store, block, key)
     }
 }
 

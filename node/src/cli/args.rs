@@ -42,7 +42,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Default, Clone, Args)]
 pub struct RunArgs {
     /// Role.
-    #[arg(long, value_name = "bootstrap|full", value_parser = parse_role)]
+    #[arg(long, value_name = "bootstrap|full|light", value_parser = parse_role)]
     pub role: Option<Role>,
     /// Listen address (repeatable) [default: /ip4/0.0.0.0/tcp/7400 and
     /// /ip4/0.0.0.0/udp/7400/quic-v1].
@@ -97,10 +97,54 @@ pub enum Command {
         /// Item id (64 hex).
         id: String,
     },
+    /// Ask the running light client: items, revocations, DID documents, with proofs.
+    #[command(subcommand)]
+    Light(LightCommand),
+    /// Check a saved proof (`talos light ... --save FILE`) against the running node's headers,
+    /// asking nobody; without a running node, against the data dir's store.
+    VerifyProof {
+        /// The proof file (JSON).
+        file: PathBuf,
+        /// Confirmations an inclusion proof needs.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        min_confirmations: u64,
+    },
     /// Print a network spec and its genesis hash.
     Spec {
         /// `local`, `testnet` or a spec file [default: --network, else local].
         network: Option<String>,
+    },
+}
+
+/// `talos light ...`: questions a light client answers with proofs from several full nodes.
+#[derive(Debug, Subcommand)]
+pub enum LightCommand {
+    /// Is this item in the best chain, and how deep?
+    Verify {
+        /// Item id (64 hex).
+        id: String,
+        /// Confirmations needed for `verified` (else `pending`).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        min_confirmations: u64,
+        /// Save the settling proof to this file (for `talos verify-proof`).
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+    },
+    /// Is this capability revoked?
+    Revoked {
+        /// Capability id (64 hex).
+        id: String,
+        /// Save the settling proof to this file.
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+    },
+    /// The current DID document anchored by a `did:key`'s own key.
+    Did {
+        /// The `did:key`.
+        did: String,
+        /// Save the settling proof to this file.
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
     },
 }
 

@@ -12,6 +12,7 @@
 
 pub mod args;
 pub mod client;
+mod light;
 mod local;
 pub mod output;
 mod progress;
@@ -126,6 +127,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Chain(c) => queries::chain(&target(None)?, c),
         Command::Item(c) => queries::item(&target(None)?, c),
         Command::Proof { id } => queries::proof(&target(None)?, id),
+        Command::Light(c) => light::light(&target(None)?, c),
+        Command::VerifyProof {
+            file,
+            min_confirmations,
+        } => light::verify_proof(&target(None)?, file, *min_confirmations),
         Command::Spec { network } => {
             let name = network
                 .as_deref()

@@ -9,7 +9,15 @@ use anyhow::Context;
 use talos_api::{ApiServer, MetricsServer};
 use tokio::sync::watch;
 
-use crate::config::Config;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use talos_api::NodeApi;
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, Role};
+use crate::metrics::MetricsHub;
+use crate::node::NodeError;
 use crate::files::{remove_run_files, write_api_addr, write_cookie};
 use crate::identity::NodeIdentity;
 
@@ -42,33 +50,75 @@ async fn run_async(config: Config) -> anyhow::Result<()> {
     );
     let data_dir = config.data_dir.clone();
     let (api_addr, metrics_addr) = (config.api_addr, config.metrics_addr);
+    if config.role == Role::Light {
+        let running = crate::light::start_light(&config, &identity)
+            .await
+            .context("starting the light client")?;
+        let handle = running.handle.clone();
+        let stopper = handle.clone();
+        let served = Served {
+            data_dir,
+            api_addr,
+            metrics_addr,
+            metrics: running.metrics.clone(),
+        };
+        return serve(served, handle, move || stopper.shutdown(), running.wait(), None).await;
+    }
     let running = crate::node::start(config, &identity)
         .await
         .context("starting the node")?;
     let handle = running.handle.clone();
+    let progress = tokio::spawn(super::progress::show_sync_progress(handle.clone()));
+    let stopper = handle.clone();
+    let served = Served {
+        data_dir,
+        api_addr,
+        metrics_addr,
+        metrics: running.metrics.clone(),
+    };
+    serve(served, handle, move || stopper.shutdown(), running.wait(), Some(progress)).await
+}
 
+/// Where a running node is served.
+struct Served {
+    data_dir: PathBuf,
+    api_addr: SocketAddr,
+    metrics_addr: SocketAddr,
+    metrics: MetricsHub,
+}
+
+/// Serves the API and metrics of a running node (full or light) until it stops by itself or
+/// a signal arrives (then `shutdown` and a grace period).
+async fn serve<N: NodeApi>(
+    served: Served,
+    handle: N,
+    shutdown: impl Fn(),
+    wait: impl Future<Output = Result<(), NodeError>>,
+    progress: Option<JoinHandle<()>>,
+) -> anyhow::Result<()> {
+    let Served {
+        data_dir,
+        api_addr,
+        metrics_addr,
+        metrics: metrics_hub,
+    } = served;
     let cookie = write_cookie(&data_dir).context("writing the API cookie")?;
-    let api = ApiServer::bind(api_addr, &cookie, handle.clone()).await?;
+    let api = ApiServer::bind(api_addr, &cookie, handle).await?;
     let bound = api.local_addr()?;
     write_api_addr(&data_dir, bound).context("recording the API address")?;
-    let metrics_hub = running.metrics.clone();
     let metrics = MetricsServer::bind(metrics_addr, Arc::new(move || metrics_hub.encode())).await?;
-
-    let progress = tokio::spawn(super::progress::show_sync_progress(handle.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
     let api_task = tokio::spawn(api.run(stopped(stop_rx.clone())));
     let metrics_task = tokio::spawn(metrics.run(stopped(stop_rx.clone())));
-
-    let wait = running.wait();
     tokio::pin!(wait);
     let outcome = tokio::select! {
         result = &mut wait => result.context("the node stopped by itself"),
         signal = shutdown_signal() => {
             tracing::info!(signal, "shutting down");
-            handle.shutdown();
+            shutdown();
             match tokio::time::timeout(SHUTDOWN_GRACE, &mut wait).await {
                 Ok(result) => result.context("stopping the node"),
                 Err(_) => Err(anyhow::anyhow!(
@@ -78,7 +128,9 @@ async fn run_async(config: Config) -> anyhow::Result<()> {
             }
         }
     };
-    progress.abort();
+    if let Some(progress) = progress {
+        progress.abort();
+    }
     let _ = stop_tx.send(true);
     for (name, task) in [("api", api_task), ("metrics", metrics_task)] {
         match tokio::time::timeout(Duration::from_secs(5), task).await {

@@ -30,6 +30,8 @@ pub(crate) enum Listen {
 pub(crate) struct NodeOptions {
     /// `--role bootstrap` instead of the default full node.
     pub(crate) bootstrap: bool,
+    /// `--role light`: a headers-only light client.
+    pub(crate) light: bool,
     /// `--mine`.
     pub(crate) mine: bool,
     /// Listen addresses.
@@ -43,6 +45,7 @@ impl NodeOptions {
     pub(crate) fn full() -> Self {
         Self {
             bootstrap: false,
+            light: false,
             mine: false,
             listen: Listen::Both,
             bootnodes: Vec::new(),
@@ -53,6 +56,15 @@ impl NodeOptions {
     pub(crate) fn bootstrap() -> Self {
         Self {
             bootstrap: true,
+            ..Self::full()
+        }
+    }
+
+    /// A light client listening on TCP.
+    pub(crate) fn light() -> Self {
+        Self {
+            light: true,
+            listen: Listen::Tcp,
             ..Self::full()
         }
     }
@@ -211,6 +223,10 @@ impl Node {
             a.push("--role".into());
             a.push("bootstrap".into());
         }
+        if self.options.light {
+            a.push("--role".into());
+            a.push("light".into());
+        }
         if self.options.mine {
             a.push("--mine".into());
         }
@@ -288,7 +304,39 @@ impl Node {
         Ok(body)
     }
 
-    fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, String> {
+    /// `POST path` with a JSON body; the JSON answer.
+    pub(crate) fn post_json<B: serde::Serialize, T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, String> {
+        let cookie = self
+            .cookie
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let url = format!("http://127.0.0.1:{}{path}", self.api_port);
+        let body = serde_json::to_string(body).map_err(|e| e.to_string())?;
+        let mut resp = self
+            .agent
+            .post(&url)
+            .header("Authorization", format!("Bearer {cookie}"))
+            .header("Content-Type", "application/json")
+            .send(body.as_bytes())
+            .map_err(|e| format!("POST {path}: {e}"))?;
+        let status = resp.status().as_u16();
+        let text = resp
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| format!("POST {path}: reading the body: {e}"))?;
+        if !(200..300).contains(&status) {
+            return Err(format!("POST {path}: HTTP {status}: {text}"));
+        }
+        serde_json::from_str(&text).map_err(|e| format!("POST {path}: bad JSON ({e}): {text}"))
+    }
+
+    /// `GET path` as JSON.
+    pub(crate) fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, String> {
         let body = self.get(path)?;
         serde_json::from_str(&body).map_err(|e| format!("GET {path}: bad JSON ({e}): {body}"))
     }

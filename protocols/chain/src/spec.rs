@@ -54,6 +54,21 @@ pub struct NetworkSpec {
     pub retarget: RetargetParams,
     /// Size limits.
     pub limits: Limits,
+    /// Known best-chain blocks (height and id). A header at a checkpoint's height with another
+    /// id is refused by header-first clients, so a long low-work fork from genesis cannot reach
+    /// their storage. Optional; none on a fresh network.
+    #[serde(default)]
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// A block every honest chain of the network contains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// Its height.
+    pub height: u64,
+    /// Its block id.
+    pub hash: Hash256,
 }
 
 /// A spec that cannot be used.
@@ -165,6 +180,11 @@ impl NetworkSpec {
     /// The genesis block id.
     pub fn genesis_hash(&self) -> Hash256 {
         self.genesis().id()
+    }
+
+    /// The checkpoint at `height`, if there is one.
+    pub fn checkpoint_at(&self, height: u64) -> Option<&Checkpoint> {
+        self.checkpoints.iter().find(|c| c.height == height)
     }
 }
 

@@ -129,7 +129,7 @@ proptest! {
 
     /// (1) Every key proves present with its value, other keys prove absent.
     #[test]
-    fn proofs_verify_to_the_truth(
+    fn state_proofs_verify_to_the_truth(
         updates in updates(),
         others in prop::collection::vec(any::<[u8; 32]>(), 1..20),
         near in prop::collection::vec((any::<Index>(), 0usize..256), 1..20),
@@ -157,7 +157,7 @@ proptest! {
 
     /// (2) The root depends on the final map only: not on order, not on batch splitting.
     #[test]
-    fn the_root_is_canonical(
+    fn state_root_is_canonical(
         updates in updates(),
         cuts in prop::collection::vec(any::<Index>(), 0..12),
         order in any::<u64>(),
@@ -189,7 +189,7 @@ proptest! {
 
     /// (3) An old root read from the shared store answers as a fresh tree of its updates.
     #[test]
-    fn rolling_back_equals_rebuilding(
+    fn state_rolling_back_equals_rebuilding(
         updates in updates(),
         cuts in prop::collection::vec(any::<Index>(), 1..10),
         pick in any::<Index>(),
@@ -217,7 +217,7 @@ proptest! {
 
     /// (4) No single-bit alteration of a sibling or of the terminal survives verification.
     #[test]
-    fn flipped_bits_are_refuted(
+    fn state_proof_bit_flips_are_refuted(
         updates in updates(),
         present in any::<Index>(),
         absent in any::<[u8; 32]>(),

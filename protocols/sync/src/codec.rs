@@ -7,12 +7,15 @@
 //!    at every level, summed over repeated occurrences of the enclosing message (which prost
 //!    merges), and the size of each nested element, without allocating: hashes per
 //!    `BlocksByHash`, headers and blocks per response, items per block and per response, proof
-//!    path hashes;
+//!    path hashes, state proof siblings (each exactly 32 bytes) and the size of a state answer's
+//!    leaf and record;
 //! 3. prost decoding;
 //! 4. each embedded chain message (carried as `bytes`, see `sync.proto`) through the chain
 //!    crate's bounded decoders ([`talos_chain::wire`]: field lengths, item kinds, author keys,
 //!    item sizes), plus the sync rules: a `oneof kind` must be set, counts are in `1..=cap`,
-//!    ranges do not overflow, hashes are 32 bytes.
+//!    ranges do not overflow, hashes are 32 bytes, a state proof has at most
+//!    [`talos_chain::state::MAX_PROOF_DEPTH`] siblings and its record decodes
+//!    ([`talos_chain::chain_state::StateRecord::decode`]).
 //!
 //! Nothing here panics on any input. Encoding is infallible.
 
@@ -32,6 +35,8 @@ use crate::limits::{
 };
 use crate::messages::{ErrorCode, SyncRequest, SyncResponse};
 
+mod state_proof;
+
 /// Field numbers of `sync.proto`, for the pre-scan.
 mod field {
     /// `SyncRequest.blocks_by_hash`.
@@ -48,6 +53,8 @@ mod field {
     pub(super) const RESPONSE_PROOF: u32 = 4;
     /// `SyncResponse.error`.
     pub(super) const RESPONSE_ERROR: u32 = 5;
+    /// `SyncResponse.state_proof`.
+    pub(super) const RESPONSE_STATE_PROOF: u32 = 6;
     /// `Headers.headers`, `Blocks.blocks`, `ProofResponse.proof`.
     pub(super) const LIST: u32 = 1;
     /// `talos.chain.v1.Block.items`.
@@ -88,6 +95,10 @@ pub fn encode_request(request: &SyncRequest) -> Vec<u8> {
         SyncRequest::Proof(item_id) => Kind::Proof(pb::ProofRequest {
             item_id: item_id.0.to_vec(),
         }),
+        SyncRequest::StateProof { block, key } => Kind::StateProof(pb::StateProofRequest {
+            block: block.0.to_vec(),
+            key: key.0.to_vec(),
+        }),
     };
     pb::SyncRequest { kind: Some(kind) }.encode_to_vec()
 }
@@ -112,6 +123,9 @@ pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
         }),
         SyncResponse::Proof(proof) => Kind::Proof(pb::ProofResponse {
             proof: proof.as_deref().map(wire::encode_item_proof),
+        }),
+        SyncResponse::StateProof(answer) => Kind::StateProof(pb::StateProofResponse {
+            answer: answer.as_deref().map(state_proof::encode_answer),
         }),
         SyncResponse::Error { code, message } => Kind::Error(pb::SyncError {
             code: code.as_str().to_owned(),
@@ -226,6 +240,8 @@ fn scan_response(bytes: &[u8], limits: &Limits) -> Result<(), DecodeError> {
         })
     })?;
 
+    state_proof::scan(bytes)?;
+
     each(bytes, field::RESPONSE_STATUS, |status| {
         check_len("status in a response", status, MAX_STATUS_WIRE_BYTES)
     })?;
@@ -324,6 +340,10 @@ fn request_from_wire(request: pb::SyncRequest) -> Result<SyncRequest, SyncDecode
             )
         }
         Kind::Proof(p) => SyncRequest::Proof(hash("proof_request.item_id", &p.item_id)?),
+        Kind::StateProof(r) => SyncRequest::StateProof {
+            block: hash("state_proof_request.block", &r.block)?,
+            key: hash("state_proof_request.key", &r.key)?,
+        },
     })
 }
 
@@ -371,6 +391,11 @@ fn response_from_wire(
         Kind::Proof(p) => SyncResponse::Proof(
             p.proof
                 .map(|p| wire::decode_item_proof(&p, limits).map(Box::new))
+                .transpose()?,
+        ),
+        Kind::StateProof(p) => SyncResponse::StateProof(
+            p.answer
+                .map(|a| state_proof::answer_from_wire(a).map(Box::new))
                 .transpose()?,
         ),
         Kind::Error(e) => {

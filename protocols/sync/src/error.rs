@@ -1,5 +1,6 @@
 //! Why bytes are not a valid sync message.
 
+use talos_chain::chain_state::RecordDecodeError;
 use talos_chain::wire::DecodeError;
 
 /// Why bytes from a peer are not a valid sync request or response.
@@ -37,6 +38,9 @@ pub enum SyncDecodeError {
         /// Number of elements asked for.
         count: u32,
     },
+    /// A state proof's record is not a [`talos_chain::chain_state::StateRecord`] encoding.
+    #[error("state record: {0}")]
+    BadStateRecord(#[from] RecordDecodeError),
 }
 
 impl SyncDecodeError {
@@ -49,6 +53,7 @@ impl SyncDecodeError {
             Self::ZeroCount(_) => "zero_count",
             Self::CountOverCap { .. } => "count_over_cap",
             Self::RangeOverflow { .. } => "range_overflow",
+            Self::BadStateRecord(_) => "bad_state_record",
         }
     }
 }

@@ -5,7 +5,9 @@
 //! ([`limits`]) and its bounded protobuf codec ([`codec`]). Every decoder checks the byte
 //! length, then the counts of repeated elements, before anything is allocated. It also holds the
 //! sans-IO halves of both ends of the protocol: the range-sync state machine ([`machine`]) and
-//! the answering of peers' requests from a [`server::ServeChain`] ([`server`]). The libp2p
+//! the answering of peers' requests from a [`server::ServeChain`] ([`server`]), plus the typed
+//! reading of answers to requests sent to one peer outside the machine ([`query`]). The machine also runs
+//! headers-only ([`SyncConfig::headers_only`], a light client). The libp2p
 //! request-response codec ([`rr_codec`]) is behind the `libp2p` feature; the test chain and the
 //! virtual-time network behind `testkit`.
 
@@ -14,6 +16,7 @@ pub mod error;
 pub mod limits;
 pub mod machine;
 pub mod messages;
+pub mod query;
 #[cfg(feature = "libp2p")]
 pub mod rr_codec;
 pub mod server;
@@ -27,6 +30,7 @@ pub use machine::{
     SyncStatus,
 };
 pub use messages::{ErrorCode, SyncRequest, SyncResponse};
+pub use query::{AnswerError, read_answer};
 #[cfg(feature = "libp2p")]
 pub use rr_codec::{InboundRequest, InboundResponse, SyncCodec};
 pub use server::{ServeChain, answer, error_response};

@@ -15,6 +15,8 @@
 //! requester asks again for the rest ("at most `count`" in `sync.proto`).
 
 use talos_chain::Limits;
+use talos_chain::chain_state::DID_RECORD_BYTES;
+use talos_chain::state::MAX_PROOF_DEPTH;
 use talos_chain::wire::{MAX_HEADER_WIRE_BYTES, max_block_wire_bytes, max_proof_wire_bytes};
 
 /// Largest encoded request. The largest valid request, `BlocksByHash` with
@@ -51,6 +53,12 @@ pub const MAX_ERROR_CODE_BYTES: usize = 64;
 /// Longest human-readable message in a `SyncError` response.
 pub const MAX_ERROR_MESSAGE_BYTES: usize = 1_024;
 
+/// Largest encoded `StateAnswer` (`sync.proto`): [`MAX_PROOF_DEPTH`] siblings of 32 bytes with
+/// their key and length (34 bytes each), a leaf of two 32-byte hashes (70 bytes with its keys
+/// and lengths), the longest record ([`DID_RECORD_BYTES`], 75 bytes with its key and length),
+/// rounded up.
+pub const MAX_STATE_ANSWER_WIRE_BYTES: usize = MAX_PROOF_DEPTH * 34 + 256;
+
 /// Wire size of one header inside a `Headers` list: the header, its key and a length varint
 /// of at most 2 bytes.
 const HEADER_IN_LIST_BYTES: usize = MAX_HEADER_WIRE_BYTES + 3;
@@ -59,6 +67,11 @@ const HEADER_IN_LIST_BYTES: usize = MAX_HEADER_WIRE_BYTES + 3;
 const _: () = assert!(
     MAX_HEADERS_PER_RESPONSE as usize * HEADER_IN_LIST_BYTES + RESPONSE_FRAMING_BYTES
         <= MIN_RESPONSE_BYTES
+);
+// A maximal state answer always fits in the smallest response cap.
+const _: () = assert!(
+    MAX_STATE_ANSWER_WIRE_BYTES >= MAX_PROOF_DEPTH * 34 + 70 + DID_RECORD_BYTES + 2
+        && MAX_STATE_ANSWER_WIRE_BYTES + RESPONSE_FRAMING_BYTES <= MIN_RESPONSE_BYTES
 );
 // A full `BlocksByHash` request always fits in the request cap.
 const _: () = assert!(MAX_HASHES_PER_REQUEST * 34 + RESPONSE_FRAMING_BYTES <= MAX_REQUEST_BYTES);

@@ -3,6 +3,7 @@
 //! One request, one response per stream. These are the types the rest of the node handles;
 //! the prost wire types stay inside [`crate::codec`].
 
+use talos_chain::chain_state::StateAnswer;
 use talos_chain::{Block, BlockHeader, ChainStatus, Hash256, ItemProof};
 
 /// A sync request: exactly one kind.
@@ -31,6 +32,15 @@ pub enum SyncRequest {
     BlocksByHash(Vec<Hash256>),
     /// An SPV proof for this item id.
     Proof(Hash256),
+    /// A proof of state key `key` under the state root of block `block` (any chain the peer
+    /// stores), with the record of a present key.
+    StateProof {
+        /// The block whose header's `state_root` the proof is against.
+        block: Hash256,
+        /// The state tree key ([`talos_chain::chain_state::revocation_key`],
+        /// [`talos_chain::chain_state::did_key`]).
+        key: Hash256,
+    },
 }
 
 impl SyncRequest {
@@ -42,6 +52,7 @@ impl SyncRequest {
             Self::BlocksByRange { .. } => "blocks_by_range",
             Self::BlocksByHash(_) => "blocks_by_hash",
             Self::Proof(_) => "proof",
+            Self::StateProof { .. } => "state_proof",
         }
     }
 }
@@ -58,6 +69,10 @@ pub enum SyncResponse {
     /// The proof asked for; `None` when the responder does not know the item. Boxed: a proof
     /// is several times larger than every other variant.
     Proof(Option<Box<ItemProof>>),
+    /// The state proof asked for; `None` when the responder does not know the block. Boxed as
+    /// a proof is. The requester checks it with [`StateAnswer::verify`] against the state root
+    /// of the block's header it trusts.
+    StateProof(Option<Box<StateAnswer>>),
     /// The request was refused.
     Error {
         /// Why, as a stable code.
@@ -75,6 +90,7 @@ impl SyncResponse {
             Self::Headers(_) => "headers",
             Self::Blocks(_) => "blocks",
             Self::Proof(_) => "proof",
+            Self::StateProof(_) => "state_proof",
             Self::Error { .. } => "error",
         }
     }

@@ -2,6 +2,8 @@
 //! makes a decoder panic.
 
 use proptest::prelude::*;
+use talos_chain::chain_state::{DidRecord, RevocationRecord, StateAnswer, StateRecord};
+use talos_chain::state::{MAX_PROOF_DEPTH, StateProof, Terminal};
 use talos_chain::testkit::strategies::{self as testkit, hash, header, status};
 use talos_chain::{Block, ItemProof, NetworkSpec, SignedItem};
 use talos_sync::limits::{
@@ -21,6 +23,38 @@ fn block() -> impl Strategy<Value = Block> {
 
 fn item_proof() -> impl Strategy<Value = ItemProof> {
     testkit::any_item_proof(TEXT)
+}
+
+fn state_record() -> impl Strategy<Value = StateRecord> {
+    prop_oneof![
+        (hash(), any::<u64>()).prop_map(|(item_id, height)| StateRecord::Revocation(
+            RevocationRecord { item_id, height }
+        )),
+        (hash(), hash(), any::<u64>()).prop_map(|(document_hash, item_id, height)| {
+            StateRecord::Did(DidRecord {
+                document_hash,
+                item_id,
+                height,
+            })
+        }),
+    ]
+}
+
+/// Structurally valid answers (whether they verify is not the codec's business).
+fn state_answer() -> impl Strategy<Value = StateAnswer> {
+    let terminal = prop_oneof![
+        Just(Terminal::Empty),
+        (hash(), hash()).prop_map(|(key, value)| Terminal::Leaf { key, value }),
+    ];
+    (
+        proptest::collection::vec(hash(), 0..=MAX_PROOF_DEPTH),
+        terminal,
+        proptest::option::of(state_record()),
+    )
+        .prop_map(|(siblings, terminal, record)| StateAnswer {
+            proof: StateProof { siblings, terminal },
+            record,
+        })
 }
 
 fn error_code() -> impl Strategy<Value = ErrorCode> {
@@ -57,6 +91,7 @@ fn request() -> impl Strategy<Value = SyncRequest> {
         proptest::collection::vec(hash(), 1..=MAX_HASHES_PER_REQUEST)
             .prop_map(SyncRequest::BlocksByHash),
         hash().prop_map(SyncRequest::Proof),
+        (hash(), hash()).prop_map(|(block, key)| SyncRequest::StateProof { block, key }),
     ]
 }
 
@@ -66,6 +101,7 @@ fn response() -> impl Strategy<Value = SyncResponse> {
         proptest::collection::vec(header(), 0..40).prop_map(SyncResponse::Headers),
         proptest::collection::vec(block(), 0..4).prop_map(SyncResponse::Blocks),
         proptest::option::of(item_proof().prop_map(Box::new)).prop_map(SyncResponse::Proof),
+        proptest::option::of(state_answer().prop_map(Box::new)).prop_map(SyncResponse::StateProof),
         (
             error_code(),
             proptest::string::string_regex(&format!("\\PC{{0,{}}}", MAX_ERROR_MESSAGE_BYTES / 4))

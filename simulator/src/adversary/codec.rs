@@ -1,7 +1,8 @@
 //! A raw request-response codec for the sync protocol: frames are a big-endian `u32` length
 //! and that many bytes, exactly the node's framing, but the bytes are whatever the adversary
 //! chooses (valid messages, lies, or junk). Frame lengths are checked against caps before
-//! anything is allocated.
+//! anything is read, and a frame's buffer grows with the bytes that arrive, never to its
+//! claimed length first.
 
 use std::io;
 
@@ -12,11 +13,14 @@ use libp2p::request_response;
 /// Largest request frame read (the node's own request cap).
 pub(crate) const MAX_REQUEST_FRAME: usize = talos_sync::limits::MAX_REQUEST_BYTES;
 
-/// Largest response frame read: the adversary only ever asks for statuses, which are tiny.
-pub(crate) const MAX_RESPONSE_FRAME: usize = 64 * 1024;
+/// Largest response frame read: a node's response cap on a network of ordinary block sizes
+/// ([`talos_sync::limits::MIN_RESPONSE_BYTES`]), so any answer a relaying adversary passes on
+/// fits (its own requests are for statuses and headers, far smaller).
+pub(crate) const MAX_RESPONSE_FRAME: usize = talos_sync::limits::MIN_RESPONSE_BYTES;
 
-/// Largest frame written (a junk answer is far smaller).
-const MAX_WRITE_FRAME: usize = 1024 * 1024;
+/// Largest frame written: a relayed answer as large as any read (a junk answer is far
+/// smaller).
+const MAX_WRITE_FRAME: usize = MAX_RESPONSE_FRAME;
 
 /// Sends and receives raw frames; the adversary decodes and encodes them itself.
 #[derive(Clone, Copy, Debug, Default)]
@@ -32,8 +36,14 @@ async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::
             format!("frame of {len} bytes over the cap of {max}"),
         ));
     }
-    let mut buf = vec![0u8; len];
-    io.read_exact(&mut buf).await?;
+    let mut buf = Vec::new();
+    io.take(len as u64).read_to_end(&mut buf).await?;
+    if buf.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("frame of {len} bytes ended after {}", buf.len()),
+        ));
+    }
     Ok(buf)
 }
 
@@ -116,5 +126,12 @@ mod tests {
                 .await
                 .is_err()
         );
+        // A frame that ends early is an error, whatever room it claimed.
+        let mut short = 1000u32.to_be_bytes().to_vec();
+        short.extend_from_slice(b"only a few");
+        let err = read_frame(&mut futures::io::Cursor::new(&short), MAX_REQUEST_FRAME)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
 }

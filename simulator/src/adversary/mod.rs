@@ -30,6 +30,12 @@
 //!   (`rate_per_s` of them) that then sit idle like silent peers, to fill connection slots.
 //! - [`AdversaryKind::RequestFlooder`] sends sync requests (status, header and block ranges)
 //!   to every peer at a fixed rate, far past any fair quota.
+//! - [`AdversaryKind::ProofLiar`] looks like an honest full node to a light client (it relays
+//!   every sync request to one of its targets and their answers back, so its status and
+//!   headers are a real node's) but lies about proofs: "not found" to every item proof
+//!   request, and state proofs forged so they fail verification ([`ProofForger`]). Only a
+//!   light client asks for proofs, so only a light client can catch it
+//!   ([`AdversaryKind::caught_by_full_nodes`]).
 //!
 //! Every queue and set is bounded. Nothing an honest peer sends can make an adversary panic.
 
@@ -37,6 +43,7 @@ mod blocks;
 mod codec;
 mod junk;
 mod mutate;
+mod proofs;
 mod redial;
 mod run;
 mod swarm;
@@ -46,6 +53,7 @@ mod warp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
@@ -61,6 +69,7 @@ use crate::error::AdversaryError;
 
 pub use blocks::InvalidBlocks;
 pub use mutate::BodyMutator;
+pub use proofs::ProofForger;
 pub use warp::WarpBranch;
 
 /// Most identities one slot filler runs.
@@ -86,11 +95,14 @@ pub enum AdversaryKind {
     SlotFiller,
     /// Floods sync requests.
     RequestFlooder,
+    /// Relays sync like an honest full node, but denies every item proof and forges every
+    /// state proof.
+    ProofLiar,
 }
 
 impl AdversaryKind {
     /// Every kind.
-    pub const ALL: [AdversaryKind; 8] = [
+    pub const ALL: [AdversaryKind; 9] = [
         Self::InvalidBlockFlood,
         Self::JunkSync,
         Self::Silent,
@@ -99,10 +111,12 @@ impl AdversaryKind {
         Self::TimeWarp,
         Self::SlotFiller,
         Self::RequestFlooder,
+        Self::ProofLiar,
     ];
 
     /// Stable name (`invalid-block-flood`, `junk-sync`, `silent`, `mutated-body`,
-    /// `work-liar`, `time-warp`, `slot-filler`, `request-flooder`), as in scenario files.
+    /// `work-liar`, `time-warp`, `slot-filler`, `request-flooder`, `proof-liar`), as in
+    /// scenario files.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::InvalidBlockFlood => "invalid-block-flood",
@@ -113,6 +127,7 @@ impl AdversaryKind {
             Self::TimeWarp => "time-warp",
             Self::SlotFiller => "slot-filler",
             Self::RequestFlooder => "request-flooder",
+            Self::ProofLiar => "proof-liar",
         }
     }
 
@@ -125,10 +140,18 @@ impl AdversaryKind {
         )
     }
 
-    /// Whether honest nodes can see it break a rule, so should ban it. Silent peers and slot
-    /// fillers only withhold or occupy: nodes route around them and evict them instead.
+    /// Whether honest peers can see it break a rule, so should ban it. Silent peers and slot
+    /// fillers only withhold or occupy: nodes route around them and evict them instead. A
+    /// proof liar breaks rules only a light client sees ([`Self::caught_by_full_nodes`]).
     pub fn breaks_rules(&self) -> bool {
         !matches!(self, Self::Silent | Self::SlotFiller)
+    }
+
+    /// Whether honest full nodes (the simulated nodes) can see it break a rule, so should ban
+    /// it: every rule breaker but the proof liar, whose lies are answers to proof requests,
+    /// which only light clients send; to full nodes it is a relay of honest answers.
+    pub fn caught_by_full_nodes(&self) -> bool {
+        self.breaks_rules() && *self != Self::ProofLiar
     }
 }
 
@@ -160,7 +183,8 @@ pub struct AdversaryConfig {
     pub keypair: Keypair,
     /// The raw transport, upgraded with Noise and Yamux like a node's.
     pub transport: InjectedTransport,
-    /// Where it listens (`/memory/<port>`).
+    /// Where it listens: `/memory/<port>` in the simulator, e.g. `/ip4/127.0.0.1/tcp/0` over
+    /// [`tcp_transport`]; the addresses bound are [`Adversary::listen_addrs`].
     pub listen: Multiaddr,
     /// Honest nodes to dial, each ending in `/p2p/<peer id>`.
     pub targets: Vec<Multiaddr>,
@@ -187,13 +211,15 @@ impl std::fmt::Debug for AdversaryConfig {
     }
 }
 
-/// Counters shared between an [`Adversary`] handle and its swarm task.
+/// Counters (and listen addresses) shared between an [`Adversary`] handle and its swarm task.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     /// Hostile messages sent.
     pub(crate) sent: AtomicU64,
     /// Distinct peers connected at some point.
     pub(crate) contacted: AtomicUsize,
+    /// The addresses the listening swarm reported, without `/p2p`.
+    pub(crate) listen_addrs: watch::Sender<Vec<Multiaddr>>,
 }
 
 /// A running adversary: a handle on its swarm task.
@@ -277,7 +303,7 @@ impl Adversary {
     }
 
     /// Hostile messages sent so far: invalid, mutated or time-warp blocks published, junk or
-    /// hollow sync answers given, flood requests sent.
+    /// hollow sync answers given, flood requests sent, proofs denied or forged.
     pub fn sent(&self) -> u64 {
         self.counters.sent.load(Ordering::Relaxed)
     }
@@ -285,6 +311,28 @@ impl Adversary {
     /// Distinct peers it was connected to at some point.
     pub fn contacted(&self) -> usize {
         self.counters.contacted.load(Ordering::Relaxed)
+    }
+
+    /// The addresses it listens on, each ending in `/p2p/<its peer id>` so they can be dialed
+    /// as they are (a light client dials a proof liar here). Empty until its transport has
+    /// reported them, which happens soon after [`Adversary::spawn`]: see
+    /// [`Adversary::listening`]. A `/tcp/0` listen address shows here with its real port.
+    pub fn listen_addrs(&self) -> Vec<Multiaddr> {
+        let peer = self.peer_id;
+        self.counters
+            .listen_addrs
+            .borrow()
+            .iter()
+            .map(|addr| addr.clone().with(Protocol::P2p(peer)))
+            .collect()
+    }
+
+    /// Waits up to `timeout` until it listens on at least one address and returns
+    /// [`Adversary::listen_addrs`] (empty when the time ran out).
+    pub async fn listening(&self, timeout: Duration) -> Vec<Multiaddr> {
+        let mut addrs = self.counters.listen_addrs.subscribe();
+        let _ = tokio::time::timeout(timeout, addrs.wait_for(|a| !a.is_empty())).await;
+        self.listen_addrs()
     }
 
     /// Stops the swarm task and waits for it to end.

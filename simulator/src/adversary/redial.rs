@@ -75,6 +75,11 @@ impl Redialer {
             .collect()
     }
 
+    /// Whether `peer` is one of the targets.
+    pub(crate) fn is_target(&self, peer: &PeerId) -> bool {
+        self.targets.iter().any(|t| t.peer == *peer)
+    }
+
     fn target(&mut self, peer: &PeerId) -> Option<&mut Target> {
         self.targets.iter_mut().find(|t| t.peer == *peer)
     }
@@ -134,6 +139,7 @@ mod tests {
         let addr: Multiaddr = "/memory/1".parse().unwrap();
         let t0 = Instant::now();
         let mut r = Redialer::new(vec![(peer, addr.clone())], t0);
+        assert!(r.is_target(&peer) && !r.is_target(&PeerId::random()));
         assert_eq!(r.due(t0), vec![(peer, addr)]);
         assert!(r.due(t0).is_empty(), "already dialing");
         // A connection that lasts resets the count; a short one is a refusal.

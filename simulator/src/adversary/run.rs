@@ -1,7 +1,8 @@
 //! The adversary's task: drives its swarm and misbehaves according to its kind (the
-//! kind-specific acts are in `acts`).
+//! kind-specific acts are in `acts`, relaying sync in `relay`).
 
 mod acts;
+mod relay;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use tokio::time::MissedTickBehavior;
 use super::blocks::InvalidBlocks;
 use super::junk::SyncLies;
 use super::mutate::BodyMutator;
+use super::proofs::ProofForger;
 use super::redial::Redialer;
 use super::swarm::{HostileBehaviour, HostileBehaviourEvent};
 use super::warp::WarpBranch;
@@ -56,6 +58,13 @@ pub(crate) const MAX_IN_FLIGHT: usize = 64;
 
 type Channel = request_response::ResponseChannel<Vec<u8>>;
 
+/// A request relayed to another peer: where its answer goes back, and whether a proof liar
+/// forges it first.
+pub(crate) struct Relay {
+    channel: Channel,
+    forge: bool,
+}
+
 /// The state of one adversary's task.
 pub(crate) struct Hostile {
     kind: AdversaryKind,
@@ -67,6 +76,7 @@ pub(crate) struct Hostile {
     lies: SyncLies,
     blocks: InvalidBlocks,
     mutator: BodyMutator,
+    forger: ProofForger,
     warp: WarpBranch,
     heard: HashMap<talos_chain::Hash256, talos_chain::BlockHeader>,
     limits: talos_chain::Limits,
@@ -77,7 +87,7 @@ pub(crate) struct Hostile {
     held: VecDeque<Channel>,
     requests_sent: u64,
     in_flight: HashMap<PeerId, usize>,
-    proxied: HashMap<request_response::OutboundRequestId, Channel>,
+    proxied: HashMap<request_response::OutboundRequestId, Relay>,
 }
 
 impl Hostile {
@@ -113,6 +123,7 @@ impl Hostile {
             lies: SyncLies::new(&config.spec, config.seed),
             blocks: InvalidBlocks::new(&config.spec, config.seed.wrapping_add(1)),
             mutator: BodyMutator::new(&config.spec, config.seed.wrapping_add(2)),
+            forger: ProofForger::new(config.seed.wrapping_add(3)),
             warp: WarpBranch::new(&config.spec),
             heard: HashMap::new(),
             limits: config.spec.limits,
@@ -212,6 +223,18 @@ impl Hostile {
                 tracing::trace!(%peer, error = %error, "adversary dial failed");
                 self.redial.dial_failed(&peer, now);
             }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                self.counters.listen_addrs.send_modify(|addrs| {
+                    if addrs.len() < MAX_ADDRS_PER_PEER && !addrs.contains(&address) {
+                        addrs.push(address);
+                    }
+                });
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                self.counters
+                    .listen_addrs
+                    .send_modify(|addrs| addrs.retain(|a| *a != address));
+            }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}
         }
@@ -237,12 +260,8 @@ impl Hostile {
                 ..
             }) => {
                 self.answered(&peer);
-                if let Some(channel) = self.proxied.remove(&request_id) {
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .sync
-                        .send_response(channel, response);
+                if let Some(relay) = self.proxied.remove(&request_id) {
+                    self.relay_back(relay, response);
                     return;
                 }
                 if self.kind == AdversaryKind::TimeWarp {
@@ -293,6 +312,10 @@ impl Hostile {
                     self.held.pop_front();
                 }
                 self.held.push_back(channel);
+                return;
+            }
+            AdversaryKind::ProofLiar => {
+                self.answer_as_proof_liar(peer, request, channel);
                 return;
             }
             AdversaryKind::MutatedBody => {

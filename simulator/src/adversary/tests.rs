@@ -19,6 +19,8 @@ use talos_chain::testkit::easy_spec;
 
 use super::*;
 
+mod proof_liar;
+
 /// How long a test waits for a condition.
 const WAIT: Duration = Duration::from_secs(30);
 

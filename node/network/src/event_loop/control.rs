@@ -8,7 +8,7 @@ use talos_chain_service::ChainNotice;
 use talos_gossip::{Acceptance, TopicKind};
 use tracing::{debug, info, warn};
 
-use super::NetLoop;
+use super::{Backend, NetLoop};
 use crate::commands::{NetCommand, PeerInfo};
 use crate::gossip::{GossipVerdict, to_gossipsub};
 use crate::policy::Offence;
@@ -88,6 +88,14 @@ impl NetLoop {
                     warn!(%addr, error = %e, "dial failed");
                 }
             }
+            NetCommand::ReportLie { peer, lie } => {
+                self.penalize(peer, crate::policy::Offence::LightLie(lie));
+            }
+            NetCommand::Ask {
+                peer,
+                request,
+                reply,
+            } => self.ask(peer, request, reply),
         }
     }
 
@@ -99,7 +107,9 @@ impl NetLoop {
             acceptance,
             offence,
         } = verdict;
-        self.validator.finished(&source);
+        if let Backend::Full { validator, .. } = &mut self.backend {
+            validator.finished(&source);
+        }
         if acceptance == Acceptance::Reject {
             debug!(peer = %source, topic = %kind, "gossip rejected");
         }

@@ -9,6 +9,7 @@
 
 mod control;
 mod peering;
+mod queries;
 mod swarm_events;
 mod sync_events;
 
@@ -33,9 +34,12 @@ use crate::metrics::NetMetrics;
 use crate::peers::PeerManager;
 use crate::protocols::ProtocolNames;
 use crate::swarm::build_swarm;
+use crate::queries::PendingQueries;
 use crate::sync_driver::SyncDriver;
 use crate::sync_server::{SERVED_QUEUE, Served, SyncServer};
-use crate::{NetCommand, NetParts};
+use crate::light::import::HEADER_QUEUE;
+use crate::light::{HeaderImporter, HeaderResult, LIGHT_STATUS_INTERVAL, LightView};
+use crate::{LightNetParts, NetCommand, NetParts};
 
 /// How often the sync machine's timers run.
 const SYNC_TICK: Duration = Duration::from_secs(1);
@@ -62,6 +66,27 @@ struct Inbox {
     served: mpsc::Receiver<Served>,
     verdicts: mpsc::Receiver<GossipVerdict>,
     batch_results: mpsc::Receiver<BatchResult>,
+    header_results: mpsc::Receiver<HeaderResult>,
+}
+
+/// The swarm, listening, with what the loop knows about its network.
+struct Built {
+    swarm: Swarm<NodeBehaviour>,
+    libp2p_metrics: libp2p::metrics::Metrics,
+    settings: Settings,
+}
+
+/// What the loop hands chain data to: a full node's chain service, or a light client's header
+/// importer.
+enum Backend {
+    /// Serves peers from the store, validates gossip with and imports into the chain service.
+    Full {
+        server: SyncServer,
+        validator: GossipValidator,
+        feeder: ImportFeeder,
+    },
+    /// Imports headers-only sync into the header store; serves only `Status`.
+    Light { importer: HeaderImporter },
 }
 
 /// The network task's state: the swarm and the components it drives.
@@ -73,9 +98,9 @@ pub(crate) struct NetLoop {
     metrics: NetMetrics,
     peers: PeerManager,
     sync: SyncDriver,
-    server: SyncServer,
-    validator: GossipValidator,
-    feeder: ImportFeeder,
+    backend: Backend,
+    /// Requests the node sent to one peer ([`NetCommand::Ask`]).
+    queries: PendingQueries,
     listen_addrs: Vec<Multiaddr>,
 }
 
@@ -88,16 +113,7 @@ impl NetLoop {
         registry: &mut libp2p::metrics::Registry,
         metrics: NetMetrics,
     ) -> Result<Self, NetError> {
-        let mut swarm = build_swarm(&config, registry)?;
-        let libp2p_metrics = libp2p::metrics::Metrics::new(registry);
-        for addr in &config.listen {
-            swarm
-                .listen_on(addr.clone())
-                .map_err(|e| NetError::Listen {
-                    addr: addr.clone(),
-                    reason: e.into(),
-                })?;
-        }
+        let built = Self::build(&config, registry)?;
         let NetParts {
             store,
             chain,
@@ -108,6 +124,77 @@ impl NetLoop {
         let (served_tx, served) = mpsc::channel(SERVED_QUEUE);
         let (verdict_tx, verdicts) = mpsc::channel(VERDICT_QUEUE);
         let (result_tx, batch_results) = mpsc::channel(RESULT_QUEUE);
+        let (_, header_results) = mpsc::channel(1);
+        let backend = Backend::Full {
+            server: SyncServer::new(store, config.spec.network_id, config.spec.limits, served_tx),
+            feeder: ImportFeeder::spawn(chain.imports.clone(), result_tx),
+            validator: GossipValidator::new(chain, verdict_tx),
+        };
+        let sync = SyncDriver::new(index, config.spec.clone(), config.sync.clone());
+        let inbox = Inbox {
+            notices,
+            commands,
+            served,
+            verdicts,
+            batch_results,
+            header_results,
+        };
+        Ok(Self::assemble(config, built, inbox, sync, backend, metrics))
+    }
+
+    /// A light client's loop: headers-only sync into `parts.headers`.
+    pub(crate) fn start_light(
+        config: NetConfig,
+        parts: LightNetParts,
+        registry: &mut libp2p::metrics::Registry,
+        metrics: NetMetrics,
+    ) -> Result<Self, NetError> {
+        let built = Self::build(&config, registry)?;
+        let LightNetParts {
+            headers,
+            events,
+            commands,
+        } = parts;
+        let (_, notices) = mpsc::channel(1);
+        let (_, served) = mpsc::channel(1);
+        let (_, verdicts) = mpsc::channel(1);
+        let (_, batch_results) = mpsc::channel(1);
+        let (header_tx, header_results) = mpsc::channel(HEADER_QUEUE);
+        let backend = Backend::Light {
+            importer: HeaderImporter::spawn(headers.clone(), config.spec.clone(), header_tx, events),
+        };
+        let sync_config = talos_sync::SyncConfig {
+            headers_only: true,
+            status_interval: LIGHT_STATUS_INTERVAL,
+            ..config.sync.clone()
+        };
+        let sync = SyncDriver::light(LightView::new(headers, config.spec.clone()), sync_config);
+        let inbox = Inbox {
+            notices,
+            commands,
+            served,
+            verdicts,
+            batch_results,
+            header_results,
+        };
+        Ok(Self::assemble(config, built, inbox, sync, backend, metrics))
+    }
+
+    /// The swarm, listening, with libp2p's metrics and the loop's settings.
+    fn build(
+        config: &NetConfig,
+        registry: &mut libp2p::metrics::Registry,
+    ) -> Result<Built, NetError> {
+        let mut swarm = build_swarm(config, registry)?;
+        let libp2p_metrics = libp2p::metrics::Metrics::new(registry);
+        for addr in &config.listen {
+            swarm
+                .listen_on(addr.clone())
+                .map_err(|e| NetError::Listen {
+                    addr: addr.clone(),
+                    reason: e.into(),
+                })?;
+        }
         let settings = Settings {
             topics: Topics::for_network(&config.spec.name),
             names: ProtocolNames::for_network(&config.spec.name)?,
@@ -123,28 +210,42 @@ impl NetLoop {
                 .collect(),
             spec: config.spec.clone(),
         };
+        Ok(Built {
+            swarm,
+            libp2p_metrics,
+            settings,
+        })
+    }
+
+    /// The loop from its parts; dials the bootnodes.
+    fn assemble(
+        config: NetConfig,
+        built: Built,
+        inbox: Inbox,
+        sync: SyncDriver,
+        backend: Backend,
+        metrics: NetMetrics,
+    ) -> Self {
+        let Built {
+            swarm,
+            libp2p_metrics,
+            settings,
+        } = built;
         let mut this = Self {
-            inbox: Inbox {
-                notices,
-                commands,
-                served,
-                verdicts,
-                batch_results,
-            },
+            inbox,
             libp2p_metrics,
             metrics,
             peers: PeerManager::new(config.ban_duration),
-            sync: SyncDriver::new(index, config.spec.clone(), config.sync.clone()),
-            server: SyncServer::new(store, config.spec.network_id, config.spec.limits, served_tx),
-            feeder: ImportFeeder::spawn(chain.imports.clone(), result_tx),
-            validator: GossipValidator::new(chain, verdict_tx),
+            sync,
+            backend,
+            queries: PendingQueries::default(),
             listen_addrs: Vec::new(),
             settings,
             swarm,
         };
         info!(peer = %this.swarm.local_peer_id(), network = %config.spec.name, role = %config.role, "network starting");
         this.dial_bootnodes(&config.bootnodes);
-        Ok(this)
+        this
     }
 
     fn dial_bootnodes(&mut self, bootnodes: &[Multiaddr]) {
@@ -188,6 +289,7 @@ impl NetLoop {
                 Some(verdict) = self.inbox.verdicts.recv() => self.on_verdict(verdict),
                 Some(served) = self.inbox.served.recv() => self.on_served(served),
                 Some(result) = self.inbox.batch_results.recv() => self.on_batch_result(result),
+                Some(result) = self.inbox.header_results.recv() => self.on_header_result(result),
                 notice = self.inbox.notices.recv(), if notices_open => match notice {
                     Some(notice) => self.on_notice(notice),
                     None => notices_open = false,
@@ -204,6 +306,7 @@ impl NetLoop {
         }
         debug!(
             in_flight = self.sync.in_flight(),
+            asked = self.queries.len(),
             "sync requests left in flight"
         );
         info!("network stopping");

@@ -51,7 +51,7 @@ impl NetLoop {
         let target = self.settings.target_peers.max(1);
         let limit = match self.settings.role {
             Role::Bootstrap => target * 4,
-            Role::Full => target + target / 2,
+            Role::Full | Role::Light => target + target / 2,
         };
         let gossipsub = &self.swarm.behaviour().gossipsub;
         let protected: HashSet<PeerId> = self
@@ -82,7 +82,7 @@ impl NetLoop {
         let now = Instant::now();
         let local = *self.swarm.local_peer_id();
         let short = self.peers.len() < self.settings.target_peers.div_ceil(2);
-        if self.settings.role == Role::Full && !short {
+        if self.settings.role != Role::Bootstrap && !short {
             return;
         }
         let due: Vec<Multiaddr> = self

@@ -10,7 +10,7 @@ use libp2p::{PeerId, gossipsub, identify, kad};
 use talos_gossip::Acceptance;
 use tracing::{debug, info};
 
-use super::NetLoop;
+use super::{Backend, NetLoop};
 use crate::behaviour::NodeBehaviourEvent;
 use crate::policy::Offence;
 
@@ -58,7 +58,9 @@ impl NetLoop {
                 if num_established == 0 {
                     debug!(peer = %peer_id, cause = ?cause, "peer disconnected");
                     self.sync.peer_disconnected(&peer_id);
-                    self.server.forget(&peer_id);
+                    if let Backend::Full { server, .. } = &mut self.backend {
+                        server.forget(&peer_id);
+                    }
                 }
                 self.set_peer_gauge();
             }
@@ -220,8 +222,13 @@ impl NetLoop {
                 self.penalize(source, Offence::UndecodableGossip(e));
             }
             Ok(payload) => {
-                if let Some(acceptance) = self.validator.submit(message_id.clone(), source, payload)
-                {
+                let Backend::Full { validator, .. } = &mut self.backend else {
+                    // A light client subscribes to nothing; a message reaching it anyway is
+                    // neither forwarded nor held against the sender.
+                    self.report_validation(Some(kind), &message_id, &source, Acceptance::Ignore);
+                    return;
+                };
+                if let Some(acceptance) = validator.submit(message_id.clone(), source, payload) {
                     self.report_validation(Some(kind), &message_id, &source, acceptance);
                 }
             }

@@ -14,8 +14,9 @@ use tracing::{debug, warn};
 use talos_chain_service::ImportOutcome;
 use talos_sync::server::{busy, error_response};
 
-use super::NetLoop;
+use super::{Backend, NetLoop};
 use crate::imports::BatchResult;
+use crate::light::HeaderResult;
 use crate::policy::Offence;
 use crate::sync_server::Served;
 
@@ -35,8 +36,10 @@ impl NetLoop {
                 request_response::Message::Response {
                     request_id,
                     response,
-                } => match response {
-                    InboundResponse::Valid(response) => {
+                } => match self.answer_query(peer, request_id, response) {
+                    // It answered a request the node sent with `NetCommand::Ask`.
+                    None => {}
+                    Some(InboundResponse::Valid(response)) => {
                         if let SyncResponse::Status(status) = &response
                             && let Some(entry) = self.peers.get_mut(&peer)
                         {
@@ -46,7 +49,7 @@ impl NetLoop {
                             debug!(%peer, "response to an unknown request");
                         }
                     }
-                    InboundResponse::Invalid(e) => {
+                    Some(InboundResponse::Invalid(e)) => {
                         debug!(%peer, code = e.code(), "undecodable sync response");
                         self.penalize(peer, Offence::BadSyncResponse(e));
                         self.sync.request_failed(request_id, now);
@@ -64,6 +67,9 @@ impl NetLoop {
                 {
                     debug!(%peer, len = too_large.len, "oversized sync response");
                     self.penalize(peer, Offence::OversizedFrame(too_large));
+                }
+                if self.fail_query(peer, request_id, &error) {
+                    return;
                 }
                 if matches!(error, OutboundFailure::UnsupportedProtocols) {
                     // Not a Talos node (or not on our network): nothing to sync with, no fault.
@@ -104,8 +110,12 @@ impl NetLoop {
         request: InboundRequest,
         channel: ResponseChannel<InboundResponse>,
     ) {
+        let Backend::Full { server, .. } = &mut self.backend else {
+            self.answer_as_light_client(peer, request, channel);
+            return;
+        };
         if let InboundRequest::Valid(valid) = &request
-            && let Err(over) = self.server.charge(peer, valid, Instant::now())
+            && let Err(over) = server.charge(peer, valid, Instant::now())
         {
             debug!(%peer, %over, "sync request over quota");
             self.respond(peer, channel, busy());
@@ -134,11 +144,60 @@ impl NetLoop {
                 self.respond(peer, channel, answer);
             }
             InboundRequest::Valid(request) => {
-                if let Err(channel) = self.server.serve(peer, request, channel) {
+                let Backend::Full { server, .. } = &mut self.backend else {
+                    return;
+                };
+                if let Err(channel) = server.serve(peer, request, channel) {
                     self.respond(peer, channel, busy());
                 }
             }
         }
+    }
+
+    /// A light client answers `Status` (so peers know its tip) and nothing else: it holds no
+    /// blocks, and saying so is no fault of the asker's.
+    fn answer_as_light_client(
+        &mut self,
+        peer: PeerId,
+        request: InboundRequest,
+        channel: ResponseChannel<InboundResponse>,
+    ) {
+        let answer = match request {
+            InboundRequest::Valid(SyncRequest::Status(theirs)) => {
+                let answer = self.sync.status_request(peer, theirs, Instant::now());
+                if matches!(answer, SyncResponse::Status(_))
+                    && let Some(entry) = self.peers.get_mut(&peer)
+                {
+                    entry.tip_height = Some(theirs.tip_height);
+                }
+                answer
+            }
+            InboundRequest::Valid(_) => {
+                error_response(ErrorCode::NotFound, "a light client holds headers only")
+            }
+            InboundRequest::Invalid(e) => {
+                self.penalize(peer, Offence::BadSyncRequest(e.clone()));
+                error_response(ErrorCode::BadRequest, e.code())
+            }
+        };
+        self.respond(peer, channel, answer);
+    }
+
+    /// A header batch was judged and (maybe) committed.
+    pub(super) fn on_header_result(&mut self, result: HeaderResult) {
+        let now = Instant::now();
+        match result.outcome {
+            Ok(reorg_depth) => {
+                self.peers.credit_delivery(&result.peer);
+                self.sync.local_tip_changed(now, reorg_depth > 0);
+            }
+            Err((code, true)) => {
+                debug!(peer = %result.peer, code, "synced header invalid");
+                self.sync.import_failed(result.peer, code);
+            }
+            Err((code, false)) => debug!(peer = %result.peer, code, "synced headers not adopted"),
+        }
+        self.sync.blocks_imported(now);
     }
 
     pub(super) fn on_served(&mut self, served: Served) {
@@ -149,7 +208,9 @@ impl NetLoop {
             permit,
         } = served;
         self.respond(peer, channel, response);
-        self.server.sent(&peer);
+        if let Backend::Full { server, .. } = &mut self.backend {
+            server.sent(&peer);
+        }
         drop(permit);
     }
 
@@ -184,8 +245,22 @@ impl NetLoop {
                 }
                 Action::Import { peer, blocks } => {
                     let count = blocks.len();
-                    if self.feeder.submit(peer, blocks).is_err() {
+                    let queued = match &self.backend {
+                        Backend::Full { feeder, .. } => feeder.submit(peer, blocks).is_ok(),
+                        Backend::Light { .. } => false,
+                    };
+                    if !queued {
                         warn!(%peer, count, "sync import queue full; blocks dropped");
+                    }
+                }
+                Action::ImportHeaders { peer, headers } => {
+                    let count = headers.len();
+                    let queued = match &self.backend {
+                        Backend::Light { importer } => importer.submit(peer, headers),
+                        Backend::Full { .. } => false,
+                    };
+                    if !queued {
+                        warn!(%peer, count, "header import queue full; headers dropped");
                     }
                 }
                 Action::Penalize { peer, misbehaviour } => {

@@ -114,6 +114,13 @@ fn undecodable_bytes_always_cost_the_sender() {
         Offence::OversizedFrame(FrameTooLarge { len: 9, max: 1 }).code(),
         "bad_frame"
     );
+    let record = SyncDecodeError::BadStateRecord(talos_chain::chain_state::RecordDecodeError {
+        len: 3,
+    });
+    assert_eq!(
+        Offence::BadSyncResponse(record).penalty(),
+        Penalty::Score(BAD_FRAME)
+    );
 }
 
 #[test]
@@ -126,6 +133,15 @@ fn sync_penalties_grow_with_what_a_peer_can_prove() {
     assert!(points(Misbehaviour::EmptyResponse) < points(Misbehaviour::UnrequestedData));
     assert!(points(Misbehaviour::UnrequestedData) < points(Misbehaviour::WrongHeaders));
     assert!(points(Misbehaviour::WrongBlocks) < points(Misbehaviour::InvalidBlock));
+    assert_eq!(
+        points(Misbehaviour::InvalidHeader),
+        points(Misbehaviour::InvalidBlock),
+        "a header the light client's store refuses is as bad as an invalid block"
+    );
+    assert_eq!(
+        Offence::Sync(Misbehaviour::InvalidHeader).code(),
+        "invalid_header"
+    );
     assert_eq!(sync_penalty(Misbehaviour::WrongNetwork), Penalty::Ban);
     assert_eq!(Offence::WrongNetwork.penalty(), Penalty::Ban);
     assert_eq!(Offence::GossipScore.penalty(), Penalty::Ban);

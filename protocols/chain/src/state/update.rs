@@ -44,11 +44,11 @@ pub fn apply_updates<S: NodeSource>(
 }
 
 /// `updates` sorted by key, keeping only the last value given for each key.
-fn last_per_key(updates: &[(Hash256, Hash256)]) -> Vec<(Hash256, Hash256)> {
+fn last_per_key(updates: &[Entry]) -> Vec<Entry> {
     let mut sorted = updates.to_vec();
     // Stable: updates of one key stay in batch order, so the last one is the latest.
     sorted.sort_by_key(|(key, _)| *key);
-    let mut out: Vec<(Hash256, Hash256)> = Vec::with_capacity(sorted.len());
+    let mut out: Vec<Entry> = Vec::with_capacity(sorted.len());
     for (key, value) in sorted {
         match out.last_mut() {
             Some(last) if last.0 == key => last.1 = value,
@@ -57,6 +57,9 @@ fn last_per_key(updates: &[(Hash256, Hash256)]) -> Vec<(Hash256, Hash256)> {
     }
     out
 }
+
+/// A key and its new value.
+type Entry = (Hash256, Hash256);
 
 /// One batch in progress: where old nodes come from and the new nodes so far.
 struct Batch<'a, S> {
@@ -71,7 +74,7 @@ impl<S: NodeSource> Batch<'_, S> {
         &mut self,
         hash: Hash256,
         depth: usize,
-        entries: &[(Hash256, Hash256)],
+        entries: &[Entry],
     ) -> Result<Hash256, SmtError<S::Error>> {
         let Some((first, _)) = entries.first() else {
             return Ok(hash);
@@ -85,7 +88,7 @@ impl<S: NodeSource> Batch<'_, S> {
                 if !shares_prefix(&key, first, depth) {
                     return Err(SmtError::Corrupt(hash));
                 }
-                self.merge_leaf(depth, (key, value), entries)
+                self.merge_leaf(depth, ((key, value), hash), entries)
             }
             Node::Internal { left, right } => {
                 if depth >= MAX_PROOF_DEPTH {
@@ -104,43 +107,34 @@ impl<S: NodeSource> Batch<'_, S> {
         Ok(new)
     }
 
-    /// The subtree at `depth` holding the existing `leaf` and `entries`, an entry of the
-    /// leaf's key replacing it.
-    fn merge_leaf(
-        &mut self,
-        depth: usize,
-        leaf: (Hash256, Hash256),
-        entries: &[(Hash256, Hash256)],
-    ) -> Hash256 {
-        match entries.binary_search_by(|(key, _)| key.cmp(&leaf.0)) {
+    /// The subtree at `depth` holding the existing leaf (its entry and hash) and `entries`, an
+    /// entry of the leaf's key replacing it.
+    fn merge_leaf(&mut self, depth: usize, leaf: (Entry, Hash256), entries: &[Entry]) -> Hash256 {
+        match entries.binary_search_by(|(key, _)| key.cmp(&leaf.0.0)) {
             Ok(_) => self.build(depth, entries, None),
             Err(at) => {
                 let mut merged = Vec::with_capacity(entries.len() + 1);
                 merged.extend_from_slice(&entries[..at]);
-                merged.push(leaf);
+                merged.push(leaf.0);
                 merged.extend_from_slice(&entries[at..]);
-                self.build(depth, &merged, Some(&leaf))
+                self.build(depth, &merged, Some(leaf))
             }
         }
     }
 
     /// The canonical subtree at `depth` holding exactly `entries` (sorted, distinct keys, all
-    /// under the subtree's path). `kept` is an entry whose leaf the source already holds: moved
-    /// down, it is not emitted again.
+    /// under the subtree's path). `kept` is an entry whose leaf the source already holds, with
+    /// the leaf's hash: moved down, it is neither hashed nor emitted again.
     fn build(
         &mut self,
         depth: usize,
-        entries: &[(Hash256, Hash256)],
-        kept: Option<&(Hash256, Hash256)>,
+        entries: &[Entry],
+        kept: Option<(Entry, Hash256)>,
     ) -> Hash256 {
-        match entries {
-            [] => EMPTY_ROOT,
-            [entry] if Some(entry) == kept => Node::Leaf {
-                key: entry.0,
-                value: entry.1,
-            }
-            .hash(),
-            [(key, value)] => self.emit(Node::Leaf {
+        match (entries, kept) {
+            ([], _) => EMPTY_ROOT,
+            ([entry], Some((old, hash))) if *entry == old => hash,
+            ([(key, value)], _) => self.emit(Node::Leaf {
                 key: *key,
                 value: *value,
             }),
@@ -163,9 +157,6 @@ impl<S: NodeSource> Batch<'_, S> {
 }
 
 /// Sorted `entries` sharing `depth` bits, split by bit `depth`: (left, right).
-fn split(
-    entries: &[(Hash256, Hash256)],
-    depth: usize,
-) -> (&[(Hash256, Hash256)], &[(Hash256, Hash256)]) {
+fn split(entries: &[Entry], depth: usize) -> (&[Entry], &[Entry]) {
     entries.split_at(entries.partition_point(|(key, _)| !bit(key, depth)))
 }

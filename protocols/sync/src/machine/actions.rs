@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use talos_chain::Block;
+use talos_chain::{Block, BlockHeader};
 
 use crate::messages::SyncRequest;
 
@@ -46,6 +46,9 @@ pub enum Misbehaviour {
     UnbackedClaim,
     /// A block that failed validation on import.
     InvalidBlock,
+    /// A header that failed validation in a headers-only node's header store (a rule the
+    /// machine's own header checks do not cover, such as the header version).
+    InvalidHeader,
     /// Another network id or genesis.
     WrongNetwork,
     /// Bytes that do not decode as a sync message.
@@ -66,6 +69,7 @@ impl Misbehaviour {
             Self::Stalled => "stalled",
             Self::UnbackedClaim => "unbacked_claim",
             Self::InvalidBlock => "invalid_block",
+            Self::InvalidHeader => "invalid_header",
             Self::WrongNetwork => "wrong_network",
             Self::MalformedMessage => "malformed_message",
         }
@@ -121,6 +125,17 @@ pub enum Action<P> {
         peer: P,
         /// The blocks.
         blocks: Vec<Block>,
+    },
+    /// Headers-only mode ([`crate::SyncConfig::headers_only`]): store these headers, in this
+    /// order (parent first, each the child of the one before, the first building on a stored
+    /// header), then report with [`crate::machine::SyncMachine::on_blocks_imported`] (or a
+    /// rejected one with [`crate::machine::SyncMachine::on_import_failed`]). Checked against
+    /// the chain rules from their parents already, and together heavier than the local chain.
+    ImportHeaders {
+        /// The peer that served them (blame for invalid ones).
+        peer: P,
+        /// The headers, at most [`crate::SyncConfig::headers_per_request`].
+        headers: Vec<BlockHeader>,
     },
     /// Lower the peer's score.
     Penalize {

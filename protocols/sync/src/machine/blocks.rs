@@ -25,8 +25,11 @@ enum Verdict {
 }
 
 impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
-    /// Cuts accepted headers into ranges, within the window.
+    /// Cuts accepted headers into ranges, within the window (never in headers-only mode).
     pub(super) fn plan_batches(&mut self) {
+        if self.config.headers_only {
+            return;
+        }
         let per_request = u64::from(self.config.blocks_per_request);
         let window = self.config.window;
         let local_work = self.local.cumulative_work;
@@ -277,7 +280,8 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
     }
 
-    /// Drops accepted headers whose blocks are now stored (handed-over ones only).
+    /// Drops accepted headers whose blocks (headers-only mode: headers) are now stored
+    /// (handed-over ones only).
     pub(super) fn confirm_imports(&mut self, chain: &impl ChainView, now: Instant) {
         let Some(job) = self.job.as_mut() else {
             return;

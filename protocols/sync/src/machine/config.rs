@@ -50,6 +50,16 @@ pub struct SyncConfig {
     /// penalties and disconnects may use a second `max_queued_actions` of room, beyond which
     /// they are dropped (and counted).
     pub max_queued_actions: usize,
+    /// Headers-only mode (a light client): rounds, fork search, claims and header checks are
+    /// the same, but no body is ever requested (no block ranges, no orphan fetches). Once the
+    /// accepted headers' checked work beats the local tip's, they are handed over in height
+    /// order as [`crate::Action::ImportHeaders`], at most
+    /// [`SyncConfig::headers_per_request`] at a time; headers that never beat it are never
+    /// handed over. The [`crate::ChainView`] then answers from a header store
+    /// (`has_block`: the header is stored). [`SyncConfig::blocks_per_request`] and
+    /// [`SyncConfig::window`] are unused; [`SyncConfig::max_headers_ahead`] bounds the
+    /// headers held and handed over but not yet seen stored.
+    pub headers_only: bool,
 }
 
 impl Default for SyncConfig {
@@ -70,6 +80,7 @@ impl Default for SyncConfig {
             status_interval: Duration::from_secs(30),
             round_backoff: Duration::from_secs(10),
             max_queued_actions: 256,
+            headers_only: false,
         }
     }
 }
@@ -170,6 +181,13 @@ impl SyncConfig {
     #[must_use]
     pub fn with_max_queued_actions(mut self, n: usize) -> Self {
         self.max_queued_actions = n;
+        self
+    }
+
+    /// Sets [`SyncConfig::headers_only`].
+    #[must_use]
+    pub fn with_headers_only(mut self, headers_only: bool) -> Self {
+        self.headers_only = headers_only;
         self
     }
 

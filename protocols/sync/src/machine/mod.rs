@@ -54,6 +54,18 @@
 //! doubled per failed round) and counts against it when the next target is chosen, so a peer
 //! that lies about its work cannot hold the round while an honest peer is reachable.
 //!
+//! # Headers-only mode
+//!
+//! A light client sets [`SyncConfig::headers_only`] and gives the machine a [`ChainView`] over
+//! its header store (`has_block`: the header is stored; `context`: from the stored headers).
+//! Steps 1, 2 and the claims are the same; step 3 fetches nothing: once the accepted headers'
+//! checked work beats our chain's, they are handed over in height order as
+//! [`Action::ImportHeaders`] (chunks of at most [`SyncConfig::headers_per_request`]), and step
+//! 4 reads which of them are stored. A header chain that never beats ours is never handed
+//! over: it lives only in the round's memory, at most [`SyncConfig::max_headers_ahead`]
+//! headers. A header the store rejects costs its peer [`Misbehaviour::InvalidHeader`] and ends
+//! the round, as an invalid block does. Orphan notices only ask the peer for its status.
+//!
 //! Orphans from gossip ([`SyncMachine::on_missing_parent`]) are resolved separately: their
 //! ancestors are fetched one by one by hash from the peer that sent them, up to
 //! [`SyncConfig::max_orphans`] deep, then handed to import oldest first. A deeper gap is left to
@@ -63,6 +75,7 @@ mod actions;
 mod blocks;
 mod chain_view;
 mod config;
+mod header_import;
 mod headers;
 mod job;
 mod orphans;
@@ -313,20 +326,27 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         }
     }
 
-    /// Blocks were imported (or found already stored): the window may move on.
+    /// Blocks (headers-only mode: headers) were imported or found already stored: the window
+    /// may move on.
     pub fn on_blocks_imported(&mut self, chain: &impl ChainView, now: Instant) {
         self.drive(chain, now);
     }
 
-    /// A block from `peer` failed validation (`code`: the chain crate's error code). The peer
-    /// is penalized heavily; if it served blocks of the current round, the round is dropped and
-    /// its target is not followed again at that tip.
+    /// A block (headers-only mode: a header) from `peer` failed validation (`code`: the chain
+    /// crate's error code, for logs). The peer is penalized heavily
+    /// ([`Misbehaviour::InvalidBlock`], or [`Misbehaviour::InvalidHeader`] in headers-only
+    /// mode); if it served blocks or headers of the current round, the round is dropped (what
+    /// was handed over after the bad one is not confirmed, and nothing more is) and its target
+    /// is not followed again at that tip.
     pub fn on_import_failed(&mut self, peer: P, code: &str) {
-        tracing::debug!(?peer, code, "sync: invalid block from peer");
-        self.actions.push_control(Action::Penalize {
-            peer,
-            misbehaviour: Misbehaviour::InvalidBlock,
-        });
+        let misbehaviour = if self.config.headers_only {
+            Misbehaviour::InvalidHeader
+        } else {
+            Misbehaviour::InvalidBlock
+        };
+        tracing::debug!(?peer, code, %misbehaviour, "sync: invalid import from peer");
+        self.actions
+            .push_control(Action::Penalize { peer, misbehaviour });
         let served_round = self
             .job
             .as_ref()
@@ -356,7 +376,8 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
     }
 
     /// A block from `peer` (gossip) has an unknown parent, `parent` at `parent_height`: fetch
-    /// its ancestors by hash.
+    /// its ancestors by hash (headers-only mode: ask the peer for its status instead, range
+    /// sync follows it if it is ahead).
     pub fn on_missing_parent(
         &mut self,
         peer: P,
@@ -395,6 +416,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         self.plan_batches();
         self.assign_batches(now);
         self.emit_imports(now);
+        self.emit_headers(now);
         self.send_orphan_requests(now);
     }
 

@@ -42,8 +42,9 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
         if chain.has_block(&parent, parent_height) || !self.peers.contains_key(&peer) {
             return;
         }
-        if self.job.is_some() {
-            // A round is catching up anyway; make sure we know how far this peer is.
+        if self.job.is_some() || self.config.headers_only {
+            // A round is catching up anyway (or bodies are never fetched): make sure we know
+            // how far this peer is.
             self.request_status(peer, now);
             return;
         }

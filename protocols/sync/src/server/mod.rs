@@ -11,11 +11,16 @@
 //! [`RateLimiter`] bucket; one over quota is answered [`busy`] and costs the peer.
 
 mod quota;
+mod state;
+#[cfg(test)]
+mod state_tests;
 #[cfg(test)]
 mod tests;
 
 pub use quota::{Quota, QuotaExceeded, QuotaKind, Quotas, RateLimiter};
+pub use state::{StateServeError, prove_state};
 
+use talos_chain::chain_state::StateAnswer;
 use talos_chain::wire::MAX_HEADER_WIRE_BYTES;
 use talos_chain::{Block, BlockHeader, ChainStatus, Hash256, ItemProof, Limits};
 
@@ -47,6 +52,15 @@ pub trait ServeChain {
     fn block(&self, id: &Hash256) -> Result<Option<Block>, Self::Error>;
     /// The SPV proof of a best-chain item.
     fn item_proof(&self, id: &Hash256) -> Result<Option<ItemProof>, Self::Error>;
+    /// The proof of state key `key` under the state root of the stored block `block` (any
+    /// branch), with the key's record when it is present; `None` when the block is unknown.
+    /// An honest answer verifies ([`StateAnswer::verify`]) against that block's header;
+    /// [`prove_state`] builds one from a node source and a record lookup.
+    fn state_proof(
+        &self,
+        block: &Hash256,
+        key: &Hash256,
+    ) -> Result<Option<StateAnswer>, Self::Error>;
 }
 
 /// An error response with a message cut to a bounded length (at a character boundary).
@@ -129,6 +143,10 @@ pub fn answer<C: ServeChain>(
             })?)
         }
         SyncRequest::Proof(id) => SyncResponse::Proof(chain.item_proof(id)?.map(Box::new)),
+        // At most `MAX_PROOF_DEPTH` siblings: far below every response cap.
+        SyncRequest::StateProof { block, key } => {
+            SyncResponse::StateProof(chain.state_proof(block, key)?.map(Box::new))
+        }
     })
 }
 

@@ -2,10 +2,11 @@
 //! asking more than its share (as Lighthouse's RPC rate limiter).
 //!
 //! Each kind has a bucket of `capacity` tokens that refills evenly over `period`; a request
-//! costs what it asks for (one per status or proof, one per header or block asked), so asking
-//! for 32 blocks costs 32. A request the bucket cannot pay for is refused ([`QuotaExceeded`])
-//! and costs nothing; the node answers `busy` and penalizes the peer. Buckets of peers that
-//! leave are dropped ([`RateLimiter::forget`]), so memory follows the connected peers.
+//! costs what it asks for (one per status or proof, item and state proofs sharing one bucket;
+//! one per header or block asked), so asking for 32 blocks costs 32. A request the bucket
+//! cannot pay for is refused ([`QuotaExceeded`]) and costs nothing; the node answers `busy` and
+//! penalizes the peer. Buckets of peers that leave are dropped ([`RateLimiter::forget`]), so
+//! memory follows the connected peers.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -22,7 +23,7 @@ pub enum QuotaKind {
     Headers,
     /// `BlocksByRange` and `BlocksByHash`, per block asked.
     Blocks,
-    /// `Proof`.
+    /// `Proof` and `StateProof`: one bucket for both, each costing one.
     Proof,
 }
 
@@ -34,7 +35,7 @@ impl QuotaKind {
             SyncRequest::HeadersByRange { count, .. } => (Self::Headers, u64::from(*count)),
             SyncRequest::BlocksByRange { count, .. } => (Self::Blocks, u64::from(*count)),
             SyncRequest::BlocksByHash(ids) => (Self::Blocks, ids.len() as u64),
-            SyncRequest::Proof(_) => (Self::Proof, 1),
+            SyncRequest::Proof(_) | SyncRequest::StateProof { .. } => (Self::Proof, 1),
         }
     }
 
@@ -67,7 +68,7 @@ pub struct Quotas {
     pub headers: Quota,
     /// Blocks asked.
     pub blocks: Quota,
-    /// Proofs asked.
+    /// Proofs asked (item and state proofs together).
     pub proofs: Quota,
 }
 

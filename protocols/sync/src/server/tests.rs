@@ -83,6 +83,14 @@ impl ServeChain for LargeBlocks {
     fn item_proof(&self, _id: &Hash256) -> Result<Option<ItemProof>, Infallible> {
         Ok(None)
     }
+
+    fn state_proof(
+        &self,
+        _block: &Hash256,
+        _key: &Hash256,
+    ) -> Result<Option<talos_chain::chain_state::StateAnswer>, Infallible> {
+        Ok(None)
+    }
 }
 
 /// A block of about `limits.max_block_bytes` (items are not signed: serving checks nothing).
@@ -230,6 +238,31 @@ mod quotas {
         assert!(
             limits.check(3, &blocks(101), now).is_err(),
             "over the capacity: never"
+        );
+    }
+
+    #[test]
+    fn item_and_state_proofs_share_the_proof_bucket() {
+        let mut limits = limiter();
+        let now = Instant::now();
+        let zero = talos_chain::Hash256::ZERO;
+        let state = SyncRequest::StateProof {
+            block: zero,
+            key: zero,
+        };
+        assert_eq!(QuotaKind::of(&state), (QuotaKind::Proof, 1));
+        for _ in 0..3 {
+            limits.check(1, &state, now).unwrap();
+        }
+        limits.check(1, &SyncRequest::Proof(zero), now).unwrap();
+        limits.check(1, &SyncRequest::Proof(zero), now).unwrap();
+        assert_eq!(
+            limits.check(1, &state, now),
+            Err(QuotaExceeded {
+                kind: QuotaKind::Proof,
+                cost: 1,
+                available: 0
+            })
         );
     }
 

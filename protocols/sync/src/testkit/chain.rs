@@ -9,10 +9,12 @@ use talos_chain::{Block, BlockTemplate, ChainStatus, Hash256, NetworkSpec, Work}
 
 use std::convert::Infallible;
 
+use talos_chain::chain_state::StateAnswer;
+use talos_chain::state::MemoryNodes;
 use talos_chain::{BlockHeader, ItemProof};
 
 use crate::machine::ChainView;
-use crate::server::ServeChain;
+use crate::server::{ServeChain, StateServeError, prove_state};
 
 /// A block tree with a best chain by cumulative work.
 #[derive(Clone, Debug)]
@@ -186,30 +188,49 @@ impl ChainView for TestChain {
     }
 }
 
-/// Serves its best chain (blocks by hash from any branch; it keeps no items, so no proofs).
-impl ServeChain for TestChain {
-    type Error = Infallible;
+/// Why a [`TestChain`] could not answer: only a state proof under a root whose nodes it does
+/// not hold (it keeps no state tree; its mined blocks change no state).
+pub type TestChainError = StateServeError<Infallible>;
 
-    fn status(&self) -> Result<ChainStatus, Infallible> {
+/// Serves its best chain (blocks by hash from any branch; it keeps no items, so no item
+/// proofs; state proofs of the empty state its blocks carry).
+impl ServeChain for TestChain {
+    type Error = TestChainError;
+
+    fn status(&self) -> Result<ChainStatus, TestChainError> {
         Ok(TestChain::status(self))
     }
 
-    fn best_headers(&self, start: u64, max: usize) -> Result<Vec<BlockHeader>, Infallible> {
+    fn best_headers(&self, start: u64, max: usize) -> Result<Vec<BlockHeader>, TestChainError> {
         Ok((start..)
             .take(max)
             .map_while(|h| self.block_at(h).map(|b| b.header))
             .collect())
     }
 
-    fn best_block_at(&self, height: u64) -> Result<Option<Block>, Infallible> {
+    fn best_block_at(&self, height: u64) -> Result<Option<Block>, TestChainError> {
         Ok(self.block_at(height).cloned())
     }
 
-    fn block(&self, id: &Hash256) -> Result<Option<Block>, Infallible> {
+    fn block(&self, id: &Hash256) -> Result<Option<Block>, TestChainError> {
         Ok(self.get(id).cloned())
     }
 
-    fn item_proof(&self, _id: &Hash256) -> Result<Option<ItemProof>, Infallible> {
+    fn item_proof(&self, _id: &Hash256) -> Result<Option<ItemProof>, TestChainError> {
         Ok(None)
+    }
+
+    fn state_proof(
+        &self,
+        block: &Hash256,
+        key: &Hash256,
+    ) -> Result<Option<StateAnswer>, TestChainError> {
+        let Some(block) = self.get(block) else {
+            return Ok(None);
+        };
+        prove_state(&MemoryNodes::new(), block.header.state_root, key, |_| {
+            Ok(None)
+        })
+        .map(Some)
     }
 }

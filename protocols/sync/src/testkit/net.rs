@@ -3,9 +3,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use talos_chain::{Block, ChainStatus, Hash256};
+use talos_chain::{Block, BlockHeader, ChainStatus, Hash256};
 
 use super::chain::TestChain;
+use super::local::LocalChain;
 use crate::machine::{
     Action, DisconnectReason, Misbehaviour, RequestId, SyncConfig, SyncMachine, SyncStatus,
 };
@@ -136,6 +137,12 @@ impl SimPeer {
                     .collect(),
             ),
             SyncRequest::Proof(_) => SyncResponse::Proof(None),
+            SyncRequest::StateProof { block, key } => SyncResponse::StateProof(
+                crate::server::ServeChain::state_proof(&self.chain, block, key)
+                    .ok()
+                    .flatten()
+                    .map(Box::new),
+            ),
         })
     }
 }
@@ -154,12 +161,13 @@ fn range(chain: &TestChain, start: u64, count: u32) -> Vec<Block> {
         .collect()
 }
 
-/// The machine, the local chain, the peers and a record of what happened.
-pub struct Net {
+/// The machine, the local chain, the peers and a record of what happened. The local chain is a
+/// [`TestChain`] by default, a [`super::HeaderChain`] for a machine in headers-only mode.
+pub struct Net<L = TestChain> {
     /// The machine under test (peers are small integers).
     pub m: SyncMachine<u8>,
     /// The local chain imports go to.
-    pub local: TestChain,
+    pub local: L,
     /// The connected simulated peers.
     pub peers: BTreeMap<u8, SimPeer>,
     /// Virtual time.
@@ -172,24 +180,26 @@ pub struct Net {
     pub disconnects: Vec<(u8, DisconnectReason)>,
     /// Every import: who served it and the block heights.
     pub imports: Vec<(u8, Vec<u64>)>,
+    /// Every header import (headers-only mode): who served it and the header heights.
+    pub header_imports: Vec<(u8, Vec<u64>)>,
     /// Import rejections reported to the machine.
     pub import_failures: Vec<(u8, &'static str)>,
     /// Most distinct peers with block-range requests in flight at once.
     pub max_parallel_peers: usize,
     /// Requests a peer never answered.
     pub unanswered: HashMap<RequestId, (u8, SyncRequest)>,
-    /// When set, imports are held here instead of applied.
+    /// When set, block imports are held here instead of applied.
     pub hold_imports: bool,
-    /// Imports held back while `hold_imports` is set.
+    /// Block imports held back while `hold_imports` is set.
     pub held: Vec<(u8, Vec<Block>)>,
     /// Most actions queued in the machine seen at once.
     pub max_queued: usize,
 }
 
-impl Net {
+impl<L: LocalChain> Net<L> {
     /// A machine over `local` with `config`, no peers yet.
-    pub fn new(local: TestChain, config: SyncConfig) -> Self {
-        let m = SyncMachine::new(config, local.status());
+    pub fn new(local: L, config: SyncConfig) -> Self {
+        let m = SyncMachine::new(config, local.tip());
         Self {
             m,
             local,
@@ -199,6 +209,7 @@ impl Net {
             penalties: Vec::new(),
             disconnects: Vec::new(),
             imports: Vec::new(),
+            header_imports: Vec::new(),
             import_failures: Vec::new(),
             max_parallel_peers: 0,
             unanswered: HashMap::new(),
@@ -249,6 +260,11 @@ impl Net {
                         imported |= self.apply_import(peer, blocks);
                     }
                 }
+                Action::ImportHeaders { peer, headers } => {
+                    self.header_imports
+                        .push((peer, headers.iter().map(|h| h.height).collect()));
+                    imported |= self.apply_header_import(peer, headers);
+                }
                 Action::Penalize { peer, misbehaviour } => {
                     self.penalties.push((peer, misbehaviour));
                 }
@@ -284,7 +300,23 @@ impl Net {
     fn apply_import(&mut self, peer: u8, blocks: Vec<Block>) -> bool {
         let mut any = false;
         for block in blocks {
-            match self.local.import(block) {
+            match self.local.import_block(block) {
+                Ok(()) => any = true,
+                Err(code) => {
+                    self.import_failures.push((peer, code));
+                    self.m.on_import_failed(peer, code);
+                    break;
+                }
+            }
+        }
+        any
+    }
+
+    /// Stores headers in order; reports the first rejection.
+    fn apply_header_import(&mut self, peer: u8, headers: Vec<BlockHeader>) -> bool {
+        let mut any = false;
+        for header in headers {
+            match self.local.import_header(header) {
                 Ok(()) => any = true,
                 Err(code) => {
                     self.import_failures.push((peer, code));
@@ -356,17 +388,17 @@ impl Net {
             .collect()
     }
 
-    /// Asserts every import handed over contiguous heights, parent first.
+    /// Asserts every import (blocks or headers) handed over contiguous heights, parent first.
     pub fn assert_imports_in_order(&self) {
-        for (_, heights) in &self.imports {
+        for (_, heights) in self.imports.iter().chain(&self.header_imports) {
             for pair in heights.windows(2) {
                 assert_eq!(pair[1], pair[0] + 1, "import not contiguous: {heights:?}");
             }
         }
     }
 
-    /// The id of the local best block at `height`.
+    /// The id of the local best block (or header) at `height`.
     pub fn local_id_at(&self, height: u64) -> Option<Hash256> {
-        self.local.block_at(height).map(Block::id)
+        self.local.best_id_at(height)
     }
 }

@@ -1,4 +1,4 @@
-//! What each kind does on its own timer, and the mutated-body relay.
+//! What each kind does on its own timer, and the gossip a mutator or time warper follows.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -10,10 +10,7 @@ use talos_sync::{SyncRequest, SyncResponse};
 /// Ticks of a time warper between two status requests.
 const WARP_REFRESH_TICKS: u64 = 4;
 
-use super::{
-    Channel, Hostile, MAX_BURST, MAX_HEARD, MAX_HELD_REQUESTS, MAX_IN_FLIGHT, MIN_FLOOD_TICK,
-    STATUS_INTERVAL,
-};
+use super::{Hostile, MAX_BURST, MAX_HEARD, MAX_IN_FLIGHT, MIN_FLOOD_TICK, STATUS_INTERVAL};
 use crate::adversary::AdversaryKind;
 use crate::adversary::junk::SyncLies;
 
@@ -44,7 +41,10 @@ impl Hostile {
                     self.send_heavy_status(&peer);
                 }
             }
-            AdversaryKind::Silent | AdversaryKind::SlotFiller | AdversaryKind::MutatedBody => {}
+            AdversaryKind::Silent
+            | AdversaryKind::SlotFiller
+            | AdversaryKind::MutatedBody
+            | AdversaryKind::ProofLiar => {}
         }
     }
 
@@ -128,28 +128,6 @@ impl Hostile {
             });
         }
         self.heard.insert(header.id(), header);
-    }
-
-    /// A mutator relays sync too: `requester`'s request goes to another connected peer and
-    /// that peer's answer comes back unchanged. Gives the channel back when there is no other
-    /// peer or [`MAX_HELD_REQUESTS`] are already waiting.
-    pub(super) fn proxy(
-        &mut self,
-        requester: PeerId,
-        request: &[u8],
-        channel: Channel,
-    ) -> Result<(), Channel> {
-        let upstream = self.connected.iter().find(|p| **p != requester).copied();
-        let Some(upstream) = upstream.filter(|_| self.proxied.len() < MAX_HELD_REQUESTS) else {
-            return Err(channel);
-        };
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .sync
-            .send_request(&upstream, request.to_vec());
-        self.proxied.insert(id, channel);
-        Ok(())
     }
 
     /// Every [`WARP_REFRESH_TICKS`] ticks a time warper asks one peer for its status (and

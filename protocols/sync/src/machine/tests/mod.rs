@@ -4,5 +4,6 @@
 mod catch_up;
 mod claims;
 mod faults;
+mod headers_only;
 mod orphans;
 mod units;

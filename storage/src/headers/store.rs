@@ -1,0 +1,75 @@
+//! The trait every header store implements.
+
+use talos_chain::Hash256;
+
+use super::update::{HeaderStoreStats, HeaderUpdate};
+use crate::error::{Result, StorageError};
+use crate::types::{ChainTip, HeaderEntry, MAX_HEADERS_PER_QUERY};
+
+/// Headers, the best chain's height index and the tip of a light client.
+///
+/// Reads return `Ok(None)` for unknown ids; every value read is checked (checksum, id,
+/// lengths) and damaged data yields [`StorageError::Corrupt`], never wrong data. All writes go
+/// through [`HeaderStore::commit`], which is atomic and durable when it returns.
+pub trait HeaderStore: Send + Sync {
+    /// The genesis header id this store was opened with.
+    fn genesis_id(&self) -> Hash256;
+
+    /// The best chain's tip.
+    fn tip(&self) -> Result<ChainTip>;
+
+    /// A stored header (best chain or side header) with its cumulative work.
+    fn header(&self, id: &Hash256) -> Result<Option<HeaderEntry>>;
+
+    /// The id of the best-chain header at `height`.
+    fn best_id_at(&self, height: u64) -> Result<Option<Hash256>>;
+
+    /// Whether a header is stored.
+    fn contains(&self, id: &Hash256) -> Result<bool>;
+
+    /// Applies one update atomically; when this returns `Ok` the update is durable. Returns
+    /// the new tip.
+    fn commit(&self, update: HeaderUpdate) -> Result<ChainTip>;
+
+    /// Entry counts (may scan the whole store: diagnostics and full integrity checks only).
+    fn stats(&self) -> Result<HeaderStoreStats>;
+
+    /// The best-chain header at `height`.
+    fn best_header_at(&self, height: u64) -> Result<Option<HeaderEntry>> {
+        match self.best_id_at(height)? {
+            Some(id) => self
+                .header(&id)?
+                .ok_or_else(|| {
+                    StorageError::corrupt(
+                        "headers",
+                        id.to_hex(),
+                        "referenced by the height index but not stored",
+                    )
+                })
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether a header is on the best chain.
+    fn is_best_chain(&self, id: &Hash256) -> Result<bool> {
+        let Some(entry) = self.header(id)? else {
+            return Ok(false);
+        };
+        Ok(self.best_id_at(entry.height())? == Some(*id))
+    }
+
+    /// Best-chain headers from height `from` upwards: at most `max` and at most
+    /// [`MAX_HEADERS_PER_QUERY`]; fewer at the tip.
+    fn best_headers(&self, from: u64, max: usize) -> Result<Vec<HeaderEntry>> {
+        let max = max.min(MAX_HEADERS_PER_QUERY);
+        let mut out = Vec::with_capacity(max.min(64));
+        for height in (from..=u64::MAX).take(max) {
+            match self.best_header_at(height)? {
+                Some(entry) => out.push(entry),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,1105 @@
+//! The header store: one suite run against both backends (extension, side headers, reorgs,
+//! refused updates, queries), then sled-only behaviour (reopen, corruption found on read and
+//! by the integrity walk, genesis and format checks, one database per path).
+//!
+//! Headers here carry no proof of work (the store does not check it), but their cumulative
+//! work is their parent's plus their own target's work, as the store requires.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use talos_chain::{BlockHeader, CompactTarget, Hash256, NetworkSpec, Work};
+use talos_storage::headers::{HeaderIntegrityReport, header_work, verify_headers};
+use talos_storage::{
+    ChainTip, HeaderEntry, HeaderStore, HeaderStoreStats, HeaderUpdate, IntegrityDepth,
+    MAX_HEADERS_PER_QUERY, MAX_UPDATE_BLOCKS, MemoryHeaderStore, SledHeaderConfig, SledHeaderStore,
+    SledStore, StorageError, UpdateError,
+};
+use tempfile::TempDir;
+
+/// A harder target than `local`'s (testnet's genesis target: 256 times the work).
+const HARD: CompactTarget = CompactTarget(0x1e00_ffff);
+
+fn genesis() -> BlockHeader {
+    NetworkSpec::local().genesis().header
+}
+
+fn own_work(header: &BlockHeader) -> Work {
+    header.target.to_target().expect("valid target").work()
+}
+
+fn genesis_entry() -> HeaderEntry {
+    let header = genesis();
+    HeaderEntry {
+        header,
+        cumulative_work: own_work(&header),
+    }
+}
+
+/// A child of `parent` with `target`; `salt` distinguishes siblings.
+fn child_with(parent: &HeaderEntry, salt: u64, target: CompactTarget) -> HeaderEntry {
+    let header = BlockHeader {
+        version: parent.header.version,
+        network_id: parent.header.network_id,
+        height: parent.height() + 1,
+        prev_hash: parent.id(),
+        merkle_root: Hash256::sha256_parts(&[b"root", &salt.to_be_bytes()]),
+        state_root: parent.header.state_root,
+        item_count: 0,
+        timestamp_ms: parent.header.timestamp_ms + 1_000 + salt,
+        target,
+        nonce: salt,
+    };
+    HeaderEntry {
+        header,
+        cumulative_work: parent.cumulative_work.saturating_add(own_work(&header)),
+    }
+}
+
+fn child(parent: &HeaderEntry, salt: u64) -> HeaderEntry {
+    child_with(parent, salt, parent.header.target)
+}
+
+/// `n` headers in a row on `parent`.
+fn run(parent: &HeaderEntry, n: usize, salt: u64) -> Vec<HeaderEntry> {
+    let mut out: Vec<HeaderEntry> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let p = out.last().copied().unwrap_or(*parent);
+        out.push(child(&p, salt));
+    }
+    out
+}
+
+fn tip_entry(s: &impl HeaderStore) -> HeaderEntry {
+    let tip = s.tip().unwrap();
+    s.header(&tip.id).unwrap().expect("tip header")
+}
+
+/// Stores and connects `n` headers on the tip, in one commit; returns them.
+fn extend(s: &impl HeaderStore, n: usize, salt: u64) -> Vec<HeaderEntry> {
+    let headers = run(&tip_entry(s), n, salt);
+    let tip = s.tip().unwrap();
+    let new_tip = s
+        .commit(HeaderUpdate::extend_many(headers.clone(), tip))
+        .unwrap();
+    assert_eq!(new_tip, headers.last().map_or(tip, HeaderEntry::as_tip));
+    headers
+}
+
+fn full_check(s: &impl HeaderStore) -> HeaderIntegrityReport {
+    let report = verify_headers(s, IntegrityDepth::Full).unwrap();
+    assert!(report.reached_genesis);
+    report
+}
+
+/// Everything observable about a store, to show a refused update changed nothing.
+fn snapshot(s: &impl HeaderStore) -> (ChainTip, HeaderStoreStats, Vec<HeaderEntry>) {
+    (
+        s.tip().unwrap(),
+        s.stats().unwrap(),
+        s.best_headers(0, usize::MAX).unwrap(),
+    )
+}
+
+struct Fixture<S> {
+    store: S,
+    _dir: Option<TempDir>,
+}
+
+fn memory() -> Fixture<MemoryHeaderStore> {
+    Fixture {
+        store: MemoryHeaderStore::new(&genesis()).unwrap(),
+        _dir: None,
+    }
+}
+
+fn sled() -> Fixture<SledHeaderStore> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledHeaderStore::open(dir.path().join("db"), &genesis(), 4 << 20).unwrap();
+    Fixture {
+        store,
+        _dir: Some(dir),
+    }
+}
+
+macro_rules! suite {
+    ($name:ident, $make:expr) => {
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn genesis_init() {
+                cases::genesis_init(&$make.store);
+            }
+
+            #[test]
+            fn extension_and_queries() {
+                cases::extension_and_queries(&$make.store);
+            }
+
+            #[test]
+            fn best_headers_is_capped() {
+                cases::best_headers_is_capped(&$make.store);
+            }
+
+            #[test]
+            fn side_headers_touch_no_index() {
+                cases::side_headers_touch_no_index(&$make.store);
+            }
+
+            #[test]
+            fn reorgs_move_the_index() {
+                cases::reorgs_move_the_index(&$make.store);
+            }
+
+            #[test]
+            fn refused_updates_change_nothing() {
+                cases::refused_updates_change_nothing(&$make.store);
+            }
+
+            #[test]
+            fn unknown_lookups() {
+                cases::unknown_lookups(&$make.store);
+            }
+
+            #[test]
+            fn concurrent_readers_and_writer() {
+                let f = $make;
+                cases::concurrent_readers_and_writer(Arc::new(f.store));
+            }
+        }
+    };
+}
+
+suite!(memory_backend, memory());
+suite!(sled_backend, sled());
+
+/// The cases both backends run.
+mod cases {
+    use super::*;
+
+    pub(crate) fn genesis_init(s: &impl HeaderStore) {
+        let g = genesis_entry();
+        assert_eq!(s.genesis_id(), g.id());
+        assert_eq!(s.tip().unwrap(), g.as_tip());
+        assert_eq!(s.header(&g.id()).unwrap(), Some(g));
+        assert_eq!(s.best_id_at(0).unwrap(), Some(g.id()));
+        assert_eq!(s.best_id_at(1).unwrap(), None);
+        assert!(s.contains(&g.id()).unwrap());
+        assert!(s.is_best_chain(&g.id()).unwrap());
+        assert_eq!(
+            s.stats().unwrap(),
+            HeaderStoreStats {
+                headers: 1,
+                heights: 1
+            }
+        );
+        let report = full_check(s);
+        assert_eq!(report.headers, 1);
+        assert_eq!(header_work(&g.header), Some(g.cumulative_work));
+    }
+
+    pub(crate) fn extension_and_queries(s: &impl HeaderStore) {
+        let mut all = vec![genesis_entry()];
+        for salt in 0..10 {
+            let entry = child(all.last().unwrap(), salt);
+            assert_eq!(
+                s.commit(HeaderUpdate::extend(entry)).unwrap(),
+                entry.as_tip()
+            );
+            all.push(entry);
+        }
+        all.extend(extend(s, 20, 0));
+        // A header with another target: the work sums follow each header's own target.
+        let hard = child_with(all.last().unwrap(), 0, HARD);
+        s.commit(HeaderUpdate::extend(hard)).unwrap();
+        all.push(hard);
+        assert_eq!(s.tip().unwrap(), hard.as_tip());
+        assert_eq!(s.tip().unwrap().height, 31);
+        for (height, entry) in all.iter().enumerate() {
+            assert_eq!(s.best_id_at(height as u64).unwrap(), Some(entry.id()));
+            assert_eq!(s.best_header_at(height as u64).unwrap(), Some(*entry));
+            assert!(s.is_best_chain(&entry.id()).unwrap());
+        }
+        assert_eq!(s.best_headers(0, 100).unwrap(), all);
+        assert_eq!(s.best_headers(5, 3).unwrap(), all[5..8].to_vec());
+        assert_eq!(s.best_headers(30, 10).unwrap(), all[30..].to_vec());
+        assert!(s.best_headers(32, 10).unwrap().is_empty());
+        assert_eq!(
+            s.stats().unwrap(),
+            HeaderStoreStats {
+                headers: 32,
+                heights: 32
+            }
+        );
+        assert_eq!(full_check(s).headers, 32);
+        // An empty update that keeps the tip is accepted and changes nothing.
+        let before = snapshot(s);
+        let tip = s.tip().unwrap();
+        assert_eq!(
+            s.commit(HeaderUpdate::extend_many(vec![], tip)).unwrap(),
+            tip
+        );
+        assert_eq!(snapshot(s), before);
+    }
+
+    pub(crate) fn best_headers_is_capped(s: &impl HeaderStore) {
+        // Batches of 500 new headers, each stored and connected: 1,000 entries per update.
+        for salt in 0..5 {
+            extend(s, 500, salt);
+        }
+        assert_eq!(s.tip().unwrap().height, 2_500);
+        let page = s.best_headers(1, usize::MAX).unwrap();
+        assert_eq!(page.len(), MAX_HEADERS_PER_QUERY);
+        assert_eq!(page[0].height(), 1);
+        assert_eq!(s.best_headers(2_000, 1_000).unwrap().len(), 501);
+        full_check(s);
+    }
+
+    pub(crate) fn side_headers_touch_no_index(s: &impl HeaderStore) {
+        let main = extend(s, 8, 0);
+        let tip = s.tip().unwrap();
+        let side = run(&main[4], 3, 77);
+        assert_eq!(
+            s.commit(HeaderUpdate::side_headers(side.clone(), tip))
+                .unwrap(),
+            tip
+        );
+        assert_eq!(s.tip().unwrap(), tip);
+        for entry in &side {
+            assert_eq!(s.header(&entry.id()).unwrap(), Some(*entry));
+            assert!(s.contains(&entry.id()).unwrap());
+            assert!(!s.is_best_chain(&entry.id()).unwrap());
+            assert_ne!(s.best_id_at(entry.height()).unwrap(), Some(entry.id()));
+        }
+        let stats = s.stats().unwrap();
+        assert_eq!((stats.headers, stats.heights), (12, 9));
+        // Storing them again (and a side header on a side header) is fine: stored ones are
+        // skipped.
+        let deeper = child(&side[2], 1);
+        let mut again = side.clone();
+        again.push(deeper);
+        s.commit(HeaderUpdate::side_headers(again, tip)).unwrap();
+        assert_eq!(s.stats().unwrap().headers, 13);
+        assert_eq!(full_check(s).headers, 9);
+    }
+
+    pub(crate) fn reorgs_move_the_index(s: &impl HeaderStore) {
+        let main = extend(s, 6, 0);
+        // A branch from height 3, longer and partly harder.
+        let mut branch = run(&main[2], 3, 9);
+        branch.push(child_with(branch.last().unwrap(), 9, HARD));
+        let reorg = HeaderUpdate {
+            store: branch.clone(),
+            disconnect: main[3..].iter().rev().map(HeaderEntry::id).collect(),
+            connect: branch.iter().map(HeaderEntry::id).collect(),
+            new_tip: branch[3].as_tip(),
+        };
+        assert_eq!(s.commit(reorg).unwrap(), branch[3].as_tip());
+        assert_eq!(s.tip().unwrap().height, 7);
+        for entry in main[..3].iter().chain(&branch) {
+            assert!(s.is_best_chain(&entry.id()).unwrap());
+        }
+        for entry in &main[3..] {
+            assert!(s.contains(&entry.id()).unwrap(), "disconnected stay stored");
+            assert!(!s.is_best_chain(&entry.id()).unwrap());
+        }
+        assert_eq!(s.stats().unwrap().heights, 8);
+        full_check(s);
+
+        // Back to the old branch (stored headers) plus new ones on it.
+        let tail = run(&main[5], 3, 1);
+        let back = HeaderUpdate {
+            store: tail.clone(),
+            disconnect: branch.iter().rev().map(HeaderEntry::id).collect(),
+            connect: main[3..].iter().chain(&tail).map(HeaderEntry::id).collect(),
+            new_tip: tail[2].as_tip(),
+        };
+        s.commit(back).unwrap();
+        assert_eq!(s.tip().unwrap(), tail[2].as_tip());
+        assert_eq!(s.best_id_at(4).unwrap(), Some(main[3].id()));
+        assert!(!s.is_best_chain(&branch[0].id()).unwrap());
+        assert_eq!(full_check(s).headers, 10);
+
+        // Disconnecting alone shortens the best chain and drops the index above it.
+        let drop_two = HeaderUpdate {
+            store: vec![],
+            disconnect: vec![tail[2].id(), tail[1].id()],
+            connect: vec![],
+            new_tip: tail[0].as_tip(),
+        };
+        s.commit(drop_two).unwrap();
+        assert_eq!(s.best_id_at(8).unwrap(), None);
+        assert_eq!(s.best_id_at(9).unwrap(), None);
+        assert_eq!(
+            s.stats().unwrap(),
+            HeaderStoreStats {
+                headers: 14,
+                heights: 8
+            }
+        );
+        full_check(s);
+    }
+
+    pub(crate) fn unknown_lookups(s: &impl HeaderStore) {
+        let ghost = Hash256::sha256(b"ghost");
+        assert_eq!(s.header(&ghost).unwrap(), None);
+        assert!(!s.contains(&ghost).unwrap());
+        assert!(!s.is_best_chain(&ghost).unwrap());
+        assert_eq!(s.best_id_at(99).unwrap(), None);
+        assert_eq!(s.best_header_at(99).unwrap(), None);
+        assert!(s.best_headers(99, 10).unwrap().is_empty());
+        assert_eq!(s.best_headers(0, 0).unwrap(), vec![]);
+    }
+
+    pub(crate) fn concurrent_readers_and_writer<S: HeaderStore + 'static>(s: Arc<S>) {
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let s = Arc::clone(&s);
+                std::thread::spawn(move || {
+                    for _ in 0..200 {
+                        let tip = s.tip().unwrap();
+                        assert!(s.header(&tip.id).unwrap().is_some());
+                        s.best_headers(0, 50).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for salt in 0..30 {
+            extend(&*s, 2, salt);
+        }
+        for r in readers {
+            r.join().unwrap();
+        }
+        assert_eq!(s.tip().unwrap().height, 60);
+        full_check(&*s);
+    }
+
+    /// Commits `update`, which must be refused with an error `check` accepts, and checks the
+    /// store is exactly as before and holds none of the update's new headers.
+    fn refused(s: &impl HeaderStore, update: HeaderUpdate, check: impl Fn(&StorageError) -> bool) {
+        let before = snapshot(s);
+        let new: Vec<Hash256> = update
+            .store
+            .iter()
+            .map(HeaderEntry::id)
+            .filter(|id| !s.contains(id).unwrap())
+            .collect();
+        let err = s.commit(update).unwrap_err();
+        assert!(check(&err), "unexpected error: {err}");
+        assert_eq!(
+            snapshot(s),
+            before,
+            "refused update ({err}) changed the store"
+        );
+        for id in new {
+            assert!(
+                !s.contains(&id).unwrap(),
+                "refused update ({err}) stored {id}"
+            );
+        }
+    }
+
+    fn update_error(e: &StorageError, f: impl Fn(&UpdateError) -> bool) -> bool {
+        matches!(e, StorageError::InvalidUpdate(u) if f(u))
+    }
+
+    pub(crate) fn refused_updates_change_nothing(s: &impl HeaderStore) {
+        let main = extend(s, 5, 0);
+        let tip = s.tip().unwrap();
+        let side = run(&main[1], 2, 5);
+        s.commit(HeaderUpdate::side_headers(side.clone(), tip))
+            .unwrap();
+        refused_new_headers(s, &main);
+        refused_chain_moves(s, &main, &side);
+        refused_tips_and_size(s, &main);
+        full_check(s);
+    }
+
+    /// New headers that do not fit their parent.
+    fn refused_new_headers(s: &impl HeaderStore, main: &[HeaderEntry]) {
+        let tip = s.tip().unwrap();
+        let t = main[4];
+        let mut orphan = child(&t, 1);
+        orphan.header.prev_hash = Hash256::sha256(b"nowhere");
+        refused(s, HeaderUpdate::side_headers(vec![orphan], tip), |e| {
+            matches!(e, StorageError::MissingParent { .. })
+        });
+        let mut tall = child(&t, 2);
+        tall.header.height = 9;
+        refused(s, HeaderUpdate::side_headers(vec![tall], tip), |e| {
+            update_error(e, |u| matches!(u, UpdateError::BadHeight { height: 9, .. }))
+        });
+        let work_refused = |e: &StorageError| {
+            update_error(e, |u| matches!(u, UpdateError::WorkNotIncreasing { .. }))
+        };
+        let mut lazy = child(&t, 3);
+        lazy.cumulative_work = t.cumulative_work;
+        refused(s, HeaderUpdate::side_headers(vec![lazy], tip), work_refused);
+        // More work than the header's own target gives is refused too.
+        let mut boastful = child(&t, 4);
+        boastful.cumulative_work = boastful.cumulative_work.saturating_add(own_work(&t.header));
+        refused(s, HeaderUpdate::extend(boastful), work_refused);
+        let mut no_target = child(&t, 5);
+        no_target.header.target = CompactTarget(0);
+        refused(
+            s,
+            HeaderUpdate::side_headers(vec![no_target], tip),
+            work_refused,
+        );
+        // Good headers before a bad one are not stored either.
+        let mut batch = run(&t, 3, 6);
+        let mut bad = child(&batch[2], 6);
+        bad.header.height += 1;
+        batch.push(bad);
+        refused(s, HeaderUpdate::extend_many(batch, tip), |e| {
+            update_error(e, |u| matches!(u, UpdateError::BadHeight { .. }))
+        });
+    }
+
+    /// Disconnects and connects that do not follow the best chain.
+    fn refused_chain_moves(s: &impl HeaderStore, main: &[HeaderEntry], side: &[HeaderEntry]) {
+        let tip = s.tip().unwrap();
+        let not_best = |e: &StorageError| {
+            update_error(e, |u| {
+                matches!(u, UpdateError::NotBestChain { index: 0, .. })
+            })
+        };
+        let moves =
+            |store: Vec<HeaderEntry>, disconnect: Vec<Hash256>, connect, new_tip| HeaderUpdate {
+                store,
+                disconnect,
+                connect,
+                new_tip,
+            };
+        // A side header, and a best-chain header below the tip.
+        refused(
+            s,
+            moves(vec![], vec![side[1].id()], vec![], side[0].as_tip()),
+            not_best,
+        );
+        refused(
+            s,
+            moves(vec![], vec![main[3].id()], vec![], main[2].as_tip()),
+            not_best,
+        );
+        // Tip first, then not its parent.
+        refused(
+            s,
+            moves(
+                vec![],
+                vec![main[4].id(), main[2].id()],
+                vec![],
+                main[1].as_tip(),
+            ),
+            |e| {
+                update_error(e, |u| {
+                    matches!(u, UpdateError::NotBestChain { index: 1, .. })
+                })
+            },
+        );
+        // Down to genesis and past it.
+        let mut all: Vec<Hash256> = main.iter().rev().map(HeaderEntry::id).collect();
+        all.push(genesis().id());
+        refused(
+            s,
+            moves(vec![], all, vec![], genesis_entry().as_tip()),
+            |e| update_error(e, |u| matches!(u, UpdateError::DisconnectGenesis)),
+        );
+        // Connecting a side header onto the tip, and an unknown one.
+        let sibling = child(&main[3], 8);
+        refused(
+            s,
+            moves(vec![sibling], vec![], vec![sibling.id()], sibling.as_tip()),
+            |e| update_error(e, |u| matches!(u, UpdateError::NotLinked { index: 0, .. })),
+        );
+        refused(
+            s,
+            moves(vec![], vec![], vec![Hash256::sha256(b"ghost")], tip),
+            |e| matches!(e, StorageError::NotFound { .. }),
+        );
+    }
+
+    /// Declared tips that are not the result, and an update over the size limit.
+    fn refused_tips_and_size(s: &impl HeaderStore, main: &[HeaderEntry]) {
+        let next = child(&main[4], 0);
+        let tip_mismatch =
+            |e: &StorageError| update_error(e, |u| matches!(u, UpdateError::TipMismatch { .. }));
+        let mut wrong_height = HeaderUpdate::extend(next);
+        wrong_height.new_tip.height += 1;
+        refused(s, wrong_height, tip_mismatch);
+        let mut wrong_id = HeaderUpdate::extend(next);
+        wrong_id.new_tip.id = main[4].id();
+        refused(s, wrong_id, tip_mismatch);
+        let mut kept_old_tip = HeaderUpdate::extend(next);
+        kept_old_tip.new_tip = main[4].as_tip();
+        refused(s, kept_old_tip, tip_mismatch);
+        let mut wrong_work = HeaderUpdate::extend(next);
+        wrong_work.new_tip.cumulative_work = Work::ZERO;
+        refused(s, wrong_work, |e| {
+            update_error(e, |u| matches!(u, UpdateError::TipWorkMismatch { .. }))
+        });
+        // One entry over the limit (stored + connected count).
+        let big = run(&main[4], MAX_UPDATE_BLOCKS / 2, 3);
+        let mut too_large = HeaderUpdate::extend_many(big, s.tip().unwrap());
+        too_large.disconnect.push(main[4].id());
+        refused(s, too_large, |e| {
+            update_error(e, |u| {
+                matches!(u, UpdateError::TooLarge { limit, actual }
+                    if *limit == MAX_UPDATE_BLOCKS && *actual == MAX_UPDATE_BLOCKS + 1)
+            })
+        });
+        // Exactly at the limit is fine.
+        let at_limit = run(&main[4], MAX_UPDATE_BLOCKS / 2, 3);
+        let tip = s.tip().unwrap();
+        s.commit(HeaderUpdate::extend_many(at_limit, tip)).unwrap();
+    }
+}
+
+/// sled-only behaviour.
+mod sled_only {
+    use super::*;
+
+    /// Where the header store's spaces live (see `src/headers/layout.rs`): one sled tree,
+    /// `headers-chain`, under one-byte key prefixes.
+    fn prefix(space: &str) -> u8 {
+        match space {
+            "headers" => 0x01,
+            "heights" => 0x02,
+            "meta" => 0x03,
+            other => panic!("no space {other}"),
+        }
+    }
+
+    /// Opens the database directly (the store must be closed). sled 0.34 may hold the file
+    /// lock of a just-closed database for a moment.
+    fn open_raw(path: &Path) -> sled::Db {
+        for _ in 0..200 {
+            match sled::open(path) {
+                Ok(db) => return db,
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => panic!("opening {}: {e}", path.display()),
+            }
+        }
+        panic!("{} stayed locked", path.display())
+    }
+
+    /// Runs `f` on the raw value under `key` of `space` (`None` if absent); stores what it
+    /// returns (`None` removes).
+    fn edit(
+        path: &Path,
+        space: &str,
+        key: &[u8],
+        f: impl FnOnce(Option<Vec<u8>>) -> Option<Vec<u8>>,
+    ) {
+        let db = open_raw(path);
+        let tree = db.open_tree("headers-chain").unwrap();
+        let mut full = vec![prefix(space)];
+        full.extend_from_slice(key);
+        let old = tree.get(&full).unwrap().map(|v| v.to_vec());
+        match f(old) {
+            Some(value) => tree.insert(full, value).unwrap(),
+            None => tree.remove(full).unwrap(),
+        };
+        db.flush().unwrap();
+    }
+
+    fn flip_last_byte(path: &Path, space: &str, key: &[u8]) {
+        edit(path, space, key, |v| {
+            let mut v = v.expect("value to damage");
+            *v.last_mut().unwrap() ^= 0x01;
+            Some(v)
+        });
+    }
+
+    /// A value framed as the store frames it: CRC-32 over the space name, the key and the
+    /// payload (see `src/codec.rs`), then the payload.
+    fn sealed(space: &str, key: &[u8], payload: &[u8]) -> Vec<u8> {
+        let mut h = crc32fast::Hasher::new();
+        h.update(space.as_bytes());
+        h.update(&[0]);
+        h.update(&(key.len() as u64).to_le_bytes());
+        h.update(key);
+        h.update(payload);
+        let mut out = h.finalize().to_le_bytes().to_vec();
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// A `headers` payload: work length, work big-endian, the header's canonical bytes.
+    fn header_payload(work: Work, header_bytes: &[u8]) -> Vec<u8> {
+        let work = work.to_be_bytes_trimmed();
+        let mut out = vec![work.len() as u8];
+        out.extend_from_slice(&work);
+        out.extend_from_slice(header_bytes);
+        out
+    }
+
+    fn assert_corrupt(err: StorageError, space: &str, key: &str) {
+        match &err {
+            StorageError::Corrupt { what, key: k, .. } => {
+                assert_eq!(*what, space, "{err}");
+                assert!(k.contains(key), "{err} should name key {key}");
+            }
+            other => panic!("expected Corrupt in {space}, got {other:?}"),
+        }
+    }
+
+    fn no_walk() -> SledHeaderConfig {
+        SledHeaderConfig::default().with_integrity(IntegrityDepth::Skip)
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A closed store with 8 best-chain headers and 2 side headers; returns the path, the
+    /// best chain (genesis first) and the side headers.
+    fn populated(dir: &Path) -> (PathBuf, Vec<HeaderEntry>, Vec<HeaderEntry>) {
+        let path = dir.join("db");
+        let store = SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap();
+        let mut best = vec![genesis_entry()];
+        best.extend(extend(&store, 8, 0));
+        let side = run(&best[3], 2, 4);
+        store
+            .commit(HeaderUpdate::side_headers(
+                side.clone(),
+                store.tip().unwrap(),
+            ))
+            .unwrap();
+        (path, best, side)
+    }
+
+    #[test]
+    fn reopen_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, best, side) = populated(dir.path());
+        let store = SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap();
+        assert_eq!(store.tip().unwrap(), best[8].as_tip());
+        assert_eq!(store.best_headers(0, 100).unwrap(), best);
+        for entry in &side {
+            assert_eq!(store.header(&entry.id()).unwrap(), Some(*entry));
+            assert!(!store.is_best_chain(&entry.id()).unwrap());
+        }
+        assert_eq!(
+            store.stats().unwrap(),
+            HeaderStoreStats {
+                headers: 11,
+                heights: 9
+            }
+        );
+        let report = store.verify(true).unwrap();
+        assert_eq!((report.headers, report.reached_genesis), (9, true));
+        assert_eq!(store.verify(false).unwrap(), report);
+        assert!(store.disk_bytes().unwrap() > 0);
+        // And it keeps taking commits after a reopen.
+        extend(&store, 3, 1);
+        drop(store);
+        let store = SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap();
+        assert_eq!(store.tip().unwrap().height, 11);
+    }
+
+    #[test]
+    fn damaged_header_is_reported_on_read_and_by_the_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, best, _) = populated(dir.path());
+        let id = best[4].id();
+        flip_last_byte(&path, "headers", id.as_bytes());
+        let store = SledHeaderStore::open_with(&path, &genesis(), no_walk()).unwrap();
+        assert_corrupt(store.header(&id).unwrap_err(), "headers", &id.to_hex());
+        assert_corrupt(
+            store.best_header_at(4).unwrap_err(),
+            "headers",
+            &id.to_hex(),
+        );
+        assert_corrupt(
+            store.best_headers(0, 100).unwrap_err(),
+            "headers",
+            &id.to_hex(),
+        );
+        assert!(
+            store.header(&best[5].id()).unwrap().is_some(),
+            "the rest is served"
+        );
+        assert_corrupt(store.verify(true).unwrap_err(), "headers", &id.to_hex());
+        assert_corrupt(store.verify(false).unwrap_err(), "headers", &id.to_hex());
+        drop(store);
+        assert_corrupt(
+            SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap_err(),
+            "headers",
+            &id.to_hex(),
+        );
+        // A walk that stops above the damage does not see it.
+        let shallow = SledHeaderConfig::default().with_integrity(IntegrityDepth::Recent(3));
+        SledHeaderStore::open_with(&path, &genesis(), shallow).unwrap();
+    }
+
+    #[test]
+    fn damaged_height_and_tip_values_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _, _) = populated(dir.path());
+        flip_last_byte(&path, "heights", &6u64.to_be_bytes());
+        let store = SledHeaderStore::open_with(&path, &genesis(), no_walk()).unwrap();
+        let key = hex(&6u64.to_be_bytes());
+        assert_corrupt(store.best_id_at(6).unwrap_err(), "heights", &key);
+        assert_corrupt(store.verify(false).unwrap_err(), "heights", &key);
+        drop(store);
+        assert_corrupt(
+            SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap_err(),
+            "heights",
+            &key,
+        );
+        flip_last_byte(&path, "meta", b"tip");
+        assert_corrupt(
+            SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap_err(),
+            "meta",
+            &hex(b"tip"),
+        );
+    }
+
+    #[test]
+    fn well_sealed_but_wrong_values_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, best, _) = populated(dir.path());
+        // Header 3's value moved under header 2's key.
+        let (a, b) = (best[2].id(), best[3].id());
+        let mut moved = None;
+        edit(&path, "headers", b.as_bytes(), |v| {
+            moved = v.clone();
+            v
+        });
+        edit(&path, "headers", a.as_bytes(), |_| moved);
+        // Header 5 re-sealed with a header that does not hash to its key.
+        let c = best[5].id();
+        let mut other = best[5].header;
+        other.nonce ^= 1;
+        let payload = header_payload(best[5].cumulative_work, &other.canonical_bytes());
+        edit(&path, "headers", c.as_bytes(), |_| {
+            Some(sealed("headers", c.as_bytes(), &payload))
+        });
+        // Header 7 re-sealed one byte short.
+        let d = best[7].id();
+        let payload = header_payload(best[7].cumulative_work, &best[7].header.canonical_bytes());
+        let short = sealed("headers", d.as_bytes(), &payload[..payload.len() - 1]);
+        edit(&path, "headers", d.as_bytes(), |_| Some(short));
+
+        let store = SledHeaderStore::open_with(&path, &genesis(), no_walk()).unwrap();
+        assert_corrupt(store.header(&a).unwrap_err(), "headers", &a.to_hex());
+        let err = store.header(&c).unwrap_err();
+        assert!(err.to_string().contains("hash differs"), "{err}");
+        assert_corrupt(err, "headers", &c.to_hex());
+        let err = store.header(&d).unwrap_err();
+        assert!(err.to_string().contains("not 136"), "{err}");
+        assert_corrupt(err, "headers", &d.to_hex());
+        // The walk meets the damage nearest the tip first.
+        assert_corrupt(store.verify(true).unwrap_err(), "headers", &d.to_hex());
+    }
+
+    #[test]
+    fn broken_work_sums_fail_the_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, best, _) = populated(dir.path());
+        // Header 4 re-sealed (checksum valid) with one unit more work: its own value reads
+        // fine, but header 5's sum no longer adds up.
+        let id = best[4].id();
+        let work = best[4]
+            .cumulative_work
+            .saturating_add(Work::from_be_slice(&[1]).unwrap());
+        let payload = header_payload(work, &best[4].header.canonical_bytes());
+        edit(&path, "headers", id.as_bytes(), |_| {
+            Some(sealed("headers", id.as_bytes(), &payload))
+        });
+        let store = SledHeaderStore::open_with(&path, &genesis(), no_walk()).unwrap();
+        assert_eq!(store.header(&id).unwrap().unwrap().cumulative_work, work);
+        let err = store.verify(true).unwrap_err();
+        assert!(err.to_string().contains("cumulative work"), "{err}");
+        assert_corrupt(err, "headers", &best[5].id().to_hex());
+    }
+
+    #[test]
+    fn missing_and_stray_index_entries_fail_the_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, best, side) = populated(dir.path());
+        let set_height = |height: u64, id: Hash256| {
+            let key = height.to_be_bytes();
+            edit(&path, "heights", &key, |_| {
+                Some(sealed("heights", &key, id.as_bytes()))
+            });
+        };
+        let open_err = || SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap_err();
+        // A missing entry below the tip.
+        edit(&path, "heights", &3u64.to_be_bytes(), |v| {
+            assert!(v.is_some());
+            None
+        });
+        assert_corrupt(open_err(), "heights", "3");
+        set_height(3, best[3].id());
+        // An entry pointing at the side header of that height.
+        assert_eq!(side[0].height(), 4);
+        set_height(4, side[0].id());
+        assert_corrupt(open_err(), "heights", "4");
+        set_height(4, best[4].id());
+        // A stray entry above the tip.
+        set_height(9, best[1].id());
+        assert_corrupt(open_err(), "heights", "9");
+        edit(&path, "heights", &9u64.to_be_bytes(), |_| None);
+        SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap();
+    }
+
+    #[test]
+    fn wrong_or_invalid_genesis_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _, _) = populated(dir.path());
+        let other = NetworkSpec::testnet().genesis().header;
+        match SledHeaderStore::open(&path, &other, 4 << 20) {
+            Err(StorageError::WrongGenesis { stored, expected }) => {
+                assert_eq!((stored, expected), (genesis().id(), other.id()));
+            }
+            other => panic!("expected WrongGenesis, got {other:?}"),
+        }
+        SledHeaderStore::open_for_spec(&path, &NetworkSpec::local(), 4 << 20).unwrap();
+        let mut tall = genesis();
+        tall.height = 1;
+        let mut no_target = genesis();
+        no_target.target = CompactTarget(0);
+        for bad in [tall, no_target] {
+            assert!(matches!(
+                SledHeaderStore::open(dir.path().join("fresh"), &bad, 4 << 20),
+                Err(StorageError::InvalidGenesis(_))
+            ));
+            assert!(matches!(
+                MemoryHeaderStore::new(&bad),
+                Err(StorageError::InvalidGenesis(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn other_format_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _, _) = populated(dir.path());
+        edit(&path, "meta", b"format", |_| {
+            Some(sealed("meta", b"format", &2u32.to_be_bytes()))
+        });
+        match SledHeaderStore::open(&path, &genesis(), 4 << 20) {
+            Err(StorageError::UnsupportedFormat { found, supported }) => {
+                assert_eq!((found, supported), (2, 1));
+            }
+            other => panic!("expected UnsupportedFormat, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_full_chain_store_is_not_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        drop(SledStore::open_for_spec(&path, &NetworkSpec::local()).unwrap());
+        let err = SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap_err();
+        assert_corrupt(err, "meta", "format");
+        assert!(
+            open_raw(&path)
+                .open_tree("headers-chain")
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn one_database_per_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap();
+        let clone = store.clone();
+        assert!(matches!(
+            SledHeaderStore::open(&path, &genesis(), 4 << 20),
+            Err(StorageError::AlreadyOpen { .. })
+        ));
+        drop(store);
+        assert!(matches!(
+            SledHeaderStore::open(dir.path().join("db/../db"), &genesis(), 4 << 20),
+            Err(StorageError::AlreadyOpen { .. })
+        ));
+        drop(clone);
+        SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap();
+    }
+
+    #[test]
+    fn a_store_killed_during_creation_is_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let init = dir.path().join("db.init");
+        std::fs::create_dir_all(&init).unwrap();
+        std::fs::write(init.join("conf"), b"\xff\x00garbage").unwrap();
+        std::fs::create_dir_all(&path).unwrap();
+        let store = SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap();
+        assert_eq!(store.tip().unwrap(), genesis_entry().as_tip());
+        assert!(!init.exists(), "the unfinished store is cleaned up");
+        drop(store);
+        let store = SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap();
+        assert_eq!(store.tip().unwrap().height, 0);
+    }
+}
+
+/// The footprint goal of a light client: a million headers stored, resident memory at most
+/// 64 MiB. Ignored: it writes a million headers (over a minute in a debug build). Linux only
+/// (reads `/proc/self/status`).
+///
+/// The parent writes the store (peak memory of a sync from scratch), then re-executes this
+/// binary to run only `footprint_child`, which opens the store like a restarted light client,
+/// reads headers all over the chain, adds some and reports its own peak memory.
+mod footprint {
+    use super::*;
+
+    const DIR_ENV: &str = "TALOS_FOOTPRINT_DIR";
+    const MARK: &str = "TALOS-FOOTPRINT";
+
+    fn headers() -> u64 {
+        std::env::var("TALOS_FOOTPRINT_HEADERS").map_or(1_000_000, |v| v.parse().unwrap())
+    }
+
+    fn config() -> SledHeaderConfig {
+        let cache = std::env::var("FP_CACHE").map_or(4 << 20, |v| v.parse().unwrap());
+        let mode = if std::env::var("FP_LOW").is_ok() { talos_storage::SledMode::LowSpace } else { talos_storage::SledMode::HighThroughput };
+        SledHeaderConfig::default().with_cache_bytes(cache).with_mode(mode)
+    }
+
+    /// A `/proc/self/status` field in KiB.
+    fn status_kib(field: &str) -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
+    }
+
+    /// The restarted light client. Does nothing unless started by the parent.
+    #[test]
+    #[ignore = "run by a_million_headers_in_a_small_footprint"]
+    fn footprint_child() {
+        let Ok(dir) = std::env::var(DIR_ENV) else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        let store = SledHeaderStore::open_with(&dir, &genesis(), config()).unwrap();
+        let opened = started.elapsed();
+        let after_open = status_kib("VmRSS:");
+        let tip = store.tip().unwrap().height;
+        for i in 0..50_000u64 {
+            let height = i.wrapping_mul(7_919) % tip;
+            assert!(store.best_header_at(height).unwrap().is_some());
+        }
+        for salt in 0..20 {
+            extend(&store, 100, salt);
+        }
+        assert_eq!(store.verify(false).unwrap().headers, 1_001);
+        println!(
+            "{MARK} opened in {opened:.1?}, RSS after open {} MiB, after reads and 2,000 more \
+             headers {} MiB, peak {} MiB",
+            after_open >> 10,
+            status_kib("VmRSS:") >> 10,
+            status_kib("VmHWM:") >> 10
+        );
+        println!("{MARK}-PEAK {}", status_kib("VmHWM:"));
+    }
+
+    #[test]
+    #[ignore = "long: writes a million headers; run with --ignored --nocapture"]
+    fn a_million_headers_in_a_small_footprint() {
+        let total = headers();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let started = std::time::Instant::now();
+        let store = SledHeaderStore::open_with(&path, &genesis(), config()).unwrap();
+        let mut tip = genesis_entry();
+        while tip.height() < total {
+            let n = (MAX_UPDATE_BLOCKS as u64 / 2).min(total - tip.height());
+            let batch = run(&tip, n as usize, 0);
+            tip = *batch.last().unwrap();
+            let current = store.tip().unwrap();
+            store
+                .commit(HeaderUpdate::extend_many(batch, current))
+                .unwrap();
+        }
+        eprintln!(
+            "{total} headers written in {:.1?}, {} MiB on disk, writer peak RSS {} MiB",
+            started.elapsed(),
+            store.disk_bytes().unwrap() >> 20,
+            status_kib("VmHWM:") >> 10
+        );
+        drop(store);
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["footprint::footprint_child", "--exact", "--ignored", "--nocapture"])
+            .env(DIR_ENV, &path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+        let report = stdout.lines().find(|l| l.contains(MARK)).expect("child report");
+        eprintln!("restarted client: {}", &report[report.find(MARK).unwrap() + MARK.len()..]);
+        let peak: u64 = stdout
+            .lines()
+            .find_map(|l| Some(l[l.find("TALOS-FOOTPRINT-PEAK ")? + 21..].trim().parse().ok()?))
+            .expect("child peak");
+        assert!(peak <= 64 << 10, "restarted client peak RSS {} MiB over 64 MiB", peak >> 10);
+    }
+}
+
+// SCRATCH-BEGIN (temporary experiment, removed before hand-off)
+mod scratch {
+    fn status_kib(field: &str) -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap()
+    }
+    fn id(i: u64) -> [u8; 32] { talos_chain::Hash256::sha256(&i.to_be_bytes()).0 }
+    fn variant() -> String { std::env::var("SC_VARIANT").unwrap_or_default() }
+    fn db(path: &std::path::Path) -> sled::Db { sled::Config::new().path(path).cache_capacity(4 << 20).open().unwrap() }
+    #[test] #[ignore]
+    fn scratch_child() {
+        let Ok(dir) = std::env::var("SC_DIR") else { return };
+        let t = std::time::Instant::now();
+        let db = db(std::path::Path::new(&dir));
+        let tree = db.open_tree("t").unwrap();
+        let open = status_kib("VmRSS:");
+        let n: u64 = std::env::var("SC_N").unwrap().parse().unwrap();
+        for i in 0..50_000u64 {
+            let h = i.wrapping_mul(7919) % n;
+            let mut k = vec![1u8]; k.extend_from_slice(&id(h));
+            assert!(tree.get(&k).unwrap().is_some());
+            if variant() == "heights" { let mut k = vec![2u8]; k.extend_from_slice(&h.to_be_bytes()); assert!(tree.get(&k).unwrap().is_some()); }
+            if variant() == "bucket" { let mut k = vec![2u8]; k.extend_from_slice(&(h/64).to_be_bytes()); assert!(tree.get(&k).unwrap().is_some()); }
+        }
+        println!("SCRATCH {} open {:.1?} rss-open {} rss-reads {} peak {}", variant(), t.elapsed(), open >> 10, status_kib("VmRSS:") >> 10, status_kib("VmHWM:") >> 10);
+    }
+    #[test] #[ignore]
+    fn scratch_parent() {
+        let n: u64 = std::env::var("SC_N").unwrap().parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let db = db(&path);
+            let tree = db.open_tree("t").unwrap();
+            let mut i = 0u64;
+            let mut bucket: Vec<u8> = Vec::new();
+            while i < n {
+                let mut b = sled::Batch::default();
+                for _ in 0..512 { if i >= n { break; }
+                    let mut k = vec![1u8]; k.extend_from_slice(&id(i));
+                    b.insert(k, vec![7u8; 177]);
+                    if variant() == "heights" { let mut k = vec![2u8]; k.extend_from_slice(&i.to_be_bytes()); b.insert(k, vec![9u8; 36]); }
+                    if variant() == "bucket" { if i % 64 == 0 { bucket.clear(); } bucket.extend_from_slice(&id(i)); let mut k = vec![2u8]; k.extend_from_slice(&(i/64).to_be_bytes()); b.insert(k, bucket.clone()); }
+                    i += 1;
+                }
+                tree.apply_batch(b).unwrap(); db.flush().unwrap();
+            }
+            eprintln!("write peak {} MiB disk {} MiB", status_kib("VmHWM:") >> 10, db.size_on_disk().unwrap() >> 20);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let out = std::process::Command::new(std::env::current_exe().unwrap()).args(["scratch::scratch_child", "--exact", "--ignored", "--nocapture"]).env("SC_DIR", &path).output().unwrap();
+        for l in String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains("SCRATCH")) { eprintln!("{l}"); }
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr).lines().filter(|l| l.contains("panicked")).collect::<Vec<_>>().join("\n"));
+    }
+}
+// SCRATCH-END
