@@ -73,6 +73,24 @@ fn wait_confirmed(c: &mut Cluster, full: Id, light: Id, item: Hash256) -> u64 {
     height
 }
 
+/// Runs `talos <args>` against node `id`'s data dir; its stdout.
+fn cli(c: &Cluster, id: Id, args: &[&str]) -> String {
+    let data_dir = c.node(id).data_dir.display().to_string();
+    let spec = c.spec_path.display().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .args(["--network", &spec, "--data-dir", &data_dir])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run talos");
+    assert!(
+        out.status.success(),
+        "talos {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
 fn ask(c: &Cluster, light: Id, path: &str) -> LightAnswerJson {
     c.node(light)
         .get_json(path)
@@ -187,6 +205,21 @@ fn a_light_client_verifies_items_revocations_and_dids_with_proofs_from_two_full_
     assert_eq!(current.outcome, "current", "{current:?}");
     assert_eq!(current.document_hash, Some(document.to_hex()));
 
+    // The same questions through the command line.
+    let proof_file = c.root().join("revoked.json");
+    let out = cli(
+        &c,
+        light,
+        &["light", "revoked", &capability.to_hex(), "--save", proof_file.to_str().expect("utf-8")],
+    );
+    assert!(out.starts_with("revoked"), "{out}");
+    assert!(out.contains("asked      2 full nodes"), "{out}");
+    let out = cli(&c, light, &["verify-proof", proof_file.to_str().expect("utf-8")]);
+    assert!(out.starts_with("revoked"), "{out}");
+    let json = cli(&c, light, &["light", "verify", &id.to_hex(), "--json"]);
+    let parsed: LightAnswerJson = serde_json::from_str(&json).expect("--json prints the answer");
+    assert_eq!(parsed.outcome, "verified");
+
     // The light client's resources.
     let status = c.node(light).status();
     assert_eq!(status.role, "light");
@@ -234,4 +267,10 @@ fn a_saved_proof_whose_block_a_reorg_dropped_is_reported_off_the_best_chain() {
         .post_json("/v1/light/verify-proof", &saved)
         .expect("verify-proof");
     assert_eq!(offline.outcome, "off_best_chain", "{offline:?}");
+    // With the light client stopped, the CLI opens its header store itself.
+    c.stop(light);
+    let file = c.root().join("lost.json");
+    std::fs::write(&file, serde_json::to_string(&saved).expect("json")).expect("write");
+    let out = cli(&c, light, &["verify-proof", file.to_str().expect("utf-8")]);
+    assert!(out.starts_with("off best chain"), "{out}");
 }

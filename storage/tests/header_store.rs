@@ -1055,7 +1055,7 @@ mod scratch {
     }
     fn id(i: u64) -> [u8; 32] { talos_chain::Hash256::sha256(&i.to_be_bytes()).0 }
     fn variant() -> String { std::env::var("SC_VARIANT").unwrap_or_default() }
-    fn db(path: &std::path::Path) -> sled::Db { sled::Config::new().path(path).cache_capacity(4 << 20).open().unwrap() }
+    fn db(path: &std::path::Path) -> sled::Db { let c: u64 = std::env::var("SC_CACHE").map_or(4 << 20, |v| v.parse().unwrap()); sled::Config::new().path(path).cache_capacity(c).open().unwrap() }
     #[test] #[ignore]
     fn scratch_child() {
         let Ok(dir) = std::env::var("SC_DIR") else { return };
@@ -1066,8 +1066,9 @@ mod scratch {
         let n: u64 = std::env::var("SC_N").unwrap().parse().unwrap();
         for i in 0..50_000u64 {
             let h = i.wrapping_mul(7919) % n;
-            let mut k = vec![1u8]; k.extend_from_slice(&id(h));
+            let mut k = vec![1u8]; if variant() == "allbucket" { k.extend_from_slice(&id(h)[..2]); } else { k.extend_from_slice(&id(h)); }
             assert!(tree.get(&k).unwrap().is_some());
+            if variant() == "allbucket" { let mut k = vec![2u8]; k.extend_from_slice(&(h/64).to_be_bytes()); assert!(tree.get(&k).unwrap().is_some()); }
             if variant() == "heights" { let mut k = vec![2u8]; k.extend_from_slice(&h.to_be_bytes()); assert!(tree.get(&k).unwrap().is_some()); }
             if variant() == "bucket" { let mut k = vec![2u8]; k.extend_from_slice(&(h/64).to_be_bytes()); assert!(tree.get(&k).unwrap().is_some()); }
         }
@@ -1083,11 +1084,19 @@ mod scratch {
             let tree = db.open_tree("t").unwrap();
             let mut i = 0u64;
             let mut bucket: Vec<u8> = Vec::new();
+            let mut hb: std::collections::HashMap<[u8; 2], Vec<u8>> = Default::default();
             while i < n {
                 let mut b = sled::Batch::default();
                 for _ in 0..512 { if i >= n { break; }
+                    if variant() == "allbucket" {
+                        let p = [id(i)[0], id(i)[1]];
+                        let v = hb.entry(p).or_default(); v.extend_from_slice(&[7u8; 177]);
+                        let mut k = vec![1u8]; k.extend_from_slice(&p); b.insert(k, v.clone());
+                        if i % 64 == 0 { bucket.clear(); } bucket.extend_from_slice(&id(i)); let mut k = vec![2u8]; k.extend_from_slice(&(i/64).to_be_bytes()); b.insert(k, bucket.clone());
+                    } else {
                     let mut k = vec![1u8]; k.extend_from_slice(&id(i));
                     b.insert(k, vec![7u8; 177]);
+                    }
                     if variant() == "heights" { let mut k = vec![2u8]; k.extend_from_slice(&i.to_be_bytes()); b.insert(k, vec![9u8; 36]); }
                     if variant() == "bucket" { if i % 64 == 0 { bucket.clear(); } bucket.extend_from_slice(&id(i)); let mut k = vec![2u8]; k.extend_from_slice(&(i/64).to_be_bytes()); b.insert(k, bucket.clone()); }
                     i += 1;

@@ -7,7 +7,14 @@ use anyhow::Context;
 use talos_api::light::LightAnswerJson;
 use talos_light::saved::SavedProof;
 
+use talos_network::light::{FullHeaders, LightHeaders};
+use talos_storage::{SledConfig, SledHeaderStore, SledStore};
+
 use super::Target;
+use crate::config::Config;
+use crate::files::read_api_addr;
+use crate::light::{HEADERS_DIR, LIGHT_CACHE_BYTES, judge_saved};
+use crate::node::CHAIN_DIR;
 use super::args::LightCommand;
 use super::output::{Format, outln, print_json};
 
@@ -42,11 +49,39 @@ pub(super) fn verify_proof(target: &Target, file: &Path, min_confirmations: u64)
         .with_context(|| format!("reading {}", file.display()))?;
     let proof: SavedProof = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a saved proof", file.display()))?;
-    let answer: LightAnswerJson = target.client()?.post(
-        &format!("/v1/light/verify-proof?min_confirmations={min_confirmations}"),
-        &proof,
-    )?;
+    let running = target.api.is_some() || read_api_addr(&target.config.data_dir)?.is_some();
+    let answer: LightAnswerJson = if running {
+        target.client()?.post(
+            &format!("/v1/light/verify-proof?min_confirmations={min_confirmations}"),
+            &proof,
+        )?
+    } else {
+        offline(&target.config, &proof, min_confirmations)?
+    };
     print_answer(target.format, &answer)
+}
+
+/// Checks a saved proof against the data dir's own store, the node being stopped: a light
+/// client's header store, else a full node's chain store.
+fn offline(config: &Config, proof: &SavedProof, min_confirmations: u64) -> anyhow::Result<LightAnswerJson> {
+    let spec = &config.network;
+    let headers_dir = config.data_dir.join(HEADERS_DIR);
+    let chain_dir = config.data_dir.join(CHAIN_DIR);
+    let answer = if headers_dir.is_dir() {
+        let store = SledHeaderStore::open(&headers_dir, &spec.genesis().header, LIGHT_CACHE_BYTES)
+            .with_context(|| format!("opening {}", headers_dir.display()))?;
+        judge_saved(&LightHeaders(&store), proof, spec, min_confirmations)
+    } else if chain_dir.is_dir() {
+        let store = SledStore::open(&chain_dir, &spec.genesis(), SledConfig::for_spec(spec))
+            .with_context(|| format!("opening {}", chain_dir.display()))?;
+        judge_saved(&FullHeaders(&store), proof, spec, min_confirmations)
+    } else {
+        anyhow::bail!(
+            "no node runs with --data-dir {} and it holds no store to check against",
+            config.data_dir.display()
+        );
+    };
+    answer.map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn save_proof(answer: &LightAnswerJson, path: &Path) -> anyhow::Result<()> {

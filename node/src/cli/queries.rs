@@ -34,8 +34,19 @@ pub(super) fn status(target: &Target) -> anyhow::Result<()> {
     outln!("tip        #{} {}", s.tip_height, s.tip_id);
     outln!("work       {}", s.cumulative_work);
     outln!("peers      {}", s.peers);
-    outln!("mempool    {} items", s.mempool_items);
+    if s.role != "light" {
+        outln!("mempool    {} items", s.mempool_items);
+    }
+    if let Some(headers) = s.headers_stored {
+        outln!("headers    {headers} stored");
+    }
     outln!("sync       {sync}");
+    if let Some(rss) = s.rss_bytes {
+        outln!("memory     {:.1} MiB resident", rss as f64 / (1024.0 * 1024.0));
+    }
+    if let Some(disk) = s.disk_bytes {
+        outln!("disk       {:.1} MiB", disk as f64 / (1024.0 * 1024.0));
+    }
     for addr in &s.listen_addrs {
         outln!("listen     {addr}");
     }

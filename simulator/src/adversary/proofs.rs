@@ -119,7 +119,9 @@ mod tests {
         assert!(
             matches!(
                 err,
-                StateAnswerError::Proof(StateProofError::RootMismatch | StateProofError::NotCanonical)
+                StateAnswerError::Proof(
+                    StateProofError::RootMismatch | StateProofError::NotCanonical
+                )
             ),
             "{err:?}"
         );

@@ -128,7 +128,20 @@ fn kinds_have_stable_names() {
         assert_eq!(json, format!("\"{}\"", kind.as_str()));
     }
     assert_eq!(AdversaryKind::JunkSync.to_string(), "junk-sync");
+    assert_eq!(
+        "proof-liar".parse::<AdversaryKind>().unwrap(),
+        AdversaryKind::ProofLiar
+    );
     assert!("loud".parse::<AdversaryKind>().is_err());
+}
+
+#[test]
+fn only_light_clients_can_catch_a_proof_liar() {
+    let liar = AdversaryKind::ProofLiar;
+    assert!(liar.breaks_rules() && !liar.caught_by_full_nodes() && !liar.uses_rate());
+    for kind in AdversaryKind::ALL.into_iter().filter(|k| *k != liar) {
+        assert_eq!(kind.caught_by_full_nodes(), kind.breaks_rules(), "{kind}");
+    }
 }
 
 #[tokio::test]

@@ -30,15 +30,15 @@ use crate::config::{NetConfig, Role};
 use crate::error::NetError;
 use crate::gossip::{GossipValidator, GossipVerdict, VERDICT_QUEUE};
 use crate::imports::{BatchResult, ImportFeeder, RESULT_QUEUE};
+use crate::light::import::HEADER_QUEUE;
+use crate::light::{HeaderImporter, HeaderResult, LIGHT_STATUS_INTERVAL, LightView};
 use crate::metrics::NetMetrics;
 use crate::peers::PeerManager;
 use crate::protocols::ProtocolNames;
-use crate::swarm::build_swarm;
 use crate::queries::PendingQueries;
+use crate::swarm::build_swarm;
 use crate::sync_driver::SyncDriver;
 use crate::sync_server::{SERVED_QUEUE, Served, SyncServer};
-use crate::light::import::HEADER_QUEUE;
-use crate::light::{HeaderImporter, HeaderResult, LIGHT_STATUS_INTERVAL, LightView};
 use crate::{LightNetParts, NetCommand, NetParts};
 
 /// How often the sync machine's timers run.
@@ -78,6 +78,10 @@ struct Built {
 
 /// What the loop hands chain data to: a full node's chain service, or a light client's header
 /// importer.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per network task, built once: boxing would buy nothing"
+)]
 enum Backend {
     /// Serves peers from the store, validates gossip with and imports into the chain service.
     Full {
@@ -161,7 +165,12 @@ impl NetLoop {
         let (_, batch_results) = mpsc::channel(1);
         let (header_tx, header_results) = mpsc::channel(HEADER_QUEUE);
         let backend = Backend::Light {
-            importer: HeaderImporter::spawn(headers.clone(), config.spec.clone(), header_tx, events),
+            importer: HeaderImporter::spawn(
+                headers.clone(),
+                config.spec.clone(),
+                header_tx,
+                events,
+            ),
         };
         let sync_config = talos_sync::SyncConfig {
             headers_only: true,

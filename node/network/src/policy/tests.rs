@@ -114,9 +114,8 @@ fn undecodable_bytes_always_cost_the_sender() {
         Offence::OversizedFrame(FrameTooLarge { len: 9, max: 1 }).code(),
         "bad_frame"
     );
-    let record = SyncDecodeError::BadStateRecord(talos_chain::chain_state::RecordDecodeError {
-        len: 3,
-    });
+    let record =
+        SyncDecodeError::BadStateRecord(talos_chain::chain_state::RecordDecodeError { len: 3 });
     assert_eq!(
         Offence::BadSyncResponse(record).penalty(),
         Penalty::Score(BAD_FRAME)

@@ -87,15 +87,20 @@ impl Requester {
             }
             if let SwarmEvent::Behaviour(HostileBehaviourEvent::Sync(
                 request_response::Event::Message {
-                    message: request_response::Message::Request {
-                        request, channel, ..
-                    },
+                    message:
+                        request_response::Message::Request {
+                            request, channel, ..
+                        },
                     ..
                 },
             )) = event
             {
                 let answer = SyncLies::plain_answer(&request, genesis);
-                let _ = self.swarm.behaviour_mut().sync.send_response(channel, answer);
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, answer);
             }
         }
     }
@@ -148,13 +153,13 @@ fn state_answer(response: SyncResponse) -> StateAnswer {
 }
 
 /// Asks both peers for the state proof of `key` at `block`: the honest one verifies against
-/// the block's state root, the liar's does not.
+/// the block's state root, the liar's does not. Returns the honest one's siblings.
 async fn check_state_proofs(
     requester: &mut Requester,
     (honest, liar): (PeerId, PeerId),
     node: &RunningNode,
     (block, key): (Hash256, Hash256),
-) {
+) -> usize {
     let root = node
         .handle
         .header(&block)
@@ -164,11 +169,13 @@ async fn check_state_proofs(
         .state_root;
     let request = SyncRequest::StateProof { block, key };
     let real = state_answer(requester.ask(honest, &request).await);
-    real.verify(&root, &key).expect("the honest answer verifies");
+    real.verify(&root, &key)
+        .expect("the honest answer verifies");
     let forged = state_answer(requester.ask(liar, &request).await);
     assert_ne!(forged, real);
     let err = forged.verify(&root, &key).expect_err("the forgery fails");
     assert!(!err.code().is_empty(), "a typed error: {err}");
+    real.proof.siblings.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,15 +219,15 @@ async fn proof_liar_relays_sync_denies_proofs_and_forges_state_proofs() {
         panic!("the node proves the item");
     };
     real.verify().expect("the node's proof holds");
-    assert_eq!(
-        requester.ask(liar, &proof).await,
-        SyncResponse::Proof(None)
-    );
+    assert_eq!(requester.ask(liar, &proof).await, SyncResponse::Proof(None));
     // State proofs: with siblings (two revocations), and of the empty genesis state.
     let pair = (honest, liar);
-    check_state_proofs(&mut requester, pair, &node, (block, revocation_key(&capability))).await;
-    let genesis = spec.genesis_hash();
-    check_state_proofs(&mut requester, pair, &node, (genesis, revocation_key(&capability))).await;
+    let revoked = (block, revocation_key(&capability));
+    let siblings = check_state_proofs(&mut requester, pair, &node, revoked).await;
+    assert!(siblings > 0);
+    let genesis = (spec.genesis_hash(), revocation_key(&capability));
+    let siblings = check_state_proofs(&mut requester, pair, &node, genesis).await;
+    assert_eq!(siblings, 0);
     assert_eq!(adversary.sent(), 3, "one denial and two forgeries");
     // To the full node it is an honest relay: nothing to ban it for.
     assert_eq!(banned_total(&node), 0.0);
