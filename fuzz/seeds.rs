@@ -7,6 +7,12 @@
 use std::path::Path;
 
 use talos_chain::CompactTarget;
+use talos_chain::Hash256;
+use talos_chain::chain_state::{RevocationRecord, StateAnswer, StateRecord, revocation_key};
+use talos_chain::state::{
+    EMPTY_ROOT, MemoryNodes, Node, StateProof, Terminal, apply_updates, prove,
+};
+use talos_light::{SavedProof, StateQuestion};
 use talos_chain::wire::{
     encode_block, encode_header, encode_item, encode_item_proof, encode_status,
 };
@@ -34,6 +40,7 @@ fn main() -> std::io::Result<()> {
     extreme.timestamp_ms = u64::MAX;
     extreme.target = CompactTarget(u32::MAX);
     extreme.nonce = u64::MAX;
+    extreme.state_root = talos_chain::Hash256([0xff; 32]);
 
     write("header", "genesis", encode_header(&genesis.header))?;
     write("header", "block-1", encode_header(&small.header))?;
@@ -84,10 +91,35 @@ fn main() -> std::io::Result<()> {
             SyncRequest::BlocksByHash(vec![small.id(), larger.id()]),
         ),
         ("proof", SyncRequest::Proof(larger.items[4].id())),
+        (
+            "state-proof",
+            SyncRequest::StateProof {
+                block: larger.id(),
+                key: revocation_key(&Hash256::sha256(b"capability")),
+            },
+        ),
     ];
     for (name, request) in &requests {
         write("sync_request", name, encode_request(request))?;
     }
+
+    let (present, absent, state_nodes, records) = state_samples();
+    for (i, node) in state_nodes.iter().take(4).enumerate() {
+        write("state_node", &format!("node-{i}"), node.encode().to_vec())?;
+    }
+    for (i, record) in records.iter().enumerate() {
+        write("state_node", &format!("record-{i}"), record.encode())?;
+    }
+    if let Some(proof) = item_proof(&larger, 4) {
+        let json = serde_json::to_vec_pretty(&SavedProof::inclusion(&proof)).unwrap_or_default();
+        write("saved_proof", "inclusion", json)?;
+    }
+    let question = StateQuestion::Revoked {
+        capability_id: Hash256::sha256(b"capability"),
+    };
+    let json = serde_json::to_vec_pretty(&SavedProof::state(&question, larger.id(), &present))
+        .unwrap_or_default();
+    write("saved_proof", "state", json)?;
 
     let responses = [
         ("status", SyncResponse::Status(tip)),
@@ -104,6 +136,25 @@ fn main() -> std::io::Result<()> {
             SyncResponse::Proof(item_proof(&larger, 4).map(Box::new)),
         ),
         ("no-proof", SyncResponse::Proof(None)),
+        (
+            "state-proof-present",
+            SyncResponse::StateProof(Some(Box::new(present.clone()))),
+        ),
+        (
+            "state-proof-absent",
+            SyncResponse::StateProof(Some(Box::new(absent.clone()))),
+        ),
+        (
+            "state-proof-empty",
+            SyncResponse::StateProof(Some(Box::new(StateAnswer {
+                proof: StateProof {
+                    siblings: Vec::new(),
+                    terminal: Terminal::Empty,
+                },
+                record: None,
+            }))),
+        ),
+        ("no-state-proof", SyncResponse::StateProof(None)),
         (
             "error",
             SyncResponse::Error {
@@ -125,4 +176,41 @@ fn main() -> std::io::Result<()> {
 
     println!("wrote {written} seeds under {}", root.display());
     Ok(())
+}
+
+/// A present and an absent key's state answers over a small state, its nodes and records.
+fn state_samples() -> (StateAnswer, StateAnswer, Vec<Node>, Vec<StateRecord>) {
+    let mut nodes = MemoryNodes::new();
+    let records: Vec<StateRecord> = (0..5u8)
+        .map(|i| {
+            StateRecord::Revocation(RevocationRecord {
+                item_id: Hash256([i; 32]),
+                height: u64::from(i) + 1,
+            })
+        })
+        .collect();
+    let updates: Vec<(Hash256, Hash256)> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let name = if i == 0 { b"capability".to_vec() } else { vec![i as u8] };
+            (revocation_key(&Hash256::sha256(&name)), r.value())
+        })
+        .collect();
+    let delta = apply_updates(&nodes, EMPTY_ROOT, &updates).expect("an in-memory tree keeps its nodes");
+    for node in &delta.nodes {
+        nodes.insert(*node);
+    }
+    let key = updates[0].0;
+    let proof = prove(&nodes, delta.root, &key).expect("an in-memory tree keeps its nodes");
+    let present = StateAnswer {
+        proof,
+        record: Some(records[0]),
+    };
+    let missing = revocation_key(&Hash256::sha256(b"never revoked"));
+    let absent = StateAnswer {
+        proof: prove(&nodes, delta.root, &missing).expect("an in-memory tree keeps its nodes"),
+        record: None,
+    };
+    (present, absent, delta.nodes, records)
 }
