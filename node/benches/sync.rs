@@ -3,7 +3,8 @@
 //!
 //! 1. Generation (not timed): a `bench` network (the `local` spec with the easiest target),
 //!    N blocks of M anchor items signed by ~100 authors with unique nonces, one block
-//!    interval apart, built with [`BlockTemplate`] and mined with [`mine_nonce`].
+//!    interval apart, built with [`talos_chain::BlockTemplate`] and mined with
+//!    [`talos_chain::mine_nonce`] (`support/chain_gen.rs`, shared with the `light` bench).
 //! 2. Local import: node A (real chain service, sled store in a temp dir, network task
 //!    listening on `127.0.0.1` TCP port 0, no bootnodes) gets every block through its import
 //!    queue with source `Sync`, the path sync uses; timed until its tip is at height N.
@@ -30,12 +31,7 @@ use anyhow::{Context, bail, ensure};
 use libp2p::Multiaddr;
 use libp2p::PeerId;
 use libp2p::multiaddr::Protocol;
-use talos_chain::item::Anchor;
-use talos_chain::testkit::EASY;
-use talos_chain::{
-    Block, BlockTemplate, Hash256, ItemKind, MemoryItemIndex, NetworkSpec, ParentContext,
-    SignedItem, SigningKey, UnsignedItem, mine_nonce,
-};
+use talos_chain::{Block, NetworkSpec};
 use talos_chain_service::{
     BlockSource, ChainOutputs, ChainService, ChainServiceConfig, ImportOutcome, ImportRequest,
     NOTICE_QUEUE, Started,
@@ -49,10 +45,11 @@ use talos_storage::{SledConfig, SledStore, Store};
 use talos_sync::SyncConfig;
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
-/// Distinct item authors.
-const AUTHORS: usize = 100;
-/// Block spacing; every block is exactly one interval after its parent.
-const BLOCK_INTERVAL_MS: u64 = 1_000;
+
+#[path = "support/chain_gen.rs"]
+mod chain_gen;
+use chain_gen::{bench_spec, generate};
+
 /// Import verdicts awaited at once while feeding node A.
 const MAX_PENDING_VERDICTS: usize = 256;
 /// How long one import verdict may take.
@@ -61,8 +58,6 @@ const VERDICT_TIMEOUT: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(50);
 /// How often sync progress is reported on stderr.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
-/// Blocks cross-checked against the chain crate's own `child_context` during generation.
-const CROSS_CHECKED_BLOCKS: u64 = 16;
 
 struct Params {
     blocks: u64,
@@ -123,124 +118,6 @@ impl Params {
         env.extend(self.sync_overrides.iter().cloned());
         format!("{} cargo bench -p talos-node --bench sync", env.join(" "))
     }
-}
-
-/// The benchmark's network: `local` with the easiest target and a fixed block interval.
-fn bench_spec() -> NetworkSpec {
-    let mut spec = NetworkSpec::local();
-    spec.name = "bench".into();
-    spec.genesis_target = EASY;
-    spec.retarget.pow_limit = EASY;
-    spec.retarget.block_interval_ms = BLOCK_INTERVAL_MS;
-    spec
-}
-
-/// Deterministic author keys.
-fn authors() -> Vec<SigningKey> {
-    (0..AUTHORS)
-        .map(|i| {
-            let seed = Hash256::sha256(format!("talos sync bench author {i}").as_bytes());
-            SigningKey::from_bytes(&seed.0)
-        })
-        .collect()
-}
-
-/// The items of block `height`: item `j` is by author `j % AUTHORS` with nonce
-/// `height * per_author + j / AUTHORS`, so every (author, nonce) pair is unique.
-fn block_items(
-    spec: &NetworkSpec,
-    keys: &[SigningKey],
-    height: u64,
-    items: usize,
-    timestamp_ms: u64,
-) -> Vec<SignedItem> {
-    let per_author = items.div_ceil(AUTHORS) as u64;
-    (0..items)
-        .map(|j| {
-            let key = &keys[j % AUTHORS];
-            let nonce = height * per_author + (j / AUTHORS) as u64;
-            let mut content = [0u8; 16];
-            content[..8].copy_from_slice(&height.to_be_bytes());
-            content[8..].copy_from_slice(&(j as u64).to_be_bytes());
-            UnsignedItem {
-                author: key.verifying_key(),
-                nonce,
-                timestamp_ms,
-                kind: ItemKind::Anchor(Anchor {
-                    content_hash: Hash256::sha256(&content),
-                    label: format!("bench {height}/{j}"),
-                }),
-            }
-            .sign(key, spec.network_id)
-        })
-        .collect()
-}
-
-/// Signs every block's items, spreading heights over the available cores.
-fn sign_all(spec: &NetworkSpec, blocks: u64, items: usize) -> Vec<Vec<SignedItem>> {
-    let keys = authors();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let heights: Vec<u64> = (1..=blocks).collect();
-    let chunk = heights.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = heights
-            .chunks(chunk)
-            .map(|part| {
-                let keys = &keys;
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|&h| {
-                            let ts = spec.genesis_timestamp_ms + h * BLOCK_INTERVAL_MS;
-                            block_items(spec, keys, h, items, ts)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    })
-}
-
-/// Builds and mines the chain on genesis.
-fn generate(spec: &NetworkSpec, blocks: u64, items: usize) -> anyhow::Result<Vec<Block>> {
-    let signed = sign_all(spec, blocks, items);
-    ensure!(signed.len() as u64 == blocks, "a signing thread failed");
-    let mut ctx = ParentContext::for_genesis(spec);
-    let mut chain = Vec::with_capacity(signed.len());
-    for (items, height) in signed.into_iter().zip(1u64..) {
-        let time = ctx.header.timestamp_ms + BLOCK_INTERVAL_MS;
-        let count = items.len();
-        let template = BlockTemplate::from_items(spec, &ctx, items, time, &())
-            .map_err(|e| anyhow::anyhow!("state: {e:?}"))?;
-        ensure!(
-            template.items().len() == count,
-            "block {height}: {count} items do not fit the block limits"
-        );
-        let header = mine_nonce(template.header(), 1_000_000).context("mining failed")?;
-        let block = template.complete(header)?;
-        ensure!(block.header.timestamp_ms == time, "template moved the time");
-        let next = ctx.child_of_header(&block.header);
-        if height <= CROSS_CHECKED_BLOCKS {
-            let valid = block
-                .clone()
-                .check(spec)
-                .and_then(|c| {
-                    c.validate(spec, &ctx, &MemoryItemIndex::new(), time)
-                        .map_err(talos_chain::ValidateError::into_invalid)
-                })
-                .map_err(|e| anyhow::anyhow!("generated block {height} invalid: {e}"))?;
-            ensure!(
-                ctx.child_context(&valid) == next,
-                "context of block {height} differs from child_context"
-            );
-        }
-        ctx = next;
-        chain.push(block);
-    }
-    Ok(chain)
 }
 
 /// Node A: the chain service and network task assembled from parts, so the bench holds the

@@ -18,9 +18,9 @@ use talos_light::saved::SavedProof;
 use talos_network::PeerInfo;
 use talos_network::light::FullHeaders;
 
-use crate::files::process_rss_bytes;
 use crate::handle::{HandleError, NodeHandle};
 use crate::light::judge_saved;
+use crate::resources::process_rss_bytes;
 
 impl From<HandleError> for BackendError {
     fn from(e: HandleError) -> Self {
@@ -207,7 +207,12 @@ impl NodeApi for NodeHandle {
     ) -> Result<LightAnswerJson, BackendError> {
         let handle = self.clone();
         tokio::task::spawn_blocking(move || {
-            judge_saved(&FullHeaders(&**handle.store()), &proof, handle.spec(), min_confirmations)
+            judge_saved(
+                &FullHeaders(&**handle.store()),
+                &proof,
+                handle.spec(),
+                min_confirmations,
+            )
         })
         .await
         .map_err(|_| BackendError::Unavailable)?

@@ -20,3 +20,4 @@ pub mod logging;
 pub mod metrics;
 pub mod netclient;
 pub mod node;
+pub mod resources;

@@ -60,16 +60,20 @@ fn submit(c: &Cluster, to: Id, item: &SignedItem) -> Hash256 {
 fn wait_confirmed(c: &mut Cluster, full: Id, light: Id, item: Hash256) -> u64 {
     let path = format!("/v1/items/{}", item.to_hex());
     let mut height = 0;
-    c.wait_until("the item is mined and the light client past it", WAIT, |c| {
-        let Ok(status) = c.node(full).get_json::<ItemStatusJson>(&path) else {
-            return false;
-        };
-        let Some(location) = status.location else {
-            return false;
-        };
-        height = location.height;
-        c.node(light).height().is_some_and(|h| h > location.height)
-    });
+    c.wait_until(
+        "the item is mined and the light client past it",
+        WAIT,
+        |c| {
+            let Ok(status) = c.node(full).get_json::<ItemStatusJson>(&path) else {
+                return false;
+            };
+            let Some(location) = status.location else {
+                return false;
+            };
+            height = location.height;
+            c.node(light).height().is_some_and(|h| h > location.height)
+        },
+    );
     height
 }
 
@@ -147,7 +151,10 @@ fn a_light_client_verifies_items_revocations_and_dids_with_proofs_from_two_full_
     assert_eq!(unknown.not_found, 2);
 
     // The saved proof checks offline; tampered, it is invalid with the reason.
-    let saved = verified.proof.clone().expect("a verified answer carries its proof");
+    let saved = verified
+        .proof
+        .clone()
+        .expect("a verified answer carries its proof");
     let offline: LightAnswerJson = c
         .node(light)
         .post_json("/v1/light/verify-proof", &saved)
@@ -164,12 +171,32 @@ fn a_light_client_verifies_items_revocations_and_dids_with_proofs_from_two_full_
     assert_eq!(refused.outcome, "invalid", "{refused:?}");
     assert!(refused.reason.is_some(), "{refused:?}");
 
+    check_state(&mut c, miner, light);
+    check_cli(&c, light, id);
+
+    // The light client's resources.
+    let status = c.node(light).status();
+    assert_eq!(status.role, "light");
+    assert!(status.rss_bytes.is_some_and(|b| b > 0), "{status:?}");
+    assert!(status.disk_bytes.is_some_and(|b| b > 0), "{status:?}");
+    assert!(
+        status.headers_stored.is_some_and(|h| h > height),
+        "{status:?}"
+    );
+}
+
+/// A revocation mined after the capability was issued flips `light revoked`; a DID anchored
+/// by its own key becomes `light did`'s current document.
+fn check_state(c: &mut Cluster, miner: Id, light: Id) {
     // A revocation mined after the capability was issued flips the answer.
     let capability = Hash256::sha256(b"a capability issued to an agent");
     let path = format!("/v1/light/revoked/{}", capability.to_hex());
-    let before = ask(&c, light, &path);
+    let before = ask(c, light, &path);
     assert_eq!(before.outcome, "not_revoked", "{before:?}");
-    assert!(before.proof.is_some() && before.liars.is_empty(), "{before:?}");
+    assert!(
+        before.proof.is_some() && before.liars.is_empty(),
+        "{before:?}"
+    );
     let revocation = sign(
         ItemKind::Revocation(Revocation {
             capability_id: capability,
@@ -177,9 +204,9 @@ fn a_light_client_verifies_items_revocations_and_dids_with_proofs_from_two_full_
         }),
         1,
     );
-    let revocation_id = submit(&c, miner, &revocation);
-    wait_confirmed(&mut c, miner, light, revocation_id);
-    let after = ask(&c, light, &path);
+    let revocation_id = submit(c, miner, &revocation);
+    wait_confirmed(c, miner, light, revocation_id);
+    let after = ask(c, light, &path);
     assert_eq!(after.outcome, "revoked", "{after:?}");
     assert_eq!(after.record_item, Some(revocation_id.to_hex()));
     assert!(after.proof.is_some() && after.liars.is_empty(), "{after:?}");
@@ -188,9 +215,9 @@ fn a_light_client_verifies_items_revocations_and_dids_with_proofs_from_two_full_
     let did = talos_identity::did_key(&key().verifying_key());
     let document = Hash256::sha256(b"{\"id\": \"the agent's DID document\"}");
     let did_path = format!("/v1/light/did/{did}");
-    assert_eq!(ask(&c, light, &did_path).outcome, "unknown");
+    assert_eq!(ask(c, light, &did_path).outcome, "unknown");
     let anchor_id = submit(
-        &c,
+        c,
         miner,
         &sign(
             ItemKind::DidAnchor(DidAnchor {
@@ -200,32 +227,39 @@ fn a_light_client_verifies_items_revocations_and_dids_with_proofs_from_two_full_
             2,
         ),
     );
-    wait_confirmed(&mut c, miner, light, anchor_id);
-    let current = ask(&c, light, &did_path);
+    wait_confirmed(c, miner, light, anchor_id);
+    let current = ask(c, light, &did_path);
     assert_eq!(current.outcome, "current", "{current:?}");
     assert_eq!(current.document_hash, Some(document.to_hex()));
+}
 
+/// The same questions through the command line, and a saved proof checked by `verify-proof`.
+fn check_cli(c: &Cluster, light: Id, id: Hash256) {
+    let capability = Hash256::sha256(b"a capability issued to an agent");
     // The same questions through the command line.
     let proof_file = c.root().join("revoked.json");
     let out = cli(
-        &c,
+        c,
         light,
-        &["light", "revoked", &capability.to_hex(), "--save", proof_file.to_str().expect("utf-8")],
+        &[
+            "light",
+            "revoked",
+            &capability.to_hex(),
+            "--save",
+            proof_file.to_str().expect("utf-8"),
+        ],
     );
     assert!(out.starts_with("revoked"), "{out}");
     assert!(out.contains("asked      2 full nodes"), "{out}");
-    let out = cli(&c, light, &["verify-proof", proof_file.to_str().expect("utf-8")]);
+    let out = cli(
+        c,
+        light,
+        &["verify-proof", proof_file.to_str().expect("utf-8")],
+    );
     assert!(out.starts_with("revoked"), "{out}");
-    let json = cli(&c, light, &["light", "verify", &id.to_hex(), "--json"]);
+    let json = cli(c, light, &["light", "verify", &id.to_hex(), "--json"]);
     let parsed: LightAnswerJson = serde_json::from_str(&json).expect("--json prints the answer");
     assert_eq!(parsed.outcome, "verified");
-
-    // The light client's resources.
-    let status = c.node(light).status();
-    assert_eq!(status.role, "light");
-    assert!(status.rss_bytes.is_some_and(|b| b > 0), "{status:?}");
-    assert!(status.disk_bytes.is_some_and(|b| b > 0), "{status:?}");
-    assert!(status.headers_stored.is_some_and(|h| h > height), "{status:?}");
 }
 
 #[test]

@@ -45,7 +45,12 @@ fn dialable(model: &NetModel, node: usize, id: &NodeIdentity) -> Multiaddr {
     model.listen_addr(node).with(Protocol::P2p(id.peer_id()))
 }
 
-async fn full_node(model: &NetModel, spec: &NetworkSpec, node: usize, boot: Vec<Multiaddr>) -> (RunningNode, NodeIdentity) {
+async fn full_node(
+    model: &NetModel,
+    spec: &NetworkSpec,
+    node: usize,
+    boot: Vec<Multiaddr>,
+) -> (RunningNode, NodeIdentity) {
     let id = NodeIdentity::generate();
     let parts = NodeParts {
         store: Arc::new(MemoryStore::new(&spec.genesis()).expect("memory store")),
@@ -98,7 +103,11 @@ async fn a_light_client_reorgs_by_headers_when_a_partition_heals() {
         }),
     }
     .sign(&signer, spec.network_id);
-    a.handle.submit_item(item.clone()).await.expect("handle").expect("pooled");
+    a.handle
+        .submit_item(item.clone())
+        .await
+        .expect("handle")
+        .expect("pooled");
     for _ in 0..3 {
         a.handle.mine_block().await.expect("handle").expect("mined");
     }
@@ -106,11 +115,24 @@ async fn a_light_client_reorgs_by_headers_when_a_partition_heals() {
         b.handle.mine_block().await.expect("handle").expect("mined");
     }
     let a_tip = a.handle.tip().expect("tip");
-    wait_for("the light client follows its side", || tip(&light) == (a_tip.id, a_tip.height)).await;
-    let proof = a.handle.proof(&item.id()).expect("store").expect("the item is mined");
+    wait_for("the light client follows its side", || {
+        tip(&light) == (a_tip.id, a_tip.height)
+    })
+    .await;
+    let proof = a
+        .handle
+        .proof(&item.id())
+        .expect("store")
+        .expect("the item is mined");
     let headers = light.handle.headers().clone();
-    let verdict = judge_inclusion(&LightHeaders(&*headers), spec.network_id, &item.id(), &proof, 1)
-        .expect("store");
+    let verdict = judge_inclusion(
+        &LightHeaders(&*headers),
+        spec.network_id,
+        &item.id(),
+        &proof,
+        1,
+    )
+    .expect("store");
     assert!(verdict.is_in_best_chain(), "{verdict:?}");
 
     model.heal();
@@ -119,9 +141,18 @@ async fn a_light_client_reorgs_by_headers_when_a_partition_heals() {
         tip(&light) == (b_tip.id, b_tip.height)
     })
     .await;
-    let verdict = judge_inclusion(&LightHeaders(&*headers), spec.network_id, &item.id(), &proof, 1)
-        .expect("store");
-    assert!(matches!(verdict, InclusionVerdict::OffBestChain { height: 1, .. }), "{verdict:?}");
+    let verdict = judge_inclusion(
+        &LightHeaders(&*headers),
+        spec.network_id,
+        &item.id(),
+        &proof,
+        1,
+    )
+    .expect("store");
+    assert!(
+        matches!(verdict, InclusionVerdict::OffBestChain { height: 1, .. }),
+        "{verdict:?}"
+    );
     // Headers only: the light client stored exactly the headers of both branches it followed.
     let stats = headers.stats().expect("stats");
     assert_eq!(stats.headers, 1 + 3 + 8, "{stats:?}");

@@ -33,8 +33,8 @@ pub use self::sled::{DEFAULT_CACHE_BYTES, SledConfig, SledMode, SledStore};
 pub use error::{BackendError, Result, StorageError, UpdateError};
 pub use genesis::genesis_work;
 pub use headers::{
-    HeaderStore, HeaderStoreStats, HeaderUpdate, MemoryHeaderStore, SledHeaderConfig,
-    SledHeaderStore,
+    DEFAULT_HEADER_CACHE_BYTES, HeaderIntegrityReport, HeaderStore, HeaderStoreStats, HeaderUpdate,
+    MemoryHeaderStore, SledHeaderConfig, SledHeaderStore, header_work, verify_headers,
 };
 pub use integrity::{
     DEFAULT_INTEGRITY_DEPTH, IntegrityDepth, IntegrityOptions, IntegrityReport, verify_chain,

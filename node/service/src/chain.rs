@@ -494,7 +494,9 @@ fn unvalidated(e: ValidateError<StorageError>) -> Unvalidated {
     match e {
         ValidateError::Invalid(e) => Unvalidated::Invalid(e),
         ValidateError::Lookup(e) => Unvalidated::Unjudged(e.into()),
-        ValidateError::MissingState(node) => Unvalidated::Unjudged(UnjudgedReason::MissingState(node)),
+        ValidateError::MissingState(node) => {
+            Unvalidated::Unjudged(UnjudgedReason::MissingState(node))
+        }
     }
 }
 

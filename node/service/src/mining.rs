@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use talos_chain::{
-    ItemLookup,
-    Block, BlockTemplate, Hash256, HeaderTree, Mempool, Miner, MiningJob, NetworkSpec,
+    Block, BlockTemplate, Hash256, HeaderTree, ItemLookup, Mempool, Miner, MiningJob, NetworkSpec,
 };
 use tokio::sync::oneshot;
 use tracing::{debug, warn};

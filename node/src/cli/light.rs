@@ -11,12 +11,12 @@ use talos_network::light::{FullHeaders, LightHeaders};
 use talos_storage::{SledConfig, SledHeaderStore, SledStore};
 
 use super::Target;
+use super::args::LightCommand;
+use super::output::{Format, outln, print_json};
 use crate::config::Config;
 use crate::files::read_api_addr;
 use crate::light::{HEADERS_DIR, LIGHT_CACHE_BYTES, judge_saved};
 use crate::node::CHAIN_DIR;
-use super::args::LightCommand;
-use super::output::{Format, outln, print_json};
 
 /// `talos light ...`.
 pub(super) fn light(target: &Target, command: &LightCommand) -> anyhow::Result<()> {
@@ -44,9 +44,13 @@ pub(super) fn light(target: &Target, command: &LightCommand) -> anyhow::Result<(
 }
 
 /// `talos verify-proof FILE`.
-pub(super) fn verify_proof(target: &Target, file: &Path, min_confirmations: u64) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("reading {}", file.display()))?;
+pub(super) fn verify_proof(
+    target: &Target,
+    file: &Path,
+    min_confirmations: u64,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let proof: SavedProof = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a saved proof", file.display()))?;
     let running = target.api.is_some() || read_api_addr(&target.config.data_dir)?.is_some();
@@ -63,7 +67,11 @@ pub(super) fn verify_proof(target: &Target, file: &Path, min_confirmations: u64)
 
 /// Checks a saved proof against the data dir's own store, the node being stopped: a light
 /// client's header store, else a full node's chain store.
-fn offline(config: &Config, proof: &SavedProof, min_confirmations: u64) -> anyhow::Result<LightAnswerJson> {
+fn offline(
+    config: &Config,
+    proof: &SavedProof,
+    min_confirmations: u64,
+) -> anyhow::Result<LightAnswerJson> {
     let spec = &config.network;
     let headers_dir = config.data_dir.join(HEADERS_DIR);
     let chain_dir = config.data_dir.join(CHAIN_DIR);
@@ -97,7 +105,11 @@ fn print_answer(format: Format, a: &LightAnswerJson) -> anyhow::Result<()> {
     if format == Format::Json {
         return print_json(a);
     }
-    let reason = a.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+    let reason = a
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
     outln!("{}{reason}", a.outcome.replace('_', " "));
     if let (Some(block), Some(height)) = (&a.block, a.height) {
         outln!("block      #{height} {block}");
@@ -125,7 +137,11 @@ fn print_answer(format: Format, a: &LightAnswerJson) -> anyhow::Result<()> {
         a.unavailable
     );
     for liar in &a.liars {
-        let why = liar.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+        let why = liar
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
         outln!("LIED       {} ({}{why})", liar.peer_id, liar.lie);
     }
     Ok(())

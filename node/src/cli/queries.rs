@@ -42,7 +42,10 @@ pub(super) fn status(target: &Target) -> anyhow::Result<()> {
     }
     outln!("sync       {sync}");
     if let Some(rss) = s.rss_bytes {
-        outln!("memory     {:.1} MiB resident", rss as f64 / (1024.0 * 1024.0));
+        outln!(
+            "memory     {:.1} MiB resident",
+            rss as f64 / (1024.0 * 1024.0)
+        );
     }
     if let Some(disk) = s.disk_bytes {
         outln!("disk       {:.1} MiB", disk as f64 / (1024.0 * 1024.0));

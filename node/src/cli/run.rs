@@ -16,10 +16,10 @@ use talos_api::NodeApi;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, Role};
-use crate::metrics::MetricsHub;
-use crate::node::NodeError;
 use crate::files::{remove_run_files, write_api_addr, write_cookie};
 use crate::identity::NodeIdentity;
+use crate::metrics::MetricsHub;
+use crate::node::NodeError;
 
 /// How long the node gets to flush and stop after a signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -62,7 +62,14 @@ async fn run_async(config: Config) -> anyhow::Result<()> {
             metrics_addr,
             metrics: running.metrics.clone(),
         };
-        return serve(served, handle, move || stopper.shutdown(), running.wait(), None).await;
+        return serve(
+            served,
+            handle,
+            move || stopper.shutdown(),
+            running.wait(),
+            None,
+        )
+        .await;
     }
     let running = crate::node::start(config, &identity)
         .await
@@ -76,7 +83,14 @@ async fn run_async(config: Config) -> anyhow::Result<()> {
         metrics_addr,
         metrics: running.metrics.clone(),
     };
-    serve(served, handle, move || stopper.shutdown(), running.wait(), Some(progress)).await
+    serve(
+        served,
+        handle,
+        move || stopper.shutdown(),
+        running.wait(),
+        Some(progress),
+    )
+    .await
 }
 
 /// Where a running node is served.

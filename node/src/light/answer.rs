@@ -3,14 +3,14 @@
 use std::fmt::Display;
 
 use talos_api::BackendError;
-use talos_api::light::{LightAnswerJson, LiarJson};
+use talos_api::light::{LiarJson, LightAnswerJson};
 use talos_chain::NetworkSpec;
-use talos_light::HeaderSource;
-use talos_light::saved::{SavedProof, SavedQuestion, verify_saved};
-use talos_storage::StorageError;
 use talos_chain::chain_state::{StateFinding, StateRecord};
+use talos_light::HeaderSource;
 use talos_light::crosscheck::{CrossCheck, LieKind};
+use talos_light::saved::{SavedProof, SavedQuestion, verify_saved};
 use talos_light::{InclusionVerdict, SavedVerdict, StateVerdict};
+use talos_storage::StorageError;
 
 /// The fields an inclusion verdict fills.
 pub(crate) fn inclusion_fields(verdict: &InclusionVerdict, out: &mut LightAnswerJson) {
@@ -82,8 +82,14 @@ pub(crate) fn judge_saved<S: HeaderSource<Error = StorageError>>(
     spec: &NetworkSpec,
     min_confirmations: u64,
 ) -> Result<LightAnswerJson, BackendError> {
-    let verdict = verify_saved(source, proof, spec.network_id, &spec.limits, min_confirmations)?
-        .map_err(|e| BackendError::BadQuestion(e.to_string()))?;
+    let verdict = verify_saved(
+        source,
+        proof,
+        spec.network_id,
+        &spec.limits,
+        min_confirmations,
+    )?
+    .map_err(|e| BackendError::BadQuestion(e.to_string()))?;
     let revoked = matches!(
         proof,
         SavedProof::State {

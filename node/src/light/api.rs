@@ -5,7 +5,9 @@
 use futures::{Stream, StreamExt};
 use talos_api::light::{LightAnswerJson, LightQuestion};
 use talos_api::types::{EventJson, NodeStatus, PeerJson};
-use talos_api::{BackendError, BlockKey, ChainPosition, EventOrLag, FoundItem, NodeApi, SubmitRejection};
+use talos_api::{
+    BackendError, BlockKey, ChainPosition, EventOrLag, FoundItem, NodeApi, SubmitRejection,
+};
 use talos_chain::{Block, BlockHeader, Hash256, ItemProof, SignedItem};
 use talos_light::saved::SavedProof;
 use talos_network::light::{LightEvent, LightHeaders};
@@ -16,7 +18,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use super::LightHandle;
 use super::answer::judge_saved;
 use crate::api::{peer_json, sync_state};
-use crate::files::process_rss_bytes;
+use crate::resources::process_rss_bytes;
 
 const WRONG_ROLE: BackendError = BackendError::WrongRole { role: "light" };
 

@@ -95,7 +95,7 @@ impl LightHandle {
     pub fn disk_bytes(&self) -> u64 {
         self.store_dir
             .as_deref()
-            .map_or(0, crate::files::dir_size)
+            .map_or(0, crate::resources::dir_size)
     }
 
     /// Subscribes to new headers and tips.
@@ -136,9 +136,7 @@ impl std::fmt::Debug for RunningLight {
 impl RunningLight {
     /// Waits until the network task stops: `Ok` when asked to stop.
     pub async fn wait(self) -> Result<(), NodeError> {
-        self.net
-            .await
-            .map_err(|_| NodeError::Crashed("network"))?;
+        self.net.await.map_err(|_| NodeError::Crashed("network"))?;
         if self.handle.stop_requested() {
             Ok(())
         } else {

@@ -24,8 +24,8 @@ use ed25519_dalek::VerifyingKey;
 use crate::hash::Hash256;
 use crate::item::{ItemKind, SignedItem};
 use crate::state::{
-    Node, NodeSource, SmtError, StateDelta, StateLookup, StateProof, StateProofError, apply_updates,
-    get,
+    Node, NodeSource, SmtError, StateDelta, StateLookup, StateProof, StateProofError,
+    apply_updates, get,
 };
 
 const REVOKED_DOMAIN: &[u8] = b"talos/state/revoked/v1\0";
@@ -279,7 +279,8 @@ pub fn apply_block<S: NodeSource>(
             ItemKind::Revocation(r) => {
                 let key = revocation_key(&r.capability_id);
                 // First revocation wins: already revoked in the chain, or earlier in the block.
-                if updates.iter().any(|(k, _)| *k == key) || get(source, parent_root, &key)?.is_some()
+                if updates.iter().any(|(k, _)| *k == key)
+                    || get(source, parent_root, &key)?.is_some()
                 {
                     continue;
                 }
@@ -310,7 +311,11 @@ pub fn apply_block<S: NodeSource>(
     }
     let StateDelta { root, nodes } = apply_updates(source, parent_root, &updates)?;
     // A DID anchored twice in one block keeps only the last record in the tree.
-    records.retain(|r| nodes.iter().any(|n| matches!(n, Node::Leaf { value, .. } if *value == r.value())));
+    records.retain(|r| {
+        nodes
+            .iter()
+            .any(|n| matches!(n, Node::Leaf { value, .. } if *value == r.value()))
+    });
     Ok(BlockState {
         root,
         nodes,
@@ -415,9 +420,15 @@ mod tests {
             item_id: first.id(),
             height: 1,
         };
-        assert_eq!(get(&nodes, delta.root, &key).unwrap(), Some(expected.value()));
+        assert_eq!(
+            get(&nodes, delta.root, &key).unwrap(),
+            Some(expected.value())
+        );
         let later = apply_block(&nodes, delta.root, 2, &[again]).unwrap();
-        assert_eq!(later.root, delta.root, "a second revocation changes nothing");
+        assert_eq!(
+            later.root, delta.root,
+            "a second revocation changes nothing"
+        );
     }
 
     #[test]

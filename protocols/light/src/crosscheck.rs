@@ -162,13 +162,19 @@ mod tests {
     #[test]
     fn a_denial_of_a_proven_item_is_a_lie_unless_the_node_is_behind() {
         let answers = [
-            (1, Answer::NotFound {
-                peer_height: Some(10),
-            }),
+            (
+                1,
+                Answer::NotFound {
+                    peer_height: Some(10),
+                },
+            ),
             (2, Answer::Judged(verified(8))),
-            (3, Answer::NotFound {
-                peer_height: Some(5),
-            }),
+            (
+                3,
+                Answer::NotFound {
+                    peer_height: Some(5),
+                },
+            ),
             (4, Answer::Unavailable),
         ];
         let out = cross_check_inclusion(&answers);
@@ -199,10 +205,16 @@ mod tests {
     #[test]
     fn nobody_proving_anything_is_not_found_and_nobody_lied() {
         let answers = [
-            (1, Answer::<InclusionVerdict>::NotFound { peer_height: None }),
-            (2, Answer::NotFound {
-                peer_height: Some(3),
-            }),
+            (
+                1,
+                Answer::<InclusionVerdict>::NotFound { peer_height: None },
+            ),
+            (
+                2,
+                Answer::NotFound {
+                    peer_height: Some(3),
+                },
+            ),
         ];
         let out = cross_check_inclusion(&answers);
         assert_eq!(out.verdict, None);

@@ -11,8 +11,7 @@
 //! the headers to store and the best-chain change, which the node commits atomically.
 
 use talos_chain::{
-    Blame, BlockError, BlockHeader, Hash256, NetworkSpec, ParentContext, Work,
-    check_header_context,
+    Blame, BlockError, BlockHeader, Hash256, NetworkSpec, ParentContext, Work, check_header_context,
 };
 
 /// A stored header with the cumulative work of the chain it ends (genesis included).

@@ -73,4 +73,3 @@ impl HeaderSource for MemoryHeaders {
             .copied())
     }
 }
-

@@ -4,7 +4,9 @@
 //! chain (its tip), so the answer is checked against a header it already trusts; nothing in
 //! the answer names the root.
 
-use talos_chain::chain_state::{StateAnswer, StateAnswerError, StateFinding, did_key, revocation_key};
+use talos_chain::chain_state::{
+    StateAnswer, StateAnswerError, StateFinding, did_key, revocation_key,
+};
 use talos_chain::{Hash256, VerifyingKey};
 
 use crate::headers::HeaderSource;

@@ -37,13 +37,9 @@ impl FullNode {
             .find(|b| b.id() == parent)
             .map_or(smt::EMPTY_ROOT, |b| b.header.state_root);
         let block = self.builder.child(parent, items);
-        let state = chain_state::apply_block(
-            &self.nodes,
-            parent_root,
-            block.header.height,
-            &block.items,
-        )
-        .expect("state nodes kept");
+        let state =
+            chain_state::apply_block(&self.nodes, parent_root, block.header.height, &block.items)
+                .expect("state nodes kept");
         for node in state.nodes {
             self.nodes.insert(node);
         }
@@ -60,7 +56,12 @@ impl FullNode {
         }
     }
 
-    fn state_answer(&self, block: &Block, key: &Hash256, records: &[chain_state::StateRecord]) -> StateAnswer {
+    fn state_answer(
+        &self,
+        block: &Block,
+        key: &Hash256,
+        records: &[chain_state::StateRecord],
+    ) -> StateAnswer {
         let proof = smt::prove(&self.nodes, block.header.state_root, key).expect("nodes kept");
         let record = match proof.terminal {
             Terminal::Leaf { key: k, value } if k == *key => {
@@ -106,9 +107,29 @@ fn an_honest_proof_verifies_and_forgeries_are_refused_with_their_reason() {
     let id = honest.item.id();
 
     let verdict = judge_inclusion(&light, net, &id, &honest, 2).unwrap();
-    assert!(matches!(verdict, InclusionVerdict::Verified { height: 1, confirmations: 2, .. }), "{verdict:?}");
+    assert!(
+        matches!(
+            verdict,
+            InclusionVerdict::Verified {
+                height: 1,
+                confirmations: 2,
+                ..
+            }
+        ),
+        "{verdict:?}"
+    );
     let verdict = judge_inclusion(&light, net, &id, &honest, 3).unwrap();
-    assert!(matches!(verdict, InclusionVerdict::Pending { confirmations: 2, needed: 3, .. }), "{verdict:?}");
+    assert!(
+        matches!(
+            verdict,
+            InclusionVerdict::Pending {
+                confirmations: 2,
+                needed: 3,
+                ..
+            }
+        ),
+        "{verdict:?}"
+    );
 
     let reason = |proof: &ItemProof| match judge_inclusion(&light, net, &id, proof, 1).unwrap() {
         InclusionVerdict::Invalid(e) => e.code(),
@@ -140,7 +161,11 @@ fn a_proof_whose_block_left_the_best_chain_is_reported() {
     follow(&mut light, &spec, std::slice::from_ref(&b1));
     let proof = full.item_proof(&b1, 0);
     let id = proof.item.id();
-    assert!(judge_inclusion(&light, spec.network_id, &id, &proof, 1).unwrap().is_in_best_chain());
+    assert!(
+        judge_inclusion(&light, spec.network_id, &id, &proof, 1)
+            .unwrap()
+            .is_in_best_chain()
+    );
     // A heavier branch without the item replaces block 1.
     let f1 = full.mine(genesis, vec![item(&spec, &key(2), 0)]);
     let f2 = full.mine(f1.id(), Vec::new());
@@ -169,7 +194,16 @@ fn a_revocation_mined_later_flips_the_state_answer_with_valid_proofs_both_times(
     follow(&mut light, &spec, std::slice::from_ref(&b1));
     let before = full.state_answer(&b1, &key, &[]);
     let verdict = judge_state(&light, &question, &b1.id(), &before).unwrap();
-    assert!(matches!(verdict, StateVerdict::Proven { finding: StateFinding::Absent, .. }), "{verdict:?}");
+    assert!(
+        matches!(
+            verdict,
+            StateVerdict::Proven {
+                finding: StateFinding::Absent,
+                ..
+            }
+        ),
+        "{verdict:?}"
+    );
 
     let revoke = revocation(&spec, capability, 0);
     let b2 = full.mine(b1.id(), vec![revoke.clone()]);
@@ -189,14 +223,20 @@ fn a_revocation_mined_later_flips_the_state_answer_with_valid_proofs_both_times(
         }
     );
     // The old absence proof does not hold under the new root, nor the new proof for a wrong key.
-    assert!(matches!(judge_state(&light, &question, &b2.id(), &before).unwrap(), StateVerdict::Invalid(_)));
+    assert!(matches!(
+        judge_state(&light, &question, &b2.id(), &before).unwrap(),
+        StateVerdict::Invalid(_)
+    ));
     let other = StateQuestion::Revoked {
         capability_id: Hash256::sha256(b"another capability"),
     };
     // In a one-entry tree the entry's path proves every other key absent, so only the record
     // (which an absence has none of) gives the substitution away.
     let verdict = judge_state(&light, &other, &b2.id(), &after).unwrap();
-    assert!(matches!(verdict, StateVerdict::Invalid(e) if e.code() == "unexpected_record"), "{verdict:?}");
+    assert!(
+        matches!(verdict, StateVerdict::Invalid(e) if e.code() == "unexpected_record"),
+        "{verdict:?}"
+    );
     // A sibling changed on the path: the root does not match.
     let mut forged = full.state_answer(&b2, &key, &[record]);
     forged.proof.siblings.push(Hash256::sha256(b"forged"));
@@ -204,12 +244,17 @@ fn a_revocation_mined_later_flips_the_state_answer_with_valid_proofs_both_times(
     assert!(matches!(verdict, StateVerdict::Invalid(_)), "{verdict:?}");
     // A record that does not hash to the proven value.
     let mut lying = after.clone();
-    lying.record = Some(chain_state::StateRecord::Revocation(chain_state::RevocationRecord {
-        item_id: revoke.id(),
-        height: 1,
-    }));
+    lying.record = Some(chain_state::StateRecord::Revocation(
+        chain_state::RevocationRecord {
+            item_id: revoke.id(),
+            height: 1,
+        },
+    ));
     let verdict = judge_state(&light, &question, &b2.id(), &lying).unwrap();
-    assert!(matches!(verdict, StateVerdict::Invalid(e) if e.code() == "record_mismatch"), "{verdict:?}");
+    assert!(
+        matches!(verdict, StateVerdict::Invalid(e) if e.code() == "record_mismatch"),
+        "{verdict:?}"
+    );
 }
 
 fn key_of(seed: u8) -> talos_chain::SigningKey {

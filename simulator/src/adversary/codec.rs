@@ -13,18 +13,41 @@ use libp2p::request_response;
 /// Largest request frame read (the node's own request cap).
 pub(crate) const MAX_REQUEST_FRAME: usize = talos_sync::limits::MAX_REQUEST_BYTES;
 
-/// Largest response frame read: a node's response cap on a network of ordinary block sizes
-/// ([`talos_sync::limits::MIN_RESPONSE_BYTES`]), so any answer a relaying adversary passes on
-/// fits (its own requests are for statuses and headers, far smaller).
-pub(crate) const MAX_RESPONSE_FRAME: usize = talos_sync::limits::MIN_RESPONSE_BYTES;
+/// Largest response frame an adversary reads for itself: it only ever asks for statuses and
+/// a few headers, which are tiny (a flooder's big answers fail at once, unread).
+pub(crate) const MAX_RESPONSE_FRAME: usize = 64 * 1024;
+
+/// Largest response frame a relaying adversary reads: a node's response cap on a network of
+/// ordinary block sizes ([`talos_sync::limits::MIN_RESPONSE_BYTES`]), so any answer it
+/// passes on fits.
+pub(crate) const MAX_RELAYED_FRAME: usize = talos_sync::limits::MIN_RESPONSE_BYTES;
 
 /// Largest frame written: a relayed answer as large as any read (a junk answer is far
 /// smaller).
-const MAX_WRITE_FRAME: usize = MAX_RESPONSE_FRAME;
+const MAX_WRITE_FRAME: usize = MAX_RELAYED_FRAME;
 
 /// Sends and receives raw frames; the adversary decodes and encodes them itself.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct RawSyncCodec;
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawSyncCodec {
+    /// Largest response frame read ([`MAX_RESPONSE_FRAME`] or [`MAX_RELAYED_FRAME`]).
+    max_response: usize,
+}
+
+impl RawSyncCodec {
+    /// A codec for an adversary that reads only its own answers.
+    pub(crate) fn own() -> Self {
+        Self {
+            max_response: MAX_RESPONSE_FRAME,
+        }
+    }
+
+    /// A codec for an adversary that relays answers of any size a node sends.
+    pub(crate) fn relaying() -> Self {
+        Self {
+            max_response: MAX_RELAYED_FRAME,
+        }
+    }
+}
 
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
     let mut prefix = [0u8; 4];
@@ -73,7 +96,7 @@ impl request_response::Codec for RawSyncCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io, MAX_RESPONSE_FRAME).await
+        read_frame(io, self.max_response).await
     }
 
     async fn write_request<T>(

@@ -147,6 +147,12 @@ impl AdversaryKind {
         !matches!(self, Self::Silent | Self::SlotFiller)
     }
 
+    /// Whether it relays sync requests between its peers (so reads answers of any size a
+    /// node sends): the mutator and the proof liar.
+    pub fn relays_sync(&self) -> bool {
+        matches!(self, Self::MutatedBody | Self::ProofLiar)
+    }
+
     /// Whether honest full nodes (the simulated nodes) can see it break a rule, so should ban
     /// it: every rule breaker but the proof liar, whose lies are answers to proof requests,
     /// which only light clients send; to full nodes it is a relay of honest answers.

@@ -119,8 +119,13 @@ fn behaviour(
             .subscribe(&gossipsub::IdentTopic::new(name))
             .map_err(behaviour_error)?;
     }
+    let codec = if config.kind.relays_sync() {
+        RawSyncCodec::relaying()
+    } else {
+        RawSyncCodec::own()
+    };
     let sync = request_response::Behaviour::with_codec(
-        RawSyncCodec,
+        codec,
         [(names.sync.clone(), request_response::ProtocolSupport::Full)],
         request_response::Config::default()
             .with_request_timeout(SYNC_TIMEOUT)

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sled::Tree;
-use talos_chain::spec::Limits;
 use talos_chain::chain_state::StateRecord;
+use talos_chain::spec::Limits;
 use talos_chain::state::Node;
 use talos_chain::{Block, Hash256, NetworkSpec, VerifyingKey};
 

@@ -23,10 +23,10 @@
 use std::borrow::Cow;
 
 use sled::{Batch, IVec, Tree};
-use talos_chain::spec::Limits;
-use talos_chain::wire::{decode_block, decode_header, encode_block, encode_header};
 use talos_chain::chain_state::StateRecord;
+use talos_chain::spec::Limits;
 use talos_chain::state::Node;
+use talos_chain::wire::{decode_block, decode_header, encode_block, encode_header};
 use talos_chain::{Block, Hash256};
 
 use crate::codec::{

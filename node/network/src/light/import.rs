@@ -97,8 +97,7 @@ async fn run(
 ) {
     while let Some(Batch { peer, headers }) = batches.recv().await {
         let (store, spec) = (store.clone(), spec.clone());
-        let committed =
-            tokio::task::spawn_blocking(move || commit(&*store, &spec, &headers)).await;
+        let committed = tokio::task::spawn_blocking(move || commit(&*store, &spec, &headers)).await;
         let outcome = match committed {
             Ok(Ok(announced)) => {
                 let depth = announced.reorg_depth;
@@ -133,11 +132,17 @@ fn commit(
     spec: &NetworkSpec,
     headers: &[BlockHeader],
 ) -> Result<Announced, (&'static str, bool)> {
-    let plan = plan_headers(&LightHeaders(store), headers, spec, unix_ms(), MAX_LIGHT_REORG)
-        .map_err(|e| {
-            debug!(code = e.code(), error = %e, "headers not adopted");
-            (e.code(), e.is_peer_fault())
-        })?;
+    let plan = plan_headers(
+        &LightHeaders(store),
+        headers,
+        spec,
+        unix_ms(),
+        MAX_LIGHT_REORG,
+    )
+    .map_err(|e| {
+        debug!(code = e.code(), error = %e, "headers not adopted");
+        (e.code(), e.is_peer_fault())
+    })?;
     let update = HeaderUpdate {
         store: plan
             .store

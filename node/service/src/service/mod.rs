@@ -20,11 +20,11 @@ use tokio::time::MissedTickBehavior;
 use tracing::{debug, error};
 
 use crate::chain::ChainState;
-use crate::lookup::StoreLookup;
 use crate::clock::Clock;
 use crate::config::ChainServiceConfig;
 use crate::error::ChainServiceError;
 use crate::index::ChainIndex;
+use crate::lookup::StoreLookup;
 use crate::messages::{ChainCommand, ChainEvent, ChainNotice, GossipItem, ImportRequest, PeerRef};
 use crate::metrics::ChainMetrics;
 use crate::mining::Mining;

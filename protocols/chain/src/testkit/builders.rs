@@ -9,8 +9,6 @@ use ed25519_dalek::VerifyingKey;
 
 use crate::block::Block;
 use crate::chain_state::apply_block;
-use crate::state::{MemoryNodes, Node, NodeSource};
-use crate::validate::ItemLookup;
 use crate::forkchoice::HeaderTree;
 use crate::hash::Hash256;
 use crate::header::{BlockHeader, HEADER_VERSION};
@@ -19,7 +17,9 @@ use crate::merkle;
 use crate::miner::mine_nonce;
 use crate::pow::CompactTarget;
 use crate::spec::NetworkSpec;
+use crate::state::{MemoryNodes, Node, NodeSource};
 use crate::template::BlockTemplate;
+use crate::validate::ItemLookup;
 use crate::validate::ParentContext;
 
 /// The easiest target: about one hash in two meets it.

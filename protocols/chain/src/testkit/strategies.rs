@@ -40,7 +40,13 @@ pub fn status() -> impl Strategy<Value = ChainStatus> {
 pub fn header() -> impl Strategy<Value = BlockHeader> {
     (
         (any::<u32>(), any::<u32>(), any::<u64>(), hash(), hash()),
-        (hash(), any::<u32>(), any::<u64>(), any::<u32>(), any::<u64>()),
+        (
+            hash(),
+            any::<u32>(),
+            any::<u64>(),
+            any::<u32>(),
+            any::<u64>(),
+        ),
     )
         .prop_map(
             |(

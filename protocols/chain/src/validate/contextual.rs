@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 
+use crate::chain_state::BlockState;
 use crate::chain_state::apply_block;
 use crate::header::BlockHeader;
 use crate::spec::NetworkSpec;
-use crate::chain_state::BlockState;
 use crate::state::SmtError;
 
 use super::checked::CheckedBlock;

@@ -1,10 +1,10 @@
 //! [`ValidBlock`]: a block that passed every validation layer against a given parent.
 
 use crate::block::Block;
+use crate::chain_state::BlockState;
 use crate::hash::Hash256;
 use crate::header::BlockHeader;
 use crate::pow::Work;
-use crate::chain_state::BlockState;
 
 use super::checked::CheckedBlock;
 

@@ -36,8 +36,14 @@ fn headers_extend_then_a_heavier_fork_reorgs() {
     // A fork from height 2 that ends one block heavier.
     let fork = fork(&mut builder, main[1].id(), 4, 1);
     let plan = plan_headers(&store, &fork, &spec, FAR_FUTURE, 100).unwrap();
-    assert_eq!(plan.disconnect, vec![main[4].id(), main[3].id(), main[2].id()]);
-    assert_eq!(plan.connect, fork.iter().map(BlockHeader::id).collect::<Vec<_>>());
+    assert_eq!(
+        plan.disconnect,
+        vec![main[4].id(), main[3].id(), main[2].id()]
+    );
+    assert_eq!(
+        plan.connect,
+        fork.iter().map(BlockHeader::id).collect::<Vec<_>>()
+    );
     store.apply(&plan);
     assert_eq!(store.tip().unwrap().id(), fork[3].id());
 }
@@ -72,7 +78,10 @@ fn a_header_breaking_a_rule_or_a_checkpoint_is_the_peers_fault() {
     let mut wrong = main.clone();
     wrong[1].target = talos_chain::CompactTarget(0x1f00_ffff);
     let err = plan_headers(&store, &wrong, &spec, FAR_FUTURE, 100).unwrap_err();
-    assert!(matches!(err, HeaderRejection::Rule { index: 1, .. }), "{err:?}");
+    assert!(
+        matches!(err, HeaderRejection::Rule { index: 1, .. }),
+        "{err:?}"
+    );
     assert!(err.is_peer_fault());
 
     let unlinked = &main[1..];
@@ -95,7 +104,14 @@ fn a_header_from_the_future_is_not_the_peers_fault() {
     let mut builder = ChainBuilder::new(&spec);
     let genesis = builder.genesis();
     let main = headers(&mut builder, genesis, 2);
-    let err = plan_headers(&store, &main, &spec, spec.genesis_timestamp_ms - 60_000, 100).unwrap_err();
+    let err = plan_headers(
+        &store,
+        &main,
+        &spec,
+        spec.genesis_timestamp_ms - 60_000,
+        100,
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "timestamp_too_far_in_future");
     assert!(!err.is_peer_fault());
 }
