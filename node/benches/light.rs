@@ -15,8 +15,9 @@
 //!    `VmRSS` and `VmHWM` from `/proc/self/status`. The time spent accepting (mining
 //!    excluded) gives the local header validation + commit rate.
 //! 3. **What the state root costs block import**: on a chain whose state holds 10,000 entries
-//!    (100 blocks of 50 revocations + 50 DID anchors, committed with their state nodes to a
-//!    [`SledStore`]), sibling blocks of 100 items on its tip, each item setting a new entry
+//!    (100 blocks of 50 revocations + 50 DID anchors, each followed by a block of 100 anchors,
+//!    committed one block per update with their state nodes to a [`SledStore`]; those commits
+//!    are timed per kind of block), sibling blocks of 100 items on its tip, each item setting a new entry
 //!    (50 revocations + 50 DID anchors), are timed through [`Block::check`] +
 //!    [`talos_chain::CheckedBlock::validate`] against the store (as the chain service reads
 //!    it), then [`apply_block`] alone on the same blocks; the state cost is the second over the
@@ -33,6 +34,7 @@
 
 use std::fmt::Display;
 use std::hint::black_box;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -66,7 +68,8 @@ const BLOCKS_PER_UPDATE: usize = 64;
 const HEADERS_PER_UPDATE: usize = MAX_UPDATE_BLOCKS / 2;
 /// Headers accepted through `plan_headers` at a time.
 const HEADER_BATCH: usize = 2_000;
-/// Blocks of 100 state-setting items before the measured ones: 10,000 state entries.
+/// Blocks of 100 state-setting items before the measured ones (10,000 state entries), each
+/// followed by a block of 100 anchors.
 const STATE_PREFIX_BLOCKS: u64 = 100;
 /// Measured sibling blocks of each kind.
 const MEASURED_BLOCKS: u64 = 100;
@@ -143,8 +146,8 @@ fn main() -> anyhow::Result<()> {
 /// Bytes on disk of both stores holding the same chain.
 struct StorageFigure {
     blocks: u64,
-    full_bytes: u64,
-    light_bytes: u64,
+    full_bytes: DiskBytes,
+    light_bytes: DiskBytes,
     /// Wall time of the full store's commits, per block.
     full_commit: Duration,
 }
@@ -228,19 +231,31 @@ fn header_extension(headers: Vec<HeaderEntry>, ids: Vec<Hash256>) -> anyhow::Res
     })
 }
 
-/// Total length of the files under `path`.
-fn dir_bytes(path: &Path) -> std::io::Result<u64> {
-    let mut total = 0;
+/// Total length of the files under `path`, and the disk space allocated to them.
+fn dir_bytes(path: &Path) -> std::io::Result<DiskBytes> {
+    let mut total = DiskBytes::default();
     for entry in std::fs::read_dir(path)? {
         let entry = entry?;
         let meta = entry.metadata()?;
-        total += if meta.is_dir() {
-            dir_bytes(&entry.path())?
+        if meta.is_dir() {
+            let sub = dir_bytes(&entry.path())?;
+            total.len += sub.len;
+            total.allocated += sub.allocated;
         } else {
-            meta.len()
-        };
+            total.len += meta.len();
+            total.allocated += meta.blocks() * 512;
+        }
     }
     Ok(total)
+}
+
+/// File sizes of a directory tree.
+#[derive(Clone, Copy, Default)]
+struct DiskBytes {
+    /// Sum of the file lengths.
+    len: u64,
+    /// Sum of the blocks allocated to them (`st_blocks` × 512).
+    allocated: u64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -497,8 +512,8 @@ where
     Ok(template.complete(header)?)
 }
 
-/// The chain of figure 3: a sled store and an in-memory index holding the same state prefix,
-/// and the measured sibling blocks on its tip.
+/// The chain of figure 3: a sled store and an in-memory index holding the same prefix, and
+/// the measured sibling blocks on its tip.
 struct StateChain {
     _dir: tempfile::TempDir,
     store: SledStore,
@@ -507,31 +522,48 @@ struct StateChain {
     tip: ParentContext,
     /// State entries the prefix set.
     entries: usize,
-    /// State tree nodes the prefix stored per block, on average.
+    /// State tree nodes a prefix state block stored, on average.
     nodes_per_block: f64,
-    /// Commit time of a prefix block (with its state nodes), on average.
-    commit: Duration,
+    /// Commit time (one block per update) of a prefix state block, with its state nodes.
+    state_commit: Duration,
+    /// The same for a prefix anchor block.
+    anchor_commit: Duration,
     state_blocks: Vec<Block>,
     anchor_blocks: Vec<Block>,
 }
 
-fn build_state_chain(spec: &NetworkSpec) -> anyhow::Result<StateChain> {
+/// The item sets of figure 3, signed on every core: the prefix (state and anchor blocks
+/// alternating, [`STATE_PREFIX_BLOCKS`] of each), then the measured state blocks, then the
+/// measured anchor blocks.
+type ItemSets = (
+    Vec<(BlockKind, Vec<SignedItem>)>,
+    Vec<Vec<SignedItem>>,
+    Vec<Vec<SignedItem>>,
+);
+
+fn sign_state_sets(spec: &NetworkSpec) -> anyhow::Result<ItemSets> {
     let keys = chain_gen::authors();
-    let measured_from = STATE_PREFIX_BLOCKS + MEASURED_BLOCKS;
-    let mut signed = chain_gen::par_map(STATE_PREFIX_BLOCKS + 2 * MEASURED_BLOCKS, |b| {
-        let kind = if b <= measured_from {
-            BlockKind::State
-        } else {
-            BlockKind::Anchors
-        };
-        bench_items(spec, &keys, b, kind)
+    let prefix = 2 * STATE_PREFIX_BLOCKS;
+    let total = prefix + 2 * MEASURED_BLOCKS;
+    let kind_of = |b: u64| match b {
+        b if b <= prefix && b % 2 == 1 => BlockKind::State,
+        b if b <= prefix => BlockKind::Anchors,
+        b if b <= prefix + MEASURED_BLOCKS => BlockKind::State,
+        _ => BlockKind::Anchors,
+    };
+    let mut signed = chain_gen::par_map(total, |b| {
+        (kind_of(b), bench_items(spec, &keys, b, kind_of(b)))
     });
-    ensure!(
-        signed.len() as u64 == STATE_PREFIX_BLOCKS + 2 * MEASURED_BLOCKS,
-        "a signing thread failed"
-    );
-    let anchors = signed.split_off(measured_from as usize);
-    let state = signed.split_off(STATE_PREFIX_BLOCKS as usize);
+    ensure!(signed.len() as u64 == total, "a signing thread failed");
+    let anchors = signed.split_off((prefix + MEASURED_BLOCKS) as usize);
+    let state = signed.split_off(prefix as usize);
+    let items =
+        |sets: Vec<(BlockKind, Vec<SignedItem>)>| sets.into_iter().map(|(_, i)| i).collect();
+    Ok((signed, items(state), items(anchors)))
+}
+
+fn build_state_chain(spec: &NetworkSpec) -> anyhow::Result<StateChain> {
+    let (prefix, state, anchors) = sign_state_sets(spec)?;
     let dir = tempfile::tempdir()?;
     let store = SledStore::open(
         dir.path().join("chain"),
@@ -540,8 +572,9 @@ fn build_state_chain(spec: &NetworkSpec) -> anyhow::Result<StateChain> {
     )?;
     let mut memory = MemoryItemIndex::new();
     let mut tip = ParentContext::for_genesis(spec);
-    let (mut entries, mut nodes, mut commit) = (0, 0, Duration::ZERO);
-    for items in signed {
+    let (mut entries, mut nodes) = (0, 0);
+    let (mut state_commit, mut anchor_commit) = (Duration::ZERO, Duration::ZERO);
+    for (kind, items) in prefix {
         let block = mine_block(spec, &tip, items, &StoreLookup(&store))?;
         let now = block.header.timestamp_ms;
         let valid = block
@@ -554,14 +587,18 @@ fn build_state_chain(spec: &NetworkSpec) -> anyhow::Result<StateChain> {
         memory.add_block(&block);
         entries += state.records.len();
         nodes += state.nodes.len();
-        let t = Instant::now();
-        store.commit(chain_extension(vec![NewBlock {
+        let update = chain_extension(vec![NewBlock {
             block,
             cumulative_work,
             state_nodes: state.nodes,
             state_records: state.records,
-        }])?)?;
-        commit += t.elapsed();
+        }])?;
+        let t = Instant::now();
+        store.commit(update)?;
+        match kind {
+            BlockKind::State => state_commit += t.elapsed(),
+            BlockKind::Anchors => anchor_commit += t.elapsed(),
+        }
         tip = next;
     }
     ensure!(
@@ -574,6 +611,7 @@ fn build_state_chain(spec: &NetworkSpec) -> anyhow::Result<StateChain> {
             .collect()
     };
     let (state_blocks, anchor_blocks) = (mine_all(state)?, mine_all(anchors)?);
+    let per_block = u32::try_from(STATE_PREFIX_BLOCKS).unwrap_or(u32::MAX);
     Ok(StateChain {
         _dir: dir,
         store,
@@ -581,10 +619,46 @@ fn build_state_chain(spec: &NetworkSpec) -> anyhow::Result<StateChain> {
         tip,
         entries,
         nodes_per_block: nodes as f64 / STATE_PREFIX_BLOCKS as f64,
-        commit: commit / u32::try_from(STATE_PREFIX_BLOCKS).unwrap_or(u32::MAX),
+        state_commit: state_commit / per_block,
+        anchor_commit: anchor_commit / per_block,
         state_blocks,
         anchor_blocks,
     })
+}
+
+/// A node source that counts its reads.
+struct Counting<S> {
+    inner: S,
+    reads: std::cell::Cell<u64>,
+}
+
+impl<S: NodeSource> NodeSource for Counting<S> {
+    type Error = S::Error;
+
+    fn node(&self, hash: &Hash256) -> Result<Option<Node>, S::Error> {
+        self.reads.set(self.reads.get() + 1);
+        self.inner.node(hash)
+    }
+}
+
+/// State nodes `apply_block` reads per block of `blocks`, on average (untimed).
+fn reads_per_block<L: ItemLookup>(tip: &ParentContext, chain: &L, blocks: &[Block]) -> f64
+where
+    L::Error: std::fmt::Debug,
+{
+    let source = Counting {
+        inner: LookupNodes(chain),
+        reads: std::cell::Cell::new(0),
+    };
+    for block in blocks {
+        let _ = apply_block(
+            &source,
+            tip.header.state_root,
+            block.header.height,
+            &block.items,
+        );
+    }
+    source.reads.get() as f64 / blocks.len().max(1) as f64
 }
 
 /// Per-block medians of one kind of block against one lookup.
@@ -661,7 +735,9 @@ where
 struct StateFigure {
     entries: usize,
     nodes_per_block: f64,
-    commit: Duration,
+    reads_per_block: f64,
+    state_commit: Duration,
+    anchor_commit: Duration,
     sled_state: Timing,
     sled_anchors: Timing,
     memory_state: Timing,
@@ -677,7 +753,9 @@ fn state_figure(spec: &NetworkSpec, rounds: usize) -> anyhow::Result<StateFigure
     Ok(StateFigure {
         entries: chain.entries,
         nodes_per_block: chain.nodes_per_block,
-        commit: chain.commit,
+        reads_per_block: reads_per_block(tip, &sled, state),
+        state_commit: chain.state_commit,
+        anchor_commit: chain.anchor_commit,
         sled_state: time_blocks(spec, tip, &sled, state, rounds)?,
         sled_anchors: time_blocks(spec, tip, &sled, anchors, rounds)?,
         memory_state: time_blocks(spec, tip, &chain.memory, state, rounds)?,
@@ -716,7 +794,7 @@ fn state_row(what: &str, t: &Timing, goal: Option<f64>) -> String {
 }
 
 fn print_report(command: &str, storage: &StorageFigure, rss: &RssFigure, state: &StateFigure) {
-    let ratio = storage.light_bytes as f64 / storage.full_bytes as f64;
+    let ratio = storage.light_bytes.len as f64 / storage.full_bytes.len as f64;
     let rss_mib = rss.rss_kib as f64 / 1024.0;
     println!("command: {command}");
     println!();
@@ -725,8 +803,8 @@ fn print_report(command: &str, storage: &StorageFigure, rss: &RssFigure, state: 
     println!(
         "| light / full storage, {} blocks × {ITEMS_PER_BLOCK} items | {:.2} MiB / {:.1} MiB = **{:.2} %** | ≤ 1 % | {} |",
         storage.blocks,
-        mib(storage.light_bytes as f64),
-        mib(storage.full_bytes as f64),
+        mib(storage.light_bytes.len as f64),
+        mib(storage.full_bytes.len as f64),
         ratio * 100.0,
         verdict(ratio <= 0.01)
     );
@@ -767,15 +845,21 @@ fn print_report(command: &str, storage: &StorageFigure, rss: &RssFigure, state: 
     }
     println!();
     println!(
-        "storage: {} B light, {} B full; full store commits {:.2} ms per block ({BLOCKS_PER_UPDATE} blocks per update)",
-        storage.light_bytes,
-        storage.full_bytes,
+        "storage: file lengths {} B light, {} B full; allocated {} B light, {} B full ({:.2} %); full store commits {:.2} ms per block ({BLOCKS_PER_UPDATE} blocks per update)",
+        storage.light_bytes.len,
+        storage.full_bytes.len,
+        storage.light_bytes.allocated,
+        storage.full_bytes.allocated,
+        100.0 * storage.light_bytes.allocated as f64 / storage.full_bytes.allocated as f64,
         ms(storage.full_commit)
     );
     println!(
-        "state chain: {} entries; a state block stores {:.0} tree nodes and commits in {:.2} ms (one block per update)",
-        state.entries,
-        state.nodes_per_block,
-        ms(state.commit)
+        "state chain: {} entries; apply_block of a state block reads {:.0} tree nodes and creates {:.0}",
+        state.entries, state.reads_per_block, state.nodes_per_block
+    );
+    println!(
+        "commit, one block per update: state block {:.2} ms (with its nodes), anchor block {:.2} ms",
+        ms(state.state_commit),
+        ms(state.anchor_commit)
     );
 }

@@ -174,6 +174,16 @@ fn a_light_client_verifies_items_revocations_and_dids_with_proofs_from_two_full_
     check_state(&mut c, miner, light);
     check_cli(&c, light, id);
 
+    // New headers are announced over server-sent events.
+    let lines = c
+        .node(light)
+        .sse_lines("/v1/events", 12)
+        .expect("event stream");
+    assert!(
+        lines.iter().any(|l| l == "event: new_header"),
+        "no new_header event in {lines:?}"
+    );
+
     // The light client's resources.
     let status = c.node(light).status();
     assert_eq!(status.role, "light");

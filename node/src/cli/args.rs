@@ -316,7 +316,9 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert!(err(&["run", "--role", "light"]).contains("expected `bootstrap` or `full`"));
+        assert!(
+            err(&["run", "--role", "heavy"]).contains("expected `bootstrap`, `full` or `light`")
+        );
         assert!(err(&["run", "--listen", "nope"]).contains("--listen"));
         assert!(err(&["run", "--miner-threads", "2"]).contains("--mine"));
         assert!(err(&["run", "--api-addr", "localhost"]).contains("--api-addr"));

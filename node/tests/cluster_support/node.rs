@@ -335,6 +335,30 @@ impl Node {
         serde_json::from_str(&text).map_err(|e| format!("POST {path}: bad JSON ({e}): {text}"))
     }
 
+    /// The first `n` lines of the server-sent event stream at `path` (the agent's timeout ends
+    /// the read if fewer come).
+    pub(crate) fn sse_lines(&self, path: &str, n: usize) -> Result<Vec<String>, String> {
+        use std::io::BufRead as _;
+        let cookie = self
+            .cookie
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let url = format!("http://127.0.0.1:{}{path}", self.api_port);
+        let mut resp = self
+            .agent
+            .get(&url)
+            .header("Authorization", format!("Bearer {cookie}"))
+            .call()
+            .map_err(|e| format!("GET {path}: {e}"))?;
+        let reader = std::io::BufReader::new(resp.body_mut().as_reader());
+        reader
+            .lines()
+            .take(n)
+            .map(|l| l.map_err(|e| format!("GET {path}: {e}")))
+            .collect()
+    }
+
     /// `GET path` as JSON.
     pub(crate) fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, String> {
         let body = self.get(path)?;

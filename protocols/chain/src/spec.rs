@@ -193,6 +193,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn checkpoints_are_optional_and_parse_from_toml() {
+        assert!(NetworkSpec::local().checkpoints.is_empty());
+        let hash = Hash256::sha256(b"block 10");
+        let text = format!(
+            "{}\n[[checkpoints]]\nheight = 10\nhash = \"{hash}\"\n",
+            LOCAL_TOML
+        );
+        let spec = NetworkSpec::from_toml(&text).expect("a spec with a checkpoint");
+        assert_eq!(spec.checkpoint_at(10).map(|c| c.hash), Some(hash));
+        assert_eq!(spec.checkpoint_at(11), None);
+        let bad = format!("{LOCAL_TOML}\n[[checkpoints]]\nheight = 10\nhash = \"zz\"\n");
+        assert!(
+            NetworkSpec::from_toml(&bad).is_err(),
+            "a hash is 64 hex characters"
+        );
+    }
+
+    #[test]
     fn embedded_specs_parse_and_differ() {
         let (l, t) = (NetworkSpec::local(), NetworkSpec::testnet());
         assert_eq!(l.name, "local");
