@@ -48,7 +48,7 @@ use talos_chain::{
     Block, BlockHeader, BlockTemplate, Hash256, ItemKind, ItemLookup, MemoryItemIndex, NetworkSpec,
     ParentContext, SignedItem, SigningKey, UnsignedItem, VerifyingKey, mine_nonce,
 };
-use talos_light::plan_headers;
+use talos_light::{Lighter, plan_headers};
 use talos_network::light::{LightHeaders, MAX_LIGHT_REORG};
 use talos_node::light::LIGHT_CACHE_BYTES;
 use talos_storage::{
@@ -268,6 +268,8 @@ struct RssFigure {
     peak_kib: u64,
     /// Seconds spent accepting headers (mining excluded).
     accept_secs: f64,
+    /// RSS (KiB) by headers stored: after opening, then every tenth of the way.
+    marks: Vec<(u64, u64)>,
 }
 
 impl RssFigure {
@@ -306,6 +308,13 @@ fn rss_figure(headers: u64) -> anyhow::Result<RssFigure> {
         rss_kib: field("rss_kib")?.parse()?,
         peak_kib: field("peak_kib")?.parse()?,
         accept_secs: field("accept_secs")?.parse()?,
+        marks: field("marks")?
+            .split(',')
+            .filter_map(|m| {
+                let (stored, kib) = m.split_once(':')?;
+                Some((stored.parse().ok()?, kib.parse().ok()?))
+            })
+            .collect(),
     })
 }
 
@@ -321,6 +330,8 @@ fn rss_child(headers: u64) -> anyhow::Result<()> {
     let mut ctx = ParentContext::for_genesis(&spec);
     let mut accepting = Duration::ZERO;
     let mut stored = 0u64;
+    // `stored:rss_kib` after opening and at every tenth of the way.
+    let mut marks = vec![format!("0:{}", rss_kib("VmRSS:")?)];
     while stored < headers {
         let n = usize::try_from(headers - stored)
             .unwrap_or(usize::MAX)
@@ -329,15 +340,19 @@ fn rss_child(headers: u64) -> anyhow::Result<()> {
         let t = Instant::now();
         accept_headers(&store, &spec, &batch)?;
         accepting += t.elapsed();
+        let tenth = headers.div_ceil(10);
+        if (stored + n as u64) / tenth > stored / tenth {
+            marks.push(format!("{}:{}", stored + n as u64, rss_kib("VmRSS:")?));
+        }
         stored += n as u64;
     }
     ensure!(store.tip()?.height == headers, "the header store is short");
-    let status = std::fs::read_to_string("/proc/self/status")?;
     println!(
-        "{CHILD_REPORT} rss_kib={} peak_kib={} accept_secs={}",
-        status_kib(&status, "VmRSS:")?,
-        status_kib(&status, "VmHWM:")?,
-        accepting.as_secs_f64()
+        "{CHILD_REPORT} rss_kib={} peak_kib={} accept_secs={} marks={}",
+        rss_kib("VmRSS:")?,
+        rss_kib("VmHWM:")?,
+        accepting.as_secs_f64(),
+        marks.join(",")
     );
     drop(store);
     dir.close()?;
@@ -375,8 +390,15 @@ fn accept_headers(
     // The chain runs ahead of the wall clock (one block a second from genesis).
     let last_ms = headers.last().map_or(0, |h| h.timestamp_ms);
     let now_ms = unix_ms().max(last_ms);
-    let plan = plan_headers(&LightHeaders(store), headers, spec, now_ms, MAX_LIGHT_REORG)
-        .map_err(|e| anyhow!("headers refused: {e}"))?;
+    let plan = plan_headers(
+        &LightHeaders(store),
+        headers,
+        spec,
+        now_ms,
+        MAX_LIGHT_REORG,
+        Lighter::Refuse,
+    )
+    .map_err(|e| anyhow!("headers refused: {e}"))?;
     ensure!(
         plan.disconnect.is_empty() && plan.connect.len() == plan.store.len(),
         "the batch is not an extension"
@@ -405,8 +427,8 @@ fn unix_ms() -> u64 {
 }
 
 /// A `/proc/self/status` field in KiB.
-fn status_kib(status: &str, field: &str) -> anyhow::Result<u64> {
-    status
+fn rss_kib(field: &str) -> anyhow::Result<u64> {
+    std::fs::read_to_string("/proc/self/status")?
         .lines()
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
@@ -853,6 +875,12 @@ fn print_report(command: &str, storage: &StorageFigure, rss: &RssFigure, state: 
         100.0 * storage.light_bytes.allocated as f64 / storage.full_bytes.allocated as f64,
         ms(storage.full_commit)
     );
+    let marks: Vec<String> = rss
+        .marks
+        .iter()
+        .map(|(stored, kib)| format!("{stored}: {:.1}", *kib as f64 / 1024.0))
+        .collect();
+    println!("RSS (MiB) by headers stored: {}", marks.join(", "));
     println!(
         "state chain: {} entries; apply_block of a state block reads {:.0} tree nodes and creates {:.0}",
         state.entries, state.reads_per_block, state.nodes_per_block

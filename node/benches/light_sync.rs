@@ -27,7 +27,7 @@ use talos_chain::testkit::{ChainBuilder, easy_spec};
 use talos_chain::validate::genesis_work;
 use talos_chain::{BlockHeader, NetworkSpec};
 use talos_chain_service::ChainServiceConfig;
-use talos_light::plan_headers;
+use talos_light::{Lighter, plan_headers};
 use talos_network::NetConfig;
 use talos_network::light::LightHeaders;
 use talos_node::identity::NodeIdentity;
@@ -80,8 +80,15 @@ fn local_rate(spec: &NetworkSpec, headers: &[BlockHeader]) -> anyhow::Result<f64
     let now = u64::MAX / 2;
     let start = Instant::now();
     for batch in headers.chunks(BATCH) {
-        let plan = plan_headers(&LightHeaders(&store), batch, spec, now, 1_000)
-            .map_err(|e| anyhow::anyhow!("local acceptance: {e}"))?;
+        let plan = plan_headers(
+            &LightHeaders(&store),
+            batch,
+            spec,
+            now,
+            1_000,
+            Lighter::Refuse,
+        )
+        .map_err(|e| anyhow::anyhow!("local acceptance: {e}"))?;
         store.commit(HeaderUpdate {
             store: plan
                 .store

@@ -34,6 +34,48 @@ fn ask(c: &Cluster, light: Id, path: &str) -> LightAnswerJson {
         .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The proof liar, relaying to `target` (a multiaddr ending in `/p2p/<id>`); its PeerId.
+fn spawn_liar(
+    runtime: &tokio::runtime::Runtime,
+    spec: NetworkSpec,
+    target: String,
+) -> (Adversary, String) {
+    let keypair = Keypair::generate_ed25519();
+    let liar_id = keypair.public().to_peer_id().to_string();
+    let config = AdversaryConfig {
+        kind: AdversaryKind::ProofLiar,
+        spec,
+        keypair,
+        transport: tcp_transport(),
+        listen: "/ip4/127.0.0.1/tcp/0".parse().expect("address"),
+        targets: vec![target.parse().expect("multiaddr")],
+        rate_per_s: 0.0,
+        seed: 7,
+    };
+    let _guard = runtime.enter();
+    (Adversary::spawn(config).expect("the liar starts"), liar_id)
+}
+
+/// Signs an anchor item and submits it to `to`.
+fn submit_anchor(c: &Cluster, to: Id) -> talos_chain::SignedItem {
+    let key = SigningKey::from_bytes(&[9; 32]);
+    let item = UnsignedItem {
+        author: key.verifying_key(),
+        nonce: 0,
+        timestamp_ms: 1_767_225_600_000,
+        kind: ItemKind::Anchor(Anchor {
+            content_hash: Hash256::sha256(b"an agent's act"),
+            label: String::new(),
+        }),
+    }
+    .sign(&key, NETWORK_ID);
+    let body = SubmitRequest {
+        item: hex::encode(talos_chain::wire::encode_item(&item)),
+    };
+    let _: SubmitResponse = c.node(to).post_json("/v1/items", &body).expect("submit");
+    item
+}
+
 #[test]
 fn a_light_client_names_and_penalizes_the_full_node_that_lied() {
     let text = spec_toml("liar", NETWORK_ID, TRIVIAL_TARGET, 1);
@@ -47,22 +89,7 @@ fn a_light_client_names_and_penalizes_the_full_node_that_lied() {
         .enable_all()
         .build()
         .expect("runtime");
-    let keypair = Keypair::generate_ed25519();
-    let liar_id = keypair.public().to_peer_id().to_string();
-    let config = AdversaryConfig {
-        kind: AdversaryKind::ProofLiar,
-        spec,
-        keypair,
-        transport: tcp_transport(),
-        listen: "/ip4/127.0.0.1/tcp/0".parse().expect("address"),
-        targets: vec![c.node(miner).tcp_addr().parse().expect("multiaddr")],
-        rate_per_s: 0.0,
-        seed: 7,
-    };
-    let liar = {
-        let _guard = runtime.enter();
-        Adversary::spawn(config).expect("the liar starts")
-    };
+    let (liar, liar_id) = spawn_liar(&runtime, spec, c.node(miner).tcp_addr());
     let liar_addr = runtime
         .block_on(liar.listening(Duration::from_secs(10)))
         .into_iter()
@@ -94,21 +121,7 @@ fn a_light_client_names_and_penalizes_the_full_node_that_lied() {
     );
 
     // An item the honest node proves and the liar denies.
-    let key = SigningKey::from_bytes(&[9; 32]);
-    let item = UnsignedItem {
-        author: key.verifying_key(),
-        nonce: 0,
-        timestamp_ms: 1_767_225_600_000,
-        kind: ItemKind::Anchor(Anchor {
-            content_hash: Hash256::sha256(b"an agent's act"),
-            label: String::new(),
-        }),
-    }
-    .sign(&key, NETWORK_ID);
-    let body = SubmitRequest {
-        item: hex::encode(talos_chain::wire::encode_item(&item)),
-    };
-    let _: SubmitResponse = c.node(miner).post_json("/v1/items", &body).expect("submit");
+    let item = submit_anchor(&c, miner);
     let path = format!("/v1/items/{}", item.id().to_hex());
     c.wait_until("the item is mined and everyone is past it", WAIT, |c| {
         let Ok(status) = c.node(miner).get_json::<ItemStatusJson>(&path) else {

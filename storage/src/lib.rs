@@ -34,7 +34,8 @@ pub use error::{BackendError, Result, StorageError, UpdateError};
 pub use genesis::genesis_work;
 pub use headers::{
     DEFAULT_HEADER_CACHE_BYTES, HeaderIntegrityReport, HeaderStore, HeaderStoreStats, HeaderUpdate,
-    MemoryHeaderStore, SledHeaderConfig, SledHeaderStore, header_work, verify_headers,
+    MAX_HEADER_UPDATE, MemoryHeaderStore, SledHeaderConfig, SledHeaderStore, header_work,
+    verify_headers,
 };
 pub use integrity::{
     DEFAULT_INTEGRITY_DEPTH, IntegrityDepth, IntegrityOptions, IntegrityReport, verify_chain,

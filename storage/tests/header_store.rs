@@ -428,17 +428,17 @@ mod cases {
             update_error(e, |u| matches!(u, UpdateError::TipWorkMismatch { .. }))
         });
         // One entry over the limit (stored + connected count).
-        let big = run(&main[4], MAX_UPDATE_BLOCKS / 2, 3);
+        let big = run(&main[4], MAX_HEADER_UPDATE / 2, 3);
         let mut too_large = HeaderUpdate::extend_many(big, s.tip().unwrap());
         too_large.disconnect.push(main[4].id());
         refused(s, too_large, |e| {
             update_error(e, |u| {
                 matches!(u, UpdateError::TooLarge { limit, actual }
-                    if *limit == MAX_UPDATE_BLOCKS && *actual == MAX_UPDATE_BLOCKS + 1)
+                    if *limit == MAX_HEADER_UPDATE && *actual == MAX_HEADER_UPDATE + 1)
             })
         });
         // Exactly at the limit is fine.
-        let at_limit = run(&main[4], MAX_UPDATE_BLOCKS / 2, 3);
+        let at_limit = run(&main[4], MAX_HEADER_UPDATE / 2, 3);
         let tip = s.tip().unwrap();
         s.commit(HeaderUpdate::extend_many(at_limit, tip)).unwrap();
     }

@@ -473,7 +473,7 @@ mod footprint {
         let store = SledHeaderStore::open_with(&path, &genesis(), config()).unwrap();
         let mut tip = genesis_entry();
         while tip.height() < total {
-            let n = (MAX_UPDATE_BLOCKS as u64 / 2).min(total - tip.height());
+            let n = (MAX_HEADER_UPDATE as u64 / 2).min(total - tip.height());
             let batch = run(&tip, n as usize, 0);
             tip = *batch.last().unwrap();
             let current = store.tip().unwrap();

@@ -36,7 +36,8 @@ use crate::node::NodeError;
 pub const HEADERS_DIR: &str = "headers";
 
 /// sled page cache of a light client's header store: enough for the recent headers sync and
-/// proofs read, small enough that a million stored headers fit in 64 MiB of RSS.
+/// proofs read. (sled keeps some memory per page beyond its cache: see `docs/benchmarks.md`,
+/// ≈ 100 MiB of RSS at a million headers.)
 pub const LIGHT_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A cloneable handle to a running light client.

@@ -19,6 +19,9 @@
 //! header's `state_root` by applying the block's entries to its parent's root, and rolling a
 //! reorg back is nothing more than reading an older root.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use ed25519_dalek::VerifyingKey;
 
 use crate::hash::Hash256;
@@ -272,24 +275,22 @@ pub fn apply_block<S: NodeSource>(
     height: u64,
     items: &[SignedItem],
 ) -> Result<BlockState, SmtError<S::Error>> {
-    let mut updates: Vec<(Hash256, Hash256)> = Vec::new();
-    let mut records = Vec::new();
+    // Entries by key: the first revocation of an id wins, the last DID anchor of a pair.
+    let mut entries: HashMap<Hash256, StateRecord> = HashMap::new();
+    // The revocation lookups read the paths the update walks again: read each node once.
+    let cached = ReadOnce::new(source);
     for item in items {
         match &item.item().kind {
             ItemKind::Revocation(r) => {
                 let key = revocation_key(&r.capability_id);
-                // First revocation wins: already revoked in the chain, or earlier in the block.
-                if updates.iter().any(|(k, _)| *k == key)
-                    || get(source, parent_root, &key)?.is_some()
-                {
+                if entries.contains_key(&key) || get(&cached, parent_root, &key)?.is_some() {
                     continue;
                 }
                 let record = StateRecord::Revocation(RevocationRecord {
                     item_id: item.id(),
                     height,
                 });
-                updates.push((key, record.value()));
-                records.push(record);
+                entries.insert(key, record);
             }
             ItemKind::DidAnchor(d) => {
                 let record = StateRecord::Did(DidRecord {
@@ -297,30 +298,54 @@ pub fn apply_block<S: NodeSource>(
                     item_id: item.id(),
                     height,
                 });
-                updates.push((did_key(item.author(), &d.did), record.value()));
-                records.push(record);
+                entries.insert(did_key(item.author(), &d.did), record);
             }
             ItemKind::Anchor(_) | ItemKind::AuditEvent(_) => {}
         }
     }
-    if updates.is_empty() {
+    if entries.is_empty() {
         return Ok(BlockState {
             root: parent_root,
             ..BlockState::default()
         });
     }
-    let StateDelta { root, nodes } = apply_updates(source, parent_root, &updates)?;
-    // A DID anchored twice in one block keeps only the last record in the tree.
-    records.retain(|r| {
-        nodes
-            .iter()
-            .any(|n| matches!(n, Node::Leaf { value, .. } if *value == r.value()))
-    });
+    let updates: Vec<(Hash256, Hash256)> = entries.iter().map(|(k, r)| (*k, r.value())).collect();
+    let StateDelta { root, nodes } = apply_updates(&cached, parent_root, &updates)?;
     Ok(BlockState {
         root,
         nodes,
-        records,
+        records: entries.into_values().collect(),
     })
+}
+
+/// A [`NodeSource`] that reads each node from the one it wraps at most once.
+struct ReadOnce<'a, S> {
+    inner: &'a S,
+    read: RefCell<HashMap<Hash256, Node>>,
+}
+
+impl<'a, S> ReadOnce<'a, S> {
+    fn new(inner: &'a S) -> Self {
+        Self {
+            inner,
+            read: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+impl<S: NodeSource> NodeSource for ReadOnce<'_, S> {
+    type Error = S::Error;
+
+    fn node(&self, hash: &Hash256) -> Result<Option<Node>, S::Error> {
+        if let Some(node) = self.read.borrow().get(hash) {
+            return Ok(Some(*node));
+        }
+        let node = self.inner.node(hash)?;
+        if let Some(node) = node {
+            self.read.borrow_mut().insert(*hash, node);
+        }
+        Ok(node)
+    }
 }
 
 #[cfg(test)]

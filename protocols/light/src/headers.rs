@@ -7,8 +7,11 @@
 //! the consensus rules against its parent ([`talos_chain::check_header_context`]: link, height,
 //! the retarget's target within the pow limit, a time after the parent's and within the future
 //! drift), checkpoints must match, and the chain they end must carry more work than the best one
-//! (else nothing is stored: "more work than ours, or nothing"). The result is a [`HeaderPlan`]:
-//! the headers to store and the best-chain change, which the node commits atomically.
+//! (else nothing is stored: "more work than ours, or nothing", [`Lighter::Refuse`]). The one
+//! exception is [`Lighter::Keep`], for the chunks header-first sync hands a heavier fork over
+//! in: the chain as a whole was checked to beat ours before the first chunk left the sync
+//! round, but its first chunks alone may not. The result is a [`HeaderPlan`]: the headers to
+//! store and the best-chain change, which the node commits atomically.
 
 use talos_chain::{
     Blame, BlockError, BlockHeader, Hash256, NetworkSpec, ParentContext, Work, check_header_context,
@@ -46,6 +49,20 @@ pub trait HeaderSource {
     /// The best-chain header id at `height`.
     fn best_id_at(&self, height: u64) -> Result<Option<Hash256>, Self::Error>;
 }
+
+/// What to do with valid headers whose chain does not carry more work than the best one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lighter {
+    /// Store nothing ([`HeaderRejection::NotHeavier`]).
+    Refuse,
+    /// Store them off the best chain: only for headers of a chain already checked to beat
+    /// ours (the chunks of one sync round).
+    Keep,
+}
+
+/// How deep below the best chain a stored branch may be walked, in multiples of the deepest
+/// reorg followed (a kept branch can be longer than the reorg it ends in).
+const BRANCH_WALK_FACTOR: u64 = 16;
 
 /// What to write: new headers, then the best-chain change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,13 +176,15 @@ fn context_of<S: HeaderSource>(
 
 /// Checks `headers` (contiguous, oldest first, as header-first sync hands them over) against
 /// the stored chain and plans their adoption. `now_ms` is the local clock for the future-drift
-/// rule; `max_reorg` bounds how many best-chain headers may be disconnected.
+/// rule; `max_reorg` bounds how many best-chain headers may be disconnected; `lighter` says
+/// what becomes of headers that do not make a heavier chain.
 pub fn plan_headers<S: HeaderSource>(
     source: &S,
     headers: &[BlockHeader],
     spec: &NetworkSpec,
     now_ms: u64,
     max_reorg: u64,
+    lighter: Lighter,
 ) -> Result<HeaderPlan, HeaderRejection<S::Error>> {
     let mut skip = 0;
     for header in headers {
@@ -207,10 +226,23 @@ pub fn plan_headers<S: HeaderSource>(
     }
     let tip = source.tip().map_err(HeaderRejection::Source)?;
     let new_tip = *store.last().ok_or(HeaderRejection::NothingNew)?;
+    let max_branch = max_reorg.saturating_mul(BRANCH_WALK_FACTOR);
     if new_tip.cumulative_work <= tip.cumulative_work {
-        return Err(HeaderRejection::NotHeavier);
+        return match lighter {
+            Lighter::Refuse => Err(HeaderRejection::NotHeavier),
+            Lighter::Keep => {
+                // Bounded like any branch: it must reach the best chain within the walk.
+                stored_branch(source, parent, max_branch)?;
+                Ok(HeaderPlan {
+                    store,
+                    disconnect: Vec::new(),
+                    connect: Vec::new(),
+                    new_tip: tip,
+                })
+            }
+        };
     }
-    let (fork_height, mut connect) = stored_branch(source, parent, max_reorg)?;
+    let (fork_height, mut connect) = stored_branch(source, parent, max_branch)?;
     let depth = tip.height().saturating_sub(fork_height);
     if depth > max_reorg {
         return Err(HeaderRejection::TooDeep {

@@ -8,8 +8,8 @@ use talos_chain::state::{self as smt, MemoryNodes, Terminal};
 use talos_chain::testkit::{ChainBuilder, easy_spec, item, key};
 use talos_chain::{Block, Hash256, ItemProof, NetworkSpec, SignedItem};
 use talos_light::{
-    InclusionVerdict, MemoryHeaders, StateQuestion, StateVerdict, judge_inclusion, judge_state,
-    plan_headers,
+    InclusionVerdict, Lighter, MemoryHeaders, StateQuestion, StateVerdict, judge_inclusion,
+    judge_state, plan_headers,
 };
 
 const NOW: u64 = u64::MAX / 2;
@@ -75,7 +75,8 @@ impl FullNode {
 
 fn follow(light: &mut MemoryHeaders, spec: &NetworkSpec, blocks: &[Block]) {
     let headers: Vec<_> = blocks.iter().map(|b| b.header).collect();
-    let plan = plan_headers(&*light, &headers, spec, NOW, 1_000).expect("valid headers");
+    let plan =
+        plan_headers(&*light, &headers, spec, NOW, 1_000, Lighter::Refuse).expect("valid headers");
     light.apply(&plan);
 }
 

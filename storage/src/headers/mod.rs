@@ -29,4 +29,4 @@ pub use integrity::{HeaderIntegrityReport, verify_headers};
 pub use memory::MemoryHeaderStore;
 pub use sled::{DEFAULT_HEADER_CACHE_BYTES, SledHeaderConfig, SledHeaderStore};
 pub use store::HeaderStore;
-pub use update::{HeaderStoreStats, HeaderUpdate};
+pub use update::{HeaderStoreStats, HeaderUpdate, MAX_HEADER_UPDATE};

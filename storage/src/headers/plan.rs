@@ -12,8 +12,9 @@ use talos_chain::{Hash256, Work};
 
 use super::entry::adds_own_work;
 use super::update::HeaderUpdate;
+use super::update::MAX_HEADER_UPDATE;
 use crate::error::{Result, StorageError, UpdateError};
-use crate::types::{ChainTip, HeaderEntry, MAX_UPDATE_BLOCKS};
+use crate::types::{ChainTip, HeaderEntry};
 
 /// The reads the planner needs, answered from the state before the update.
 pub(crate) trait HeaderReader {
@@ -42,9 +43,9 @@ pub(crate) fn plan_headers<R: HeaderReader>(
     reader: &R,
     update: &HeaderUpdate,
 ) -> Result<HeaderWriteSet> {
-    if update.len() > MAX_UPDATE_BLOCKS {
+    if update.len() > MAX_HEADER_UPDATE {
         return Err(UpdateError::TooLarge {
-            limit: MAX_UPDATE_BLOCKS,
+            limit: MAX_HEADER_UPDATE,
             actual: update.len(),
         }
         .into());

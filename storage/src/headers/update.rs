@@ -4,6 +4,12 @@ use talos_chain::Hash256;
 
 use crate::types::{ChainTip, HeaderEntry};
 
+/// Most entries one [`HeaderUpdate`] may touch (stored + disconnected + connected): a batch of
+/// 2,000 headers joining the best chain with a reorg of up to 1,000 behind it, with room to
+/// spare. Headers are small (≈ 200 bytes each with their key), so this bounds one batch to a
+/// couple of MiB.
+pub const MAX_HEADER_UPDATE: usize = 8_192;
+
 /// One atomic change to a header store: an extension, side headers, a reorg, or a batch of
 /// any of these.
 ///
@@ -11,7 +17,7 @@ use crate::types::{ChainTip, HeaderEntry};
 /// or earlier in `store`; headers already stored are skipped; side headers touch no index),
 /// then `disconnect` (best-chain headers, tip first; they stay stored), then `connect` (stored
 /// or new headers, oldest first). The result must be `new_tip`. Everything is written, or
-/// nothing. At most [`crate::MAX_UPDATE_BLOCKS`] entries in all three lists together.
+/// nothing. At most [`MAX_HEADER_UPDATE`] entries in all three lists together.
 ///
 /// A new header's `cumulative_work` must be its parent's plus [`super::header_work`] of the
 /// header ([`crate::UpdateError::WorkNotIncreasing`] otherwise), so the store's integrity walk
@@ -56,7 +62,7 @@ impl HeaderUpdate {
         }
     }
 
-    /// Entries this update touches (what [`crate::MAX_UPDATE_BLOCKS`] bounds).
+    /// Entries this update touches (what [`MAX_HEADER_UPDATE`] bounds).
     pub fn len(&self) -> usize {
         self.store.len() + self.disconnect.len() + self.connect.len()
     }

@@ -9,7 +9,7 @@ pub(crate) use talos_chain::{BlockHeader, CompactTarget, Hash256, NetworkSpec, W
 pub(crate) use talos_storage::headers::{HeaderIntegrityReport, header_work, verify_headers};
 pub(crate) use talos_storage::{
     ChainTip, HeaderEntry, HeaderStore, HeaderStoreStats, HeaderUpdate, IntegrityDepth,
-    MAX_HEADERS_PER_QUERY, MAX_UPDATE_BLOCKS, MemoryHeaderStore, SledHeaderConfig, SledHeaderStore,
+    MAX_HEADER_UPDATE, MAX_HEADERS_PER_QUERY, MemoryHeaderStore, SledHeaderConfig, SledHeaderStore,
     SledStore, StorageError, UpdateError,
 };
 pub(crate) use tempfile::TempDir;

@@ -31,7 +31,10 @@ use crate::error::NetError;
 use crate::gossip::{GossipValidator, GossipVerdict, VERDICT_QUEUE};
 use crate::imports::{BatchResult, ImportFeeder, RESULT_QUEUE};
 use crate::light::import::HEADER_QUEUE;
-use crate::light::{HeaderImporter, HeaderResult, LIGHT_STATUS_INTERVAL, LightView};
+use crate::light::{
+    HeaderImporter, HeaderResult, LIGHT_HEADERS_AHEAD, LIGHT_HEADERS_PER_REQUEST,
+    LIGHT_STATUS_INTERVAL, LightView,
+};
 use crate::metrics::NetMetrics;
 use crate::peers::PeerManager;
 use crate::protocols::ProtocolNames;
@@ -175,6 +178,8 @@ impl NetLoop {
         let sync_config = talos_sync::SyncConfig {
             headers_only: true,
             status_interval: LIGHT_STATUS_INTERVAL,
+            headers_per_request: LIGHT_HEADERS_PER_REQUEST,
+            max_headers_ahead: LIGHT_HEADERS_AHEAD,
             ..config.sync.clone()
         };
         let sync = SyncDriver::light(LightView::new(headers, config.spec.clone()), sync_config);

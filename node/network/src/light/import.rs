@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use libp2p::PeerId;
 use talos_chain::{BlockHeader, Hash256, NetworkSpec};
-use talos_light::plan_headers;
+use talos_light::{Lighter, plan_headers};
 use talos_storage::{HeaderEntry, HeaderStore, HeaderUpdate};
 use tokio::sync::{broadcast, mpsc};
 use tracing::{debug, warn};
@@ -101,14 +101,16 @@ async fn run(
         let outcome = match committed {
             Ok(Ok(announced)) => {
                 let depth = announced.reorg_depth;
-                for (id, height) in announced.connected {
+                for &(id, height) in &announced.connected {
                     let _ = events.send(LightEvent::NewHeader { id, height });
                 }
-                let _ = events.send(LightEvent::NewTip {
-                    id: announced.tip.0,
-                    height: announced.tip.1,
-                    reorg_depth: depth,
-                });
+                if !announced.connected.is_empty() {
+                    let _ = events.send(LightEvent::NewTip {
+                        id: announced.tip.0,
+                        height: announced.tip.1,
+                        reorg_depth: depth,
+                    });
+                }
                 Ok(depth)
             }
             Ok(Err(rejected)) => Err(rejected),
@@ -138,6 +140,8 @@ fn commit(
         spec,
         unix_ms(),
         MAX_LIGHT_REORG,
+        // Sync hands over a heavier chain in chunks; the first may be lighter on its own.
+        Lighter::Keep,
     )
     .map_err(|e| {
         debug!(code = e.code(), error = %e, "headers not adopted");

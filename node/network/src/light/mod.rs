@@ -23,5 +23,12 @@ pub use view::LightView;
 /// it also hears of new blocks through gossip).
 pub const LIGHT_STATUS_INTERVAL: Duration = Duration::from_secs(2);
 
+/// Headers a light client asks for at once: a full node's most per answer (fewer round trips
+/// and commits than a full node's 512, which it pairs with block downloads).
+pub const LIGHT_HEADERS_PER_REQUEST: u32 = 2_000;
+
+/// Headers a light client holds in memory ahead of its store (≈ 2 MiB of headers).
+pub const LIGHT_HEADERS_AHEAD: u64 = 16_384;
+
 /// Deepest reorg a light client follows.
 pub const MAX_LIGHT_REORG: u64 = 1_000;
