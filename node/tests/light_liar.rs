@@ -139,10 +139,9 @@ fn a_light_client_names_and_penalizes_the_full_node_that_lied() {
         &format!("/v1/light/verify/{}", item.id().to_hex()),
     );
     assert_eq!(answer.outcome, "verified", "{answer:?}");
-    assert_eq!(
-        answer.proven_by.as_deref(),
-        Some(c.node(honest).peer_id.as_str())
-    );
+    // Proven by an honest node (the light client may also have found the miner itself).
+    assert!(answer.proven_by.is_some(), "{answer:?}");
+    assert_ne!(answer.proven_by.as_deref(), Some(liar_id.as_str()));
     assert!(
         liars(&answer).contains(&(liar_id.clone(), "denied_proven_item".into())),
         "{answer:?}"
