@@ -24,6 +24,7 @@ pub mod headers;
 mod integrity;
 mod kv;
 mod memory;
+mod open;
 mod plan;
 mod sled;
 mod traits;

@@ -226,25 +226,12 @@ impl<'u, R: PlanReader> Planner<'_, 'u, R> {
 
     /// 4. The declared tip must be the resulting one.
     fn check_tip(&self, update: &ChainUpdate, old_tip: ChainTip) -> Result<ChainTip> {
-        let declared = update.new_tip;
-        if declared.id != self.cur || declared.height != self.cur_height {
-            return Err(UpdateError::TipMismatch {
-                declared: declared.id,
-                declared_height: declared.height,
-                actual: self.cur,
-                actual_height: self.cur_height,
-            }
-            .into());
-        }
-        let work = match self.cur_work {
-            Some(work) => work,
-            None if self.cur == old_tip.id => old_tip.cumulative_work,
-            None => self.header_of(&self.cur)?.cumulative_work,
-        };
-        if work != declared.cumulative_work {
-            return Err(UpdateError::TipWorkMismatch { tip: self.cur }.into());
-        }
-        Ok(declared)
+        check_declared_tip(
+            update.new_tip,
+            (self.cur, self.cur_height, self.cur_work),
+            old_tip,
+            |id| Ok(self.header_of(id)?.cumulative_work),
+        )
     }
 }
 
@@ -313,4 +300,35 @@ fn index_item<R: PlanReader>(
     );
     nonces.insert(nkey, Some(item_id));
     Ok(())
+}
+
+/// Checks that the tip an update declares is where its disconnects and connects end the best
+/// chain: `end` (id, height, and the work of the last connected entry if any), `old_tip`
+/// before the update, `stored_work` reading the cumulative work of a stored entry. Shared by
+/// the chain store's and the header store's planners.
+pub(crate) fn check_declared_tip(
+    declared: ChainTip,
+    end: (Hash256, u64, Option<talos_chain::Work>),
+    old_tip: ChainTip,
+    stored_work: impl FnOnce(&Hash256) -> Result<talos_chain::Work>,
+) -> Result<ChainTip> {
+    let (cur, cur_height, cur_work) = end;
+    if declared.id != cur || declared.height != cur_height {
+        return Err(UpdateError::TipMismatch {
+            declared: declared.id,
+            declared_height: declared.height,
+            actual: cur,
+            actual_height: cur_height,
+        }
+        .into());
+    }
+    let work = match cur_work {
+        Some(work) => work,
+        None if cur == old_tip.id => old_tip.cumulative_work,
+        None => stored_work(&cur)?,
+    };
+    if work != declared.cumulative_work {
+        return Err(UpdateError::TipWorkMismatch { tip: cur }.into());
+    }
+    Ok(declared)
 }

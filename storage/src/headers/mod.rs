@@ -17,7 +17,6 @@ mod entry;
 mod integrity;
 mod layout;
 mod memory;
-mod open;
 mod plan;
 mod sled;
 mod store;

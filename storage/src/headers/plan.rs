@@ -13,6 +13,7 @@ use talos_chain::{Hash256, Work};
 use super::entry::adds_own_work;
 use super::update::HeaderUpdate;
 use super::update::MAX_HEADER_UPDATE;
+use crate::plan::check_declared_tip;
 use crate::error::{Result, StorageError, UpdateError};
 use crate::types::{ChainTip, HeaderEntry};
 
@@ -176,24 +177,11 @@ impl<R: HeaderReader> Planner<'_, R> {
 
     /// 4. The declared tip must be the resulting one.
     fn check_tip(&self, update: &HeaderUpdate, old_tip: ChainTip) -> Result<ChainTip> {
-        let declared = update.new_tip;
-        if declared.id != self.cur || declared.height != self.cur_height {
-            return Err(UpdateError::TipMismatch {
-                declared: declared.id,
-                declared_height: declared.height,
-                actual: self.cur,
-                actual_height: self.cur_height,
-            }
-            .into());
-        }
-        let work = match self.cur_work {
-            Some(work) => work,
-            None if self.cur == old_tip.id => old_tip.cumulative_work,
-            None => self.header_of(&self.cur)?.cumulative_work,
-        };
-        if work != declared.cumulative_work {
-            return Err(UpdateError::TipWorkMismatch { tip: self.cur }.into());
-        }
-        Ok(declared)
+        check_declared_tip(
+            update.new_tip,
+            (self.cur, self.cur_height, self.cur_work),
+            old_tip,
+            |id| Ok(self.header_of(id)?.cumulative_work),
+        )
     }
 }

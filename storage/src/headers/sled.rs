@@ -19,7 +19,7 @@ use talos_chain::{BlockHeader, Hash256, NetworkSpec};
 use super::entry::genesis_entry;
 use super::integrity::{HeaderIntegrityReport, verify_headers};
 use super::layout::{FORMAT_VERSION, HEADER_TREE, HEADERS, HEIGHTS, META};
-use super::open::{PathClaim, create_if_absent, open_db};
+use crate::open::{PathClaim, create_if_absent, open_db};
 use super::plan::plan_headers;
 use super::store::HeaderStore;
 use super::tree::HeaderTree;

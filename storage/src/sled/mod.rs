@@ -21,9 +21,8 @@
 
 mod trees;
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use sled::Tree;
 use talos_chain::chain_state::StateRecord;
@@ -32,6 +31,7 @@ use talos_chain::state::Node;
 use talos_chain::{Block, Hash256, NetworkSpec, VerifyingKey};
 
 use crate::codec::{nonce_key, seal};
+use crate::open::{PathClaim, open_db};
 use crate::error::{Result, StorageError};
 use crate::genesis::{check_genesis, genesis_work};
 use crate::integrity::{IntegrityOptions, IntegrityReport, verify_chain};
@@ -109,52 +109,6 @@ impl SledConfig {
     }
 }
 
-/// Paths open in this process.
-static OPEN_PATHS: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
-
-fn open_paths() -> MutexGuard<'static, BTreeSet<PathBuf>> {
-    OPEN_PATHS.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Holds a path in [`OPEN_PATHS`] until dropped.
-#[derive(Debug)]
-struct PathClaim(PathBuf);
-
-impl PathClaim {
-    fn claim(path: &Path) -> Result<Self> {
-        std::fs::create_dir_all(path)
-            .map_err(|e| StorageError::backend("creating the store directory", e))?;
-        restrict_permissions(path)?;
-        let path = path
-            .canonicalize()
-            .map_err(|e| StorageError::backend("resolving the store path", e))?;
-        if !open_paths().insert(path.clone()) {
-            return Err(StorageError::AlreadyOpen {
-                path: path.display().to_string(),
-            });
-        }
-        Ok(Self(path))
-    }
-}
-
-impl Drop for PathClaim {
-    fn drop(&mut self) {
-        open_paths().remove(&self.0);
-    }
-}
-
-#[cfg(unix)]
-fn restrict_permissions(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| StorageError::backend("restricting the store directory to its owner", e))
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_path: &Path) -> Result<()> {
-    Ok(())
-}
-
 #[derive(Debug)]
 struct Inner {
     // Field order is drop order: trees and the database close before the path is released.
@@ -182,7 +136,7 @@ impl SledStore {
         check_genesis(genesis)?;
         create_if_absent(path.as_ref(), genesis, &config)?;
         let claim = PathClaim::claim(path.as_ref())?;
-        let db = open_db(&claim.0, &config)?;
+        let db = open_db(&claim.0, config.cache_bytes, config.mode)?;
         let trees = Trees::open(&db, config.limits)?;
         let genesis_id = init_or_check(&db, &trees, genesis)?;
         let store = Self {
@@ -230,41 +184,6 @@ impl SledStore {
     }
 }
 
-fn open_db(path: &Path, config: &SledConfig) -> Result<sled::Db> {
-    let mode = match config.mode {
-        SledMode::LowSpace => sled::Mode::LowSpace,
-        SledMode::HighThroughput => sled::Mode::HighThroughput,
-    };
-    let open = || {
-        sled::Config::new()
-            .path(path)
-            .cache_capacity(config.cache_bytes)
-            .mode(mode)
-            .open()
-    };
-    // sled 0.34 may hold the file lock of a database that was just closed (as after
-    // `create_if_absent`) for a moment: its background threads release it when they end,
-    // which on a loaded machine took over a second (seen in CI). A bounded retry rides that
-    // out; another process really holding the store still fails, after about 5 s.
-    let mut attempts = 0;
-    loop {
-        match open() {
-            Err(sled::Error::Io(e)) if is_lock_contention(&e) && attempts < 250 => {
-                attempts += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            result => return result.map_err(|e| StorageError::backend("opening the database", e)),
-        }
-    }
-}
-
-/// Whether sled failed to take the database's file lock. sled 0.34 reports that as
-/// `ErrorKind::Other` with a message wrapping the OS error (`WouldBlock`), not as
-/// `ErrorKind::WouldBlock` itself.
-fn is_lock_contention(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
-}
-
 /// Creates a new store atomically when `path` holds none yet.
 ///
 /// sled cannot always reopen a database killed while it writes its first files (its `conf`
@@ -273,48 +192,14 @@ fn is_lock_contention(e: &std::io::Error) -> bool {
 /// either no store (and a stale `.init` directory, which never held a committed block and is
 /// removed on the next start) or a complete one.
 fn create_if_absent(path: &Path, genesis: &Block, config: &SledConfig) -> Result<()> {
-    let exists = std::fs::read_dir(path)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false);
-    if exists {
-        return Ok(());
-    }
-    let name = path.file_name().ok_or_else(|| {
-        StorageError::backend(
-            "naming the store directory",
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "store path has no file name",
-            ),
-        )
-    })?;
-    let mut init_name = name.to_owned();
-    init_name.push(".init");
-    let init = path.with_file_name(init_name);
-    if init.exists() {
-        std::fs::remove_dir_all(&init)
-            .map_err(|e| StorageError::backend("removing an unfinished store", e))?;
-    }
-    {
-        let claim = PathClaim::claim(&init)?;
-        let db = open_db(&claim.0, config)?;
+    crate::open::create_if_absent(path, |claim| {
+        let db = open_db(&claim.0, config.cache_bytes, config.mode)?;
         let trees = Trees::open(&db, config.limits)?;
         init_or_check(&db, &trees, genesis)?;
         db.flush()
-            .map_err(|e| StorageError::backend("flushing a new store", e))?;
-    }
-    if path.exists() {
-        std::fs::remove_dir(path)
-            .map_err(|e| StorageError::backend("replacing an empty directory", e))?;
-    }
-    std::fs::rename(&init, path)
-        .map_err(|e| StorageError::backend("moving the new store into place", e))?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::File::open(parent)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| StorageError::backend("syncing the store's parent directory", e))?;
-    }
-    Ok(())
+            .map(drop)
+            .map_err(|e| StorageError::backend("flushing a new store", e))
+    })
 }
 
 /// Writes genesis into an empty store, or checks the stored one. Returns the genesis id.
@@ -563,6 +448,7 @@ impl KvStore for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::open::is_lock_contention;
 
     #[test]
     fn stores_are_send_and_sync() {
@@ -587,7 +473,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(300));
             drop(holder);
         });
-        let db = open_db(&path, &config).expect("opened once the holder let go");
+        let db = open_db(&path, config.cache_bytes, config.mode).expect("opened once the holder let go");
         drop(db);
         release.join().unwrap();
     }

@@ -1,5 +1,6 @@
-//! Opening a header store's sled database: one database per path per process, riding out a
-//! file lock sled still holds for a moment, and creating a new store atomically.
+//! Opening a sled database, for the chain store and the header store alike: one database per
+//! path per process (whichever kind of store holds it), riding out a file lock sled still
+//! holds for a moment, and creating a new store atomically.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::time::Duration;
 use crate::SledMode;
 use crate::error::{Result, StorageError};
 
-/// Header store paths open in this process.
+/// Store paths open in this process (chain and header stores share the registry).
 static OPEN_PATHS: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 fn open_paths() -> MutexGuard<'static, BTreeSet<PathBuf>> {
@@ -22,7 +23,7 @@ pub(crate) struct PathClaim(pub PathBuf);
 
 impl PathClaim {
     /// Creates `path` (mode 0700 on Unix) and claims it; [`StorageError::AlreadyOpen`] when a
-    /// header store of this process holds it already.
+    /// store of this process holds it already.
     pub(crate) fn claim(path: &Path) -> Result<Self> {
         std::fs::create_dir_all(path)
             .map_err(|e| StorageError::backend("creating the store directory", e))?;
@@ -87,7 +88,7 @@ pub(crate) fn open_db(path: &Path, cache_bytes: u64, mode: SledMode) -> Result<s
 
 /// Whether sled failed to take the database's file lock (sled 0.34 reports it as `Other`
 /// with a message wrapping the OS error).
-fn is_lock_contention(e: &std::io::Error) -> bool {
+pub(crate) fn is_lock_contention(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
 }
 
