@@ -30,13 +30,11 @@ use talos_chain_service::ChainServiceConfig;
 use talos_light::{Lighter, plan_headers};
 use talos_network::NetConfig;
 use talos_network::light::LightHeaders;
+use talos_network::light::import::header_update;
 use talos_node::identity::NodeIdentity;
 use talos_node::light::{LIGHT_CACHE_BYTES, start_light_with};
 use talos_node::node::{NodeParts, start_with};
-use talos_storage::{
-    ChainStore, ChainTip, ChainUpdate, HeaderEntry, HeaderStore, HeaderUpdate, MemoryStore,
-    SledHeaderStore,
-};
+use talos_storage::{ChainStore, ChainUpdate, HeaderStore, MemoryStore, SledHeaderStore};
 
 /// Headers per acceptance batch (the sync machine hands over at most a request's worth).
 const BATCH: usize = 512;
@@ -89,23 +87,7 @@ fn local_rate(spec: &NetworkSpec, headers: &[BlockHeader]) -> anyhow::Result<f64
             Lighter::Refuse,
         )
         .map_err(|e| anyhow::anyhow!("local acceptance: {e}"))?;
-        store.commit(HeaderUpdate {
-            store: plan
-                .store
-                .iter()
-                .map(|h| HeaderEntry {
-                    header: h.header,
-                    cumulative_work: h.cumulative_work,
-                })
-                .collect(),
-            disconnect: plan.disconnect,
-            connect: plan.connect,
-            new_tip: ChainTip {
-                id: plan.new_tip.id(),
-                height: plan.new_tip.height(),
-                cumulative_work: plan.new_tip.cumulative_work,
-            },
-        })?;
+        store.commit(header_update(&plan))?;
     }
     Ok(headers.len() as f64 / start.elapsed().as_secs_f64())
 }

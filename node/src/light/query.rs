@@ -130,20 +130,9 @@ async fn item_round(
             .collect::<Result<Vec<Option<InclusionVerdict>>, _>>()
     })
     .await?;
-    let answers: Vec<(PeerId, Answer<InclusionVerdict>)> = peers
-        .iter()
-        .zip(responses.iter().zip(&verdicts))
-        .map(|((peer, height), (response, verdict))| {
-            let answer = match (response, verdict) {
-                (_, Some(v)) => Answer::Judged(*v),
-                (Some(SyncResponse::Proof(None)), None) => Answer::NotFound {
-                    peer_height: *height,
-                },
-                _ => Answer::Unavailable,
-            };
-            (*peer, answer)
-        })
-        .collect();
+    let answers = tally(&peers, &responses, &verdicts, |r| {
+        matches!(r, SyncResponse::Proof(None))
+    });
     let check = cross_check_inclusion(&answers);
     report_liars(handle, &check.liars).await;
     let mut out = LightAnswerJson {
@@ -199,20 +188,9 @@ async fn state_round(
             .collect::<Result<Vec<Option<StateVerdict>>, _>>()
     })
     .await?;
-    let answers: Vec<(PeerId, Answer<StateVerdict>)> = peers
-        .iter()
-        .zip(responses.iter().zip(&verdicts))
-        .map(|((peer, height), (response, verdict))| {
-            let answer = match (response, verdict) {
-                (_, Some(v)) => Answer::Judged(*v),
-                (Some(SyncResponse::StateProof(None)), None) => Answer::NotFound {
-                    peer_height: *height,
-                },
-                _ => Answer::Unavailable,
-            };
-            (*peer, answer)
-        })
-        .collect();
+    let answers = tally(&peers, &responses, &verdicts, |r| {
+        matches!(r, SyncResponse::StateProof(None))
+    });
     let check = cross_check_state(&answers);
     report_liars(handle, &check.liars).await;
     let mut out = LightAnswerJson::default();
@@ -228,6 +206,30 @@ async fn state_round(
     let asked: Vec<PeerId> = peers.iter().map(|(p, _)| *p).collect();
     crosscheck_fields(&check, &asked, &mut out);
     Ok(out)
+}
+
+/// Each node's answer: its judged proof, "not found" (`denies` says which response is one),
+/// or nothing usable.
+fn tally<V: Copy>(
+    peers: &[(PeerId, Option<u64>)],
+    responses: &[Option<SyncResponse>],
+    verdicts: &[Option<V>],
+    denies: impl Fn(&SyncResponse) -> bool,
+) -> Vec<(PeerId, Answer<V>)> {
+    peers
+        .iter()
+        .zip(responses.iter().zip(verdicts))
+        .map(|((peer, height), (response, verdict))| {
+            let answer = match (response, verdict) {
+                (_, Some(v)) => Answer::Judged(*v),
+                (Some(r), None) if denies(r) => Answer::NotFound {
+                    peer_height: *height,
+                },
+                _ => Answer::Unavailable,
+            };
+            (*peer, answer)
+        })
+        .collect()
 }
 
 async fn report_liars(handle: &LightHandle, liars: &[talos_light::Liar<PeerId>]) {

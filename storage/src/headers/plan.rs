@@ -13,8 +13,8 @@ use talos_chain::{Hash256, Work};
 use super::entry::adds_own_work;
 use super::update::HeaderUpdate;
 use super::update::MAX_HEADER_UPDATE;
-use crate::plan::check_declared_tip;
 use crate::error::{Result, StorageError, UpdateError};
+use crate::plan::check_declared_tip;
 use crate::types::{ChainTip, HeaderEntry};
 
 /// The reads the planner needs, answered from the state before the update.

@@ -19,7 +19,6 @@ use talos_chain::{BlockHeader, Hash256, NetworkSpec};
 use super::entry::genesis_entry;
 use super::integrity::{HeaderIntegrityReport, verify_headers};
 use super::layout::{FORMAT_VERSION, HEADER_TREE, HEADERS, HEIGHTS, META};
-use crate::open::{PathClaim, create_if_absent, open_db};
 use super::plan::plan_headers;
 use super::store::HeaderStore;
 use super::tree::HeaderTree;
@@ -27,6 +26,7 @@ use super::update::{HeaderStoreStats, HeaderUpdate};
 use crate::SledMode;
 use crate::error::{Result, StorageError};
 use crate::integrity::{DEFAULT_INTEGRITY_DEPTH, IntegrityDepth};
+use crate::open::{PathClaim, create_if_absent, open_db};
 use crate::types::{ChainTip, HeaderEntry};
 
 /// Default sled page cache of a header store: small, as a light client runs with little

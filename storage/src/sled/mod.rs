@@ -31,11 +31,11 @@ use talos_chain::state::Node;
 use talos_chain::{Block, Hash256, NetworkSpec, VerifyingKey};
 
 use crate::codec::{nonce_key, seal};
-use crate::open::{PathClaim, open_db};
 use crate::error::{Result, StorageError};
 use crate::genesis::{check_genesis, genesis_work};
 use crate::integrity::{IntegrityOptions, IntegrityReport, verify_chain};
 use crate::kv::{KvBatch, KvOp, MAX_KV_SCAN, full_key, namespace_prefix, scan_start};
+use crate::open::{PathClaim, open_db};
 use crate::plan::{WriteSet, plan};
 use crate::traits::{ChainStore, KvStore};
 use crate::types::{ChainTip, ChainUpdate, CommitSummary, HeaderEntry, ItemLocation, StoreStats};
@@ -473,7 +473,8 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(300));
             drop(holder);
         });
-        let db = open_db(&path, config.cache_bytes, config.mode).expect("opened once the holder let go");
+        let db =
+            open_db(&path, config.cache_bytes, config.mode).expect("opened once the holder let go");
         drop(db);
         release.join().unwrap();
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use libp2p::PeerId;
 use talos_chain::{BlockHeader, Hash256, NetworkSpec};
-use talos_light::{Lighter, plan_headers};
+use talos_light::{HeaderPlan, Lighter, plan_headers};
 use talos_storage::{HeaderEntry, HeaderStore, HeaderUpdate};
 use tokio::sync::{broadcast, mpsc};
 use tracing::{debug, warn};
@@ -122,6 +122,27 @@ async fn run(
     }
 }
 
+/// The header store's update for a plan of [`talos_light::plan_headers`].
+pub fn header_update(plan: &HeaderPlan) -> HeaderUpdate {
+    HeaderUpdate {
+        store: plan
+            .store
+            .iter()
+            .map(|h| HeaderEntry {
+                header: h.header,
+                cumulative_work: h.cumulative_work,
+            })
+            .collect(),
+        disconnect: plan.disconnect.clone(),
+        connect: plan.connect.clone(),
+        new_tip: talos_storage::ChainTip {
+            id: plan.new_tip.id(),
+            height: plan.new_tip.height(),
+            cumulative_work: plan.new_tip.cumulative_work,
+        },
+    }
+}
+
 /// What a committed batch changed.
 struct Announced {
     connected: Vec<(Hash256, u64)>,
@@ -147,23 +168,7 @@ fn commit(
         debug!(code = e.code(), error = %e, "headers not adopted");
         (e.code(), e.is_peer_fault())
     })?;
-    let update = HeaderUpdate {
-        store: plan
-            .store
-            .iter()
-            .map(|h| HeaderEntry {
-                header: h.header,
-                cumulative_work: h.cumulative_work,
-            })
-            .collect(),
-        disconnect: plan.disconnect.clone(),
-        connect: plan.connect.clone(),
-        new_tip: talos_storage::ChainTip {
-            id: plan.new_tip.id(),
-            height: plan.new_tip.height(),
-            cumulative_work: plan.new_tip.cumulative_work,
-        },
-    };
+    let update = header_update(&plan);
     store.commit(update).map_err(|e| {
         warn!(error = %e, "header store commit failed");
         ("store_failed", false)
