@@ -131,27 +131,37 @@ pub fn verify_chain<S: ChainStore + ?Sized>(
 /// The tip record agrees with its header, and nothing is indexed above it.
 fn check_tip<S: ChainStore + ?Sized>(store: &S) -> Result<ChainTip> {
     let tip = store.tip()?;
+    let above = match tip.height.checked_add(1) {
+        Some(h) => store.best_id_at(h)?,
+        None => None,
+    };
+    check_tip_record(tip, store.header(&tip.id)?, above)
+}
+
+/// The checks of a tip record, for the chain store and the header store alike: `entry` is the
+/// tip's stored header, `above` the height index's entry one above the tip.
+pub(crate) fn check_tip_record(
+    tip: ChainTip,
+    entry: Option<HeaderEntry>,
+    above: Option<Hash256>,
+) -> Result<ChainTip> {
     let tip_key = || format!("tip {}", tip.id);
-    let tip_entry = store
-        .header(&tip.id)?
-        .ok_or_else(|| corrupt("meta", tip_key(), "tip block has no stored header"))?;
-    if tip_entry.height() != tip.height || tip_entry.cumulative_work != tip.cumulative_work {
+    let entry = entry.ok_or_else(|| corrupt("meta", tip_key(), "tip header is not stored"))?;
+    if entry.height() != tip.height || entry.cumulative_work != tip.cumulative_work {
         return Err(corrupt(
             "meta",
             tip_key(),
             format!(
-                "tip record says height {}, header says height {} (or the work differs)",
+                "tip record says height {}, its header says height {} (or the work differs)",
                 tip.height,
-                tip_entry.height()
+                entry.height()
             ),
         ));
     }
-    if let Some(above) = tip.height.checked_add(1)
-        && let Some(stray) = store.best_id_at(above)?
-    {
+    if let Some(stray) = above {
         return Err(corrupt(
             "heights",
-            above.to_string(),
+            (tip.height + 1).to_string(),
             format!("entry {stray} above the tip at height {}", tip.height),
         ));
     }

@@ -73,31 +73,11 @@ pub fn verify_headers<S: HeaderStore + ?Sized>(
 /// The tip record agrees with its header, and nothing is indexed above it.
 fn check_tip<S: HeaderStore + ?Sized>(store: &S) -> Result<ChainTip> {
     let tip = store.tip()?;
-    let tip_key = || format!("tip {}", tip.id);
-    let entry = store
-        .header(&tip.id)?
-        .ok_or_else(|| corrupt("meta", tip_key(), "tip header is not stored"))?;
-    if entry.height() != tip.height || entry.cumulative_work != tip.cumulative_work {
-        return Err(corrupt(
-            "meta",
-            tip_key(),
-            format!(
-                "tip record says height {}, its header says height {} (or the work differs)",
-                tip.height,
-                entry.height()
-            ),
-        ));
-    }
-    if let Some(above) = tip.height.checked_add(1)
-        && let Some(stray) = store.best_id_at(above)?
-    {
-        return Err(corrupt(
-            "heights",
-            above.to_string(),
-            format!("entry {stray} above the tip at height {}", tip.height),
-        ));
-    }
-    Ok(tip)
+    let above = match tip.height.checked_add(1) {
+        Some(h) => store.best_id_at(h)?,
+        None => None,
+    };
+    crate::integrity::check_tip_record(tip, store.header(&tip.id)?, above)
 }
 
 /// The best-chain header `id` at `height`: stored under its hash, at that height, and the
