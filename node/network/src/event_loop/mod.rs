@@ -92,8 +92,12 @@ enum Backend {
         validator: GossipValidator,
         feeder: ImportFeeder,
     },
-    /// Imports headers-only sync into the header store; serves only `Status`.
-    Light { importer: HeaderImporter },
+    /// Imports headers-only sync into the header store; serves only `Status`, within the
+    /// same per-peer quotas as a full node's server.
+    Light {
+        importer: HeaderImporter,
+        quotas: talos_sync::server::RateLimiter<PeerId>,
+    },
 }
 
 /// The network task's state: the swarm and the components it drives.
@@ -174,6 +178,7 @@ impl NetLoop {
                 header_tx,
                 events,
             ),
+            quotas: talos_sync::server::RateLimiter::new(talos_sync::server::Quotas::default()),
         };
         let sync_config = talos_sync::SyncConfig {
             headers_only: true,

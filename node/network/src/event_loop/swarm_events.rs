@@ -58,8 +58,9 @@ impl NetLoop {
                 if num_established == 0 {
                     debug!(peer = %peer_id, cause = ?cause, "peer disconnected");
                     self.sync.peer_disconnected(&peer_id);
-                    if let Backend::Full { server, .. } = &mut self.backend {
-                        server.forget(&peer_id);
+                    match &mut self.backend {
+                        Backend::Full { server, .. } => server.forget(&peer_id),
+                        Backend::Light { quotas, .. } => quotas.forget(&peer_id),
                     }
                 }
                 self.set_peer_gauge();

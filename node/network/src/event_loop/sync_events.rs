@@ -162,6 +162,15 @@ impl NetLoop {
         request: InboundRequest,
         channel: ResponseChannel<InboundResponse>,
     ) {
+        if let InboundRequest::Valid(valid) = &request
+            && let Backend::Light { quotas, .. } = &mut self.backend
+            && let Err(over) = quotas.check(peer, valid, Instant::now())
+        {
+            debug!(%peer, %over, "sync request over quota");
+            self.respond(peer, channel, busy());
+            self.penalize(peer, Offence::OverQuota(over));
+            return;
+        }
         let answer = match request {
             InboundRequest::Valid(SyncRequest::Status(theirs)) => {
                 let answer = self.sync.status_request(peer, theirs, Instant::now());
@@ -256,7 +265,7 @@ impl NetLoop {
                 Action::ImportHeaders { peer, headers } => {
                     let count = headers.len();
                     let queued = match &self.backend {
-                        Backend::Light { importer } => importer.submit(peer, headers),
+                        Backend::Light { importer, .. } => importer.submit(peer, headers),
                         Backend::Full { .. } => false,
                     };
                     if !queued {
