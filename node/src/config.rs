@@ -32,7 +32,7 @@ pub const DEFAULT_NETWORK: &str = "local";
 /// Most miner threads a config may ask for.
 pub const MAX_MINER_THREADS: usize = 256;
 
-/// The node's role: the network's [`talos_network::Role`] (`bootstrap` or `full`).
+/// The node's role: the network's [`talos_network::Role`] (`bootstrap`, `full` or `light`).
 pub use talos_network::Role;
 
 /// How log lines are written.
@@ -216,7 +216,7 @@ pub fn parse_socket_addr(field: &str, value: &str) -> Result<SocketAddr, ConfigE
 pub fn parse_role(field: &str, value: &str) -> Result<Role, ConfigError> {
     value
         .parse()
-        .map_err(|_| invalid(field, value, "expected `bootstrap` or `full`"))
+        .map_err(|_| invalid(field, value, "expected `bootstrap`, `full` or `light`"))
 }
 
 fn parse_bool(field: &str, value: &str) -> Result<bool, ConfigError> {

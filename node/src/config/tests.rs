@@ -198,7 +198,7 @@ fn bad_values_error_clearly() {
             .unwrap_err()
             .to_string()
     };
-    assert!(err(&[("TALOS_ROLE", "miner")]).contains("expected `bootstrap` or `full`"));
+    assert!(err(&[("TALOS_ROLE", "miner")]).contains("expected `bootstrap`, `full` or `light`"));
     assert!(err(&[("TALOS_MINE", "maybe")]).contains("TALOS_MINE"));
     assert!(err(&[("TALOS_MINER_THREADS", "-1")]).contains("TALOS_MINER_THREADS"));
     assert!(err(&[("TALOS_MINER_THREADS", "0")]).contains("miner_threads"));
