@@ -21,6 +21,7 @@
 
 mod trees;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -117,8 +118,16 @@ struct Inner {
     genesis: Hash256,
     /// Serializes commits: the planner reads, then the batch writes.
     write_lock: Mutex<()>,
+    /// Recently read and written state tree nodes. Nodes are addressed by their hash and never
+    /// change, so a cached node is never stale; the tree's upper levels, which every block's
+    /// state update walks, stay here instead of being read and hash-checked from sled again.
+    state_cache: Mutex<HashMap<Hash256, Node>>,
     _claim: PathClaim,
 }
+
+/// Most state nodes kept in [`Inner::state_cache`] (≈ 100 bytes each); the cache is emptied
+/// when full.
+const STATE_CACHE_NODES: usize = 65_536;
 
 /// A crash-safe store on sled. Clones share one database.
 #[derive(Clone, Debug)]
@@ -145,6 +154,7 @@ impl SledStore {
                 db,
                 genesis: genesis_id,
                 write_lock: Mutex::new(()),
+                state_cache: Mutex::new(HashMap::new()),
                 _claim: claim,
             }),
         };
@@ -181,6 +191,23 @@ impl SledStore {
 
     fn trees(&self) -> &Trees {
         &self.inner.trees
+    }
+
+    fn cached_state(&self) -> std::sync::MutexGuard<'_, HashMap<Hash256, Node>> {
+        self.inner
+            .state_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn cache_state(&self, nodes: impl IntoIterator<Item = Node>) {
+        let mut cache = self.cached_state();
+        for node in nodes {
+            if cache.len() >= STATE_CACHE_NODES {
+                cache.clear();
+            }
+            cache.insert(node.hash(), node);
+        }
     }
 }
 
@@ -328,7 +355,14 @@ impl ChainStore for SledStore {
     }
 
     fn state_node(&self, hash: &Hash256) -> Result<Option<Node>> {
-        self.trees().state_node(hash)
+        if let Some(node) = self.cached_state().get(hash) {
+            return Ok(Some(*node));
+        }
+        let node = self.trees().state_node(hash)?;
+        if let Some(node) = node {
+            self.cache_state([node]);
+        }
+        Ok(node)
     }
 
     fn state_record(&self, value: &Hash256) -> Result<Option<StateRecord>> {
@@ -363,6 +397,8 @@ impl ChainStore for SledStore {
             .db
             .flush()
             .map_err(|e| StorageError::backend("flushing a commit", e))?;
+        // The next block's state update walks the nodes this one wrote.
+        self.cache_state(ws.state_nodes.iter().map(|n| **n));
         Ok(CommitSummary {
             tip: ws.tip,
             blocks_written: ws.blocks.len(),
