@@ -12,7 +12,7 @@ use talos_chain::chain_state::{RevocationRecord, StateAnswer, StateRecord, revoc
 use talos_chain::state::{
     EMPTY_ROOT, MemoryNodes, Node, StateProof, Terminal, apply_updates, prove,
 };
-use talos_light::{SavedProof, StateQuestion};
+use talos_light::{BlockAt, SavedProof, StateQuestion};
 use talos_chain::wire::{
     encode_block, encode_header, encode_item, encode_item_proof, encode_status,
 };
@@ -117,7 +117,7 @@ fn main() -> std::io::Result<()> {
     let question = StateQuestion::Revoked {
         capability_id: Hash256::sha256(b"capability"),
     };
-    let json = serde_json::to_vec_pretty(&SavedProof::state(&question, larger.id(), &present))
+    let json = serde_json::to_vec_pretty(&SavedProof::state(&question, BlockAt::of(&larger.header), &present))
         .unwrap_or_default();
     write("saved_proof", "state", json)?;
 

@@ -16,7 +16,7 @@ use talos_chain::testkit::key;
 use talos_chain::{Hash256, ItemKind, NetworkSpec, SignedItem};
 use talos_chain_service::ChainServiceConfig;
 use talos_light::{
-    Answer, LieKind, StateQuestion, StateVerdict, cross_check_inclusion, judge_inclusion,
+    Answer, BlockAt, LieKind, StateQuestion, StateVerdict, cross_check_inclusion, judge_inclusion,
     judge_state,
 };
 use talos_network::light::LightHeaders;
@@ -204,7 +204,11 @@ async fn a_light_client_follows_the_chain_through_a_proof_liar_and_catches_its_l
     else {
         panic!("a state answer");
     };
-    let verdict = judge_state(&source, &question, &tip.id, &answer).expect("judged");
+    let at = BlockAt {
+        id: tip.id,
+        height: tip.height,
+    };
+    let verdict = judge_state(&source, &question, at, &answer).expect("judged");
     let StateVerdict::Invalid(reason) = verdict else {
         panic!("a forged proof must not hold: {verdict:?}");
     };

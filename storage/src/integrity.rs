@@ -135,15 +135,15 @@ fn check_tip<S: ChainStore + ?Sized>(store: &S) -> Result<ChainTip> {
         Some(h) => store.best_id_at(h)?,
         None => None,
     };
-    check_tip_record(tip, store.header(&tip.id)?, above)
+    check_tip_record(tip, store.header(&tip.id)?, ("heights", above))
 }
 
 /// The checks of a tip record, for the chain store and the header store alike: `entry` is the
-/// tip's stored header, `above` the height index's entry one above the tip.
+/// tip's stored header, `above` the entry one above the tip and the space it is in.
 pub(crate) fn check_tip_record(
     tip: ChainTip,
     entry: Option<HeaderEntry>,
-    above: Option<Hash256>,
+    (space, above): (&'static str, Option<Hash256>),
 ) -> Result<ChainTip> {
     let tip_key = || format!("tip {}", tip.id);
     let entry = entry.ok_or_else(|| corrupt("meta", tip_key(), "tip header is not stored"))?;
@@ -160,7 +160,7 @@ pub(crate) fn check_tip_record(
     }
     if let Some(stray) = above {
         return Err(corrupt(
-            "heights",
+            space,
             (tip.height + 1).to_string(),
             format!("entry {stray} above the tip at height {}", tip.height),
         ));

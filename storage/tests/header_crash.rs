@@ -4,7 +4,7 @@
 //! one in flight — never part of one, never anything else — then starts the next round on the
 //! same directory.
 //!
-//! Before each commit the child prints `BEGIN <tip height> <tip id> <new header ids…>`, after
+//! Before each commit the child prints `BEGIN <tip height> <tip id> <new id@height…>`, after
 //! it returned `COMMITTED <tip height> <tip id>`. So the parent knows every header the store
 //! may hold. After each kill it checks: the store opens (integrity walk included), the tip
 //! is the last committed one or the in-flight one's, the in-flight commit's headers are all
@@ -135,8 +135,8 @@ fn header_crash_child() {
         let update = next_update(&store, &mut rng);
         let mut line = format!("{BEGIN} {} {}", update.new_tip.height, update.new_tip.id);
         for entry in &update.store {
-            if !store.contains(&entry.id()).unwrap() {
-                line.push_str(&format!(" {}", entry.id()));
+            if !store.contains(&entry.id(), entry.height()).unwrap() {
+                line.push_str(&format!(" {}@{}", entry.id(), entry.height()));
             }
         }
         writeln!(out, "{line}").unwrap();
@@ -147,11 +147,14 @@ fn header_crash_child() {
     }
 }
 
+/// A header as the store addresses it: id and height.
+type Key = (Hash256, u64);
+
 /// A commit the child announced: its tip and the headers it adds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Announced {
     tip: (u64, Hash256),
-    ids: Vec<Hash256>,
+    ids: Vec<Key>,
 }
 
 /// The words after `marker` in `line` (libtest may print "test … " in front of a line).
@@ -169,7 +172,10 @@ fn parse_begin(line: &str) -> Option<Announced> {
     let ids = words
         .get(2..)?
         .iter()
-        .map(|w| w.parse().ok())
+        .map(|w| {
+            let (id, height) = w.split_once('@')?;
+            Some((id.parse().ok()?, height.parse().ok()?))
+        })
         .collect::<Option<_>>()?;
     Some(Announced {
         tip: parse_tip(&words)?,
@@ -184,7 +190,7 @@ fn parse_committed(line: &str) -> Option<(u64, Hash256)> {
 /// What the store must hold: every header of the commits that landed, and their last tip.
 #[derive(Debug)]
 struct Model {
-    headers: HashSet<Hash256>,
+    headers: HashSet<Key>,
     tip: (u64, Hash256),
 }
 
@@ -234,7 +240,7 @@ fn check_store(store: &SledHeaderStore, model: &mut Model, in_flight: Option<Ann
         let present = commit
             .ids
             .iter()
-            .filter(|id| store.contains(id).unwrap())
+            .filter(|(id, height)| store.contains(id, *height).unwrap())
             .count();
         landed = if commit.ids.is_empty() {
             tip == commit.tip
@@ -260,8 +266,11 @@ fn check_store(store: &SledHeaderStore, model: &mut Model, in_flight: Option<Ann
         model.headers.len() as u64,
         "the store holds headers of no landed commit, or lost some"
     );
-    for id in &model.headers {
-        assert!(store.contains(id).unwrap(), "committed header {id} lost");
+    for (id, height) in &model.headers {
+        assert!(
+            store.contains(id, *height).unwrap(),
+            "committed header {id} lost"
+        );
     }
     let report = store.verify(true).unwrap();
     assert!(report.reached_genesis);
@@ -354,7 +363,7 @@ fn kill_loop(kills: u32) -> usize {
     let path = dir.path().join("db");
     let g = genesis().id();
     let mut model = Model {
-        headers: [g].into_iter().collect(),
+        headers: [(g, 0)].into_iter().collect(),
         tip: (0, g),
     };
     let (started, mut commits, mut in_flight_landed, mut unready) = (Instant::now(), 0, 0, 0);
@@ -376,9 +385,9 @@ fn kill_loop(kills: u32) -> usize {
     }
     let store =
         SledHeaderStore::open_with(&path, &genesis(), config(IntegrityDepth::Full)).unwrap();
-    for id in &model.headers {
+    for (id, height) in &model.headers {
         let entry = store
-            .header(id)
+            .header(id, *height)
             .unwrap()
             .unwrap_or_else(|| panic!("{id} lost"));
         assert_eq!(entry.id(), *id);

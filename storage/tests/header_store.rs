@@ -70,11 +70,11 @@ mod cases {
         let g = genesis_entry();
         assert_eq!(s.genesis_id(), g.id());
         assert_eq!(s.tip().unwrap(), g.as_tip());
-        assert_eq!(s.header(&g.id()).unwrap(), Some(g));
+        assert_eq!(s.header(&g.id(), g.height()).unwrap(), Some(g));
         assert_eq!(s.best_id_at(0).unwrap(), Some(g.id()));
         assert_eq!(s.best_id_at(1).unwrap(), None);
-        assert!(s.contains(&g.id()).unwrap());
-        assert!(s.is_best_chain(&g.id()).unwrap());
+        assert!(s.contains(&g.id(), g.height()).unwrap());
+        assert!(s.is_best_chain(&g.id(), g.height()).unwrap());
         assert_eq!(
             s.stats().unwrap(),
             HeaderStoreStats {
@@ -107,7 +107,7 @@ mod cases {
         for (height, entry) in all.iter().enumerate() {
             assert_eq!(s.best_id_at(height as u64).unwrap(), Some(entry.id()));
             assert_eq!(s.best_header_at(height as u64).unwrap(), Some(*entry));
-            assert!(s.is_best_chain(&entry.id()).unwrap());
+            assert!(s.is_best_chain(&entry.id(), entry.height()).unwrap());
         }
         assert_eq!(s.best_headers(0, 100).unwrap(), all);
         assert_eq!(s.best_headers(5, 3).unwrap(), all[5..8].to_vec());
@@ -155,9 +155,9 @@ mod cases {
         );
         assert_eq!(s.tip().unwrap(), tip);
         for entry in &side {
-            assert_eq!(s.header(&entry.id()).unwrap(), Some(*entry));
-            assert!(s.contains(&entry.id()).unwrap());
-            assert!(!s.is_best_chain(&entry.id()).unwrap());
+            assert_eq!(s.header(&entry.id(), entry.height()).unwrap(), Some(*entry));
+            assert!(s.contains(&entry.id(), entry.height()).unwrap());
+            assert!(!s.is_best_chain(&entry.id(), entry.height()).unwrap());
             assert_ne!(s.best_id_at(entry.height()).unwrap(), Some(entry.id()));
         }
         let stats = s.stats().unwrap();
@@ -186,11 +186,14 @@ mod cases {
         assert_eq!(s.commit(reorg).unwrap(), branch[3].as_tip());
         assert_eq!(s.tip().unwrap().height, 7);
         for entry in main[..3].iter().chain(&branch) {
-            assert!(s.is_best_chain(&entry.id()).unwrap());
+            assert!(s.is_best_chain(&entry.id(), entry.height()).unwrap());
         }
         for entry in &main[3..] {
-            assert!(s.contains(&entry.id()).unwrap(), "disconnected stay stored");
-            assert!(!s.is_best_chain(&entry.id()).unwrap());
+            assert!(
+                s.contains(&entry.id(), entry.height()).unwrap(),
+                "disconnected stay stored"
+            );
+            assert!(!s.is_best_chain(&entry.id(), entry.height()).unwrap());
         }
         assert_eq!(s.stats().unwrap().heights, 8);
         full_check(s);
@@ -206,7 +209,10 @@ mod cases {
         s.commit(back).unwrap();
         assert_eq!(s.tip().unwrap(), tail[2].as_tip());
         assert_eq!(s.best_id_at(4).unwrap(), Some(main[3].id()));
-        assert!(!s.is_best_chain(&branch[0].id()).unwrap());
+        assert!(
+            !s.is_best_chain(&branch[0].id(), branch[0].height())
+                .unwrap()
+        );
         assert_eq!(full_check(s).headers, 10);
 
         // Disconnecting alone shortens the best chain and drops the index above it.
@@ -231,9 +237,9 @@ mod cases {
 
     pub(crate) fn unknown_lookups(s: &impl HeaderStore) {
         let ghost = Hash256::sha256(b"ghost");
-        assert_eq!(s.header(&ghost).unwrap(), None);
-        assert!(!s.contains(&ghost).unwrap());
-        assert!(!s.is_best_chain(&ghost).unwrap());
+        assert_eq!(s.header(&ghost, 1).unwrap(), None);
+        assert!(!s.contains(&ghost, 1).unwrap());
+        assert!(!s.is_best_chain(&ghost, 1).unwrap());
         assert_eq!(s.best_id_at(99).unwrap(), None);
         assert_eq!(s.best_header_at(99).unwrap(), None);
         assert!(s.best_headers(99, 10).unwrap().is_empty());
@@ -247,7 +253,7 @@ mod cases {
                 std::thread::spawn(move || {
                     for _ in 0..200 {
                         let tip = s.tip().unwrap();
-                        assert!(s.header(&tip.id).unwrap().is_some());
+                        assert!(s.header(&tip.id, tip.height).unwrap().is_some());
                         s.best_headers(0, 50).unwrap();
                     }
                 })
@@ -267,11 +273,11 @@ mod cases {
     /// store is exactly as before and holds none of the update's new headers.
     fn refused(s: &impl HeaderStore, update: HeaderUpdate, check: impl Fn(&StorageError) -> bool) {
         let before = snapshot(s);
-        let new: Vec<Hash256> = update
+        let new: Vec<(Hash256, u64)> = update
             .store
             .iter()
-            .map(HeaderEntry::id)
-            .filter(|id| !s.contains(id).unwrap())
+            .map(|e| (e.id(), e.height()))
+            .filter(|(id, height)| !s.contains(id, *height).unwrap())
             .collect();
         let err = s.commit(update).unwrap_err();
         assert!(check(&err), "unexpected error: {err}");
@@ -280,9 +286,9 @@ mod cases {
             before,
             "refused update ({err}) changed the store"
         );
-        for id in new {
+        for (id, height) in new {
             assert!(
-                !s.contains(&id).unwrap(),
+                !s.contains(&id, height).unwrap(),
                 "refused update ({err}) stored {id}"
             );
         }
@@ -313,10 +319,11 @@ mod cases {
         refused(s, HeaderUpdate::side_headers(vec![orphan], tip), |e| {
             matches!(e, StorageError::MissingParent { .. })
         });
+        // Headers are stored by height: one claiming a wrong height finds no parent there.
         let mut tall = child(&t, 2);
         tall.header.height = 9;
         refused(s, HeaderUpdate::side_headers(vec![tall], tip), |e| {
-            update_error(e, |u| matches!(u, UpdateError::BadHeight { height: 9, .. }))
+            matches!(e, StorageError::MissingParent { .. })
         });
         let work_refused = |e: &StorageError| {
             update_error(e, |u| matches!(u, UpdateError::WorkNotIncreasing { .. }))

@@ -15,8 +15,8 @@ mod sled_only {
     /// `headers-chain`, under one-byte key prefixes.
     fn prefix(space: &str) -> u8 {
         match space {
-            "headers" => 0x01,
-            "heights" => 0x02,
+            "best" => 0x01,
+            "side" => 0x02,
             "meta" => 0x03,
             other => panic!("no space {other}"),
         }
@@ -79,7 +79,7 @@ mod sled_only {
         out
     }
 
-    /// A `headers` payload: work length, work big-endian, the header's canonical bytes.
+    /// A `best` or `side` payload: work length, work big-endian, the header's canonical bytes.
     fn header_payload(work: Work, header_bytes: &[u8]) -> Vec<u8> {
         let work = work.to_be_bytes_trimmed();
         let mut out = vec![work.len() as u8];
@@ -131,8 +131,16 @@ mod sled_only {
         assert_eq!(store.tip().unwrap(), best[8].as_tip());
         assert_eq!(store.best_headers(0, 100).unwrap(), best);
         for entry in &side {
-            assert_eq!(store.header(&entry.id()).unwrap(), Some(*entry));
-            assert!(!store.is_best_chain(&entry.id()).unwrap());
+            assert_eq!(
+                store.header(&entry.id(), entry.height()).unwrap(),
+                Some(*entry)
+            );
+            assert!(!store.is_best_chain(&entry.id(), entry.height()).unwrap());
+            assert_eq!(
+                store.header(&entry.id(), entry.height() + 1).unwrap(),
+                None,
+                "a header is found at its own height only"
+            );
         }
         assert_eq!(
             store.stats().unwrap(),
@@ -152,35 +160,40 @@ mod sled_only {
         assert_eq!(store.tip().unwrap().height, 11);
     }
 
+    /// The sled key of best-chain height `h`, as errors name it (hex).
+    fn height_key(h: u64) -> [u8; 8] {
+        h.to_be_bytes()
+    }
+
     #[test]
     fn damaged_header_is_reported_on_read_and_by_the_walk() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, best, _) = populated(dir.path());
-        let id = best[4].id();
-        flip_last_byte(&path, "headers", id.as_bytes());
+        let (path, best, side) = populated(dir.path());
+        let key = height_key(4);
+        flip_last_byte(&path, "best", &key);
+        flip_last_byte(&path, "side", side[1].id().as_bytes());
         let store = SledHeaderStore::open_with(&path, &genesis(), no_walk()).unwrap();
-        assert_corrupt(store.header(&id).unwrap_err(), "headers", &id.to_hex());
+        let k = hex(&key);
+        assert_corrupt(store.header(&best[4].id(), 4).unwrap_err(), "best", &k);
+        assert_corrupt(store.best_header_at(4).unwrap_err(), "best", &k);
+        assert_corrupt(store.best_headers(0, 100).unwrap_err(), "best", &k);
+        let side_id = side[1].id();
         assert_corrupt(
-            store.best_header_at(4).unwrap_err(),
-            "headers",
-            &id.to_hex(),
-        );
-        assert_corrupt(
-            store.best_headers(0, 100).unwrap_err(),
-            "headers",
-            &id.to_hex(),
+            store.header(&side_id, side[1].height()).unwrap_err(),
+            "side",
+            &side_id.to_hex(),
         );
         assert!(
-            store.header(&best[5].id()).unwrap().is_some(),
+            store.header(&best[5].id(), 5).unwrap().is_some(),
             "the rest is served"
         );
-        assert_corrupt(store.verify(true).unwrap_err(), "headers", &id.to_hex());
-        assert_corrupt(store.verify(false).unwrap_err(), "headers", &id.to_hex());
+        assert_corrupt(store.verify(true).unwrap_err(), "best", &k);
+        assert_corrupt(store.verify(false).unwrap_err(), "best", &k);
         drop(store);
         assert_corrupt(
             SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap_err(),
-            "headers",
-            &id.to_hex(),
+            "best",
+            &k,
         );
         // A walk that stops above the damage does not see it.
         let shallow = SledHeaderConfig::default().with_integrity(IntegrityDepth::Recent(3));
@@ -188,20 +201,9 @@ mod sled_only {
     }
 
     #[test]
-    fn damaged_height_and_tip_values_are_reported() {
+    fn a_damaged_tip_record_is_reported() {
         let dir = tempfile::tempdir().unwrap();
         let (path, _, _) = populated(dir.path());
-        flip_last_byte(&path, "heights", &6u64.to_be_bytes());
-        let store = SledHeaderStore::open_with(&path, &genesis(), no_walk()).unwrap();
-        let key = hex(&6u64.to_be_bytes());
-        assert_corrupt(store.best_id_at(6).unwrap_err(), "heights", &key);
-        assert_corrupt(store.verify(false).unwrap_err(), "heights", &key);
-        drop(store);
-        assert_corrupt(
-            SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap_err(),
-            "heights",
-            &key,
-        );
         flip_last_byte(&path, "meta", b"tip");
         assert_corrupt(
             SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap_err(),
@@ -210,42 +212,80 @@ mod sled_only {
         );
     }
 
+    /// Seals `entry`'s header (with `work`) under `key` of `space`.
+    fn put(path: &Path, space: &str, key: &[u8], work: Work, header: &[u8]) {
+        let payload = header_payload(work, header);
+        edit(path, space, key, |_| Some(sealed(space, key, &payload)));
+    }
+
     #[test]
     fn well_sealed_but_wrong_values_are_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, best, _) = populated(dir.path());
-        // Header 3's value moved under header 2's key.
-        let (a, b) = (best[2].id(), best[3].id());
-        let mut moved = None;
-        edit(&path, "headers", b.as_bytes(), |v| {
-            moved = v.clone();
-            v
-        });
-        edit(&path, "headers", a.as_bytes(), |_| moved);
-        // Header 5 re-sealed with a header that does not hash to its key.
-        let c = best[5].id();
-        let mut other = best[5].header;
+        let (path, best, side) = populated(dir.path());
+        // Header 3 sealed under height 2.
+        let h3 = &best[3];
+        put(
+            &path,
+            "best",
+            &height_key(2),
+            h3.cumulative_work,
+            &h3.header.canonical_bytes(),
+        );
+        // A side header re-sealed with a header that does not hash to its key.
+        let s0 = side[0].id();
+        let mut other = side[0].header;
         other.nonce ^= 1;
-        let payload = header_payload(best[5].cumulative_work, &other.canonical_bytes());
-        edit(&path, "headers", c.as_bytes(), |_| {
-            Some(sealed("headers", c.as_bytes(), &payload))
-        });
+        put(
+            &path,
+            "side",
+            s0.as_bytes(),
+            side[0].cumulative_work,
+            &other.canonical_bytes(),
+        );
         // Header 7 re-sealed one byte short.
-        let d = best[7].id();
         let payload = header_payload(best[7].cumulative_work, &best[7].header.canonical_bytes());
-        let short = sealed("headers", d.as_bytes(), &payload[..payload.len() - 1]);
-        edit(&path, "headers", d.as_bytes(), |_| Some(short));
+        let short = sealed("best", &height_key(7), &payload[..payload.len() - 1]);
+        edit(&path, "best", &height_key(7), |_| Some(short));
+        // Header 5 replaced by another, well-formed header of height 5.
+        let mut forged = best[5].header;
+        forged.nonce ^= 1;
+        put(
+            &path,
+            "best",
+            &height_key(5),
+            best[5].cumulative_work,
+            &forged.canonical_bytes(),
+        );
 
         let store = SledHeaderStore::open_with(&path, &genesis(), no_walk()).unwrap();
-        assert_corrupt(store.header(&a).unwrap_err(), "headers", &a.to_hex());
-        let err = store.header(&c).unwrap_err();
+        let err = store.best_header_at(2).unwrap_err();
+        assert!(err.to_string().contains("height 3 stored at 2"), "{err}");
+        assert_corrupt(err, "best", "2");
+        let err = store.header(&s0, side[0].height()).unwrap_err();
         assert!(err.to_string().contains("hash differs"), "{err}");
-        assert_corrupt(err, "headers", &c.to_hex());
-        let err = store.header(&d).unwrap_err();
+        assert_corrupt(err, "side", &s0.to_hex());
+        let err = store.best_header_at(7).unwrap_err();
         assert!(err.to_string().contains("not 136"), "{err}");
-        assert_corrupt(err, "headers", &d.to_hex());
-        // The walk meets the damage nearest the tip first.
-        assert_corrupt(store.verify(true).unwrap_err(), "headers", &d.to_hex());
+        assert_corrupt(err, "best", "7");
+        // The forged header reads fine: it is not header 5, so header 5 is not found...
+        assert_eq!(store.header(&best[5].id(), 5).unwrap(), None);
+        // ...and the walk, meeting the damage nearest the tip first, reports height 7.
+        assert_corrupt(store.verify(true).unwrap_err(), "best", "7");
+        drop(store);
+        put(
+            &path,
+            "best",
+            &height_key(7),
+            best[7].cumulative_work,
+            &best[7].header.canonical_bytes(),
+        );
+        let store = SledHeaderStore::open_with(&path, &genesis(), no_walk()).unwrap();
+        let err = store.verify(true).unwrap_err();
+        assert!(
+            err.to_string().contains("the walk from the tip reached"),
+            "{err}"
+        );
+        assert_corrupt(err, "best", "5");
     }
 
     #[test]
@@ -254,48 +294,58 @@ mod sled_only {
         let (path, best, _) = populated(dir.path());
         // Header 4 re-sealed (checksum valid) with one unit more work: its own value reads
         // fine, but header 5's sum no longer adds up.
-        let id = best[4].id();
         let work = best[4]
             .cumulative_work
             .saturating_add(Work::from_be_slice(&[1]).unwrap());
-        let payload = header_payload(work, &best[4].header.canonical_bytes());
-        edit(&path, "headers", id.as_bytes(), |_| {
-            Some(sealed("headers", id.as_bytes(), &payload))
-        });
+        put(
+            &path,
+            "best",
+            &height_key(4),
+            work,
+            &best[4].header.canonical_bytes(),
+        );
         let store = SledHeaderStore::open_with(&path, &genesis(), no_walk()).unwrap();
-        assert_eq!(store.header(&id).unwrap().unwrap().cumulative_work, work);
+        assert_eq!(
+            store.best_header_at(4).unwrap().unwrap().cumulative_work,
+            work
+        );
         let err = store.verify(true).unwrap_err();
         assert!(err.to_string().contains("cumulative work"), "{err}");
-        assert_corrupt(err, "headers", &best[5].id().to_hex());
+        assert_corrupt(err, "best", "5");
     }
 
     #[test]
-    fn missing_and_stray_index_entries_fail_the_walk() {
+    fn missing_and_stray_best_chain_entries_fail_the_walk() {
         let dir = tempfile::tempdir().unwrap();
         let (path, best, side) = populated(dir.path());
-        let set_height = |height: u64, id: Hash256| {
-            let key = height.to_be_bytes();
-            edit(&path, "heights", &key, |_| {
-                Some(sealed("heights", &key, id.as_bytes()))
-            });
+        let set = |height: u64, entry: &HeaderEntry| {
+            let bytes = entry.header.canonical_bytes();
+            put(
+                &path,
+                "best",
+                &height_key(height),
+                entry.cumulative_work,
+                &bytes,
+            );
         };
         let open_err = || SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap_err();
         // A missing entry below the tip.
-        edit(&path, "heights", &3u64.to_be_bytes(), |v| {
+        edit(&path, "best", &height_key(3), |v| {
             assert!(v.is_some());
             None
         });
-        assert_corrupt(open_err(), "heights", "3");
-        set_height(3, best[3].id());
-        // An entry pointing at the side header of that height.
+        assert_corrupt(open_err(), "best", "3");
+        set(3, &best[3]);
+        // The side header of that height in its place.
         assert_eq!(side[0].height(), 4);
-        set_height(4, side[0].id());
-        assert_corrupt(open_err(), "heights", "4");
-        set_height(4, best[4].id());
+        set(4, &side[0]);
+        assert_corrupt(open_err(), "best", "4");
+        set(4, &best[4]);
         // A stray entry above the tip.
-        set_height(9, best[1].id());
-        assert_corrupt(open_err(), "heights", "9");
-        edit(&path, "heights", &9u64.to_be_bytes(), |_| None);
+        let above = run(&best[8], 1, 9)[0];
+        set(9, &above);
+        assert_corrupt(open_err(), "best", "9");
+        edit(&path, "best", &height_key(9), |_| None);
         SledHeaderStore::open(&path, &genesis(), 4 << 20).unwrap();
     }
 
@@ -331,12 +381,13 @@ mod sled_only {
     fn other_format_version_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let (path, _, _) = populated(dir.path());
+        // Format 1 kept an index by id; this build reads format 2 only.
         edit(&path, "meta", b"format", |_| {
-            Some(sealed("meta", b"format", &2u32.to_be_bytes()))
+            Some(sealed("meta", b"format", &1u32.to_be_bytes()))
         });
         match SledHeaderStore::open(&path, &genesis(), 4 << 20) {
             Err(StorageError::UnsupportedFormat { found, supported }) => {
-                assert_eq!((found, supported), (2, 1));
+                assert_eq!((found, supported), (1, 2));
             }
             other => panic!("expected UnsupportedFormat, got {other:?}"),
         }

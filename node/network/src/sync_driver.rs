@@ -37,8 +37,10 @@ impl ChainView for IndexView {
         self.index.has_block(id, height)
     }
 
-    fn context(&self, id: &Hash256) -> Option<ParentContext> {
-        self.index.context(id)
+    fn context(&self, id: &Hash256, height: u64) -> Option<ParentContext> {
+        self.index
+            .context(id)
+            .filter(|ctx| ctx.header.height == height)
     }
 
     fn spec(&self) -> &NetworkSpec {
@@ -78,8 +80,8 @@ impl ChainView for View {
         self.inner().has_block(id, height)
     }
 
-    fn context(&self, id: &Hash256) -> Option<ParentContext> {
-        self.inner().context(id)
+    fn context(&self, id: &Hash256, height: u64) -> Option<ParentContext> {
+        self.inner().context(id, height)
     }
 
     fn spec(&self) -> &NetworkSpec {

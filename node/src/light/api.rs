@@ -93,10 +93,13 @@ impl NodeApi for LightHandle {
     async fn head(&self) -> Result<(ChainTip, BlockHeader), BackendError> {
         blocking(self, |h| {
             let tip = h.headers().tip()?;
-            let entry = h.headers().header(&tip.id)?.ok_or(StorageError::NotFound {
-                what: "tip header",
-                id: tip.id,
-            })?;
+            let entry = h
+                .headers()
+                .header(&tip.id, tip.height)?
+                .ok_or(StorageError::NotFound {
+                    what: "tip header",
+                    id: tip.id,
+                })?;
             Ok((tip, entry.header))
         })
         .await

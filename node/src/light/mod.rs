@@ -87,9 +87,13 @@ impl LightHandle {
         Ok(self.headers.tip()?)
     }
 
-    /// A stored header.
-    pub fn header(&self, id: &talos_chain::Hash256) -> Result<Option<HeaderEntry>, HandleError> {
-        Ok(self.headers.header(id)?)
+    /// The stored header `id` of height `height`.
+    pub fn header(
+        &self,
+        id: &talos_chain::Hash256,
+        height: u64,
+    ) -> Result<Option<HeaderEntry>, HandleError> {
+        Ok(self.headers.header(id, height)?)
     }
 
     /// Bytes the header store takes on disk (0 for an in-memory store).

@@ -14,7 +14,9 @@ use talos_chain::chain_state::StateAnswer;
 use talos_chain::{Hash256, ItemProof};
 use talos_light::crosscheck::{Answer, cross_check_inclusion, cross_check_state};
 use talos_light::saved::SavedProof;
-use talos_light::{InclusionVerdict, StateQuestion, StateVerdict, judge_inclusion, judge_state};
+use talos_light::{
+    BlockAt, InclusionVerdict, StateQuestion, StateVerdict, judge_inclusion, judge_state,
+};
 use talos_network::light::LightHeaders;
 use talos_storage::HeaderStore;
 use talos_sync::{SyncRequest, SyncResponse};
@@ -161,10 +163,13 @@ async fn state_round(
         crate::handle::HandleError::Storage(e) => BackendError::Storage(e),
         _ => BackendError::Unavailable,
     })?;
-    let block = tip.id;
+    let block = BlockAt {
+        id: tip.id,
+        height: tip.height,
+    };
     let peers = full_nodes(handle).await?;
     let request = SyncRequest::StateProof {
-        block,
+        block: block.id,
         key: question.key(),
     };
     let responses = ask_all(handle, &peers, &request).await;
@@ -182,7 +187,7 @@ async fn state_round(
             .iter()
             .map(|a| {
                 a.as_ref()
-                    .map(|a| judge_state(source, &judged_question, &block, a))
+                    .map(|a| judge_state(source, &judged_question, block, a))
                     .transpose()
             })
             .collect::<Result<Vec<Option<StateVerdict>>, _>>()

@@ -38,14 +38,38 @@ impl StoredHeader {
     }
 }
 
+/// A block named by id and height, as a light client's header store addresses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BlockAt {
+    /// The block id.
+    pub id: Hash256,
+    /// Its height.
+    pub height: u64,
+}
+
+impl BlockAt {
+    /// The block `header` heads.
+    pub fn of(header: &BlockHeader) -> Self {
+        Self {
+            id: header.id(),
+            height: header.height,
+        }
+    }
+}
+
 /// Read access to the light client's header store.
+///
+/// Headers are addressed by id *and* height: the node's store keeps its best chain by height
+/// and no index by id (so its memory does not grow with the chain), and every header names
+/// its own height, its parent's is one less.
 pub trait HeaderSource {
     /// Why the store could not answer.
     type Error;
     /// The best tip.
     fn tip(&self) -> Result<StoredHeader, Self::Error>;
-    /// A stored header, best chain or not.
-    fn header(&self, id: &Hash256) -> Result<Option<StoredHeader>, Self::Error>;
+    /// The stored header `id` of height `height`, best chain or not (`None` for a header not
+    /// stored, or stored at another height).
+    fn header(&self, id: &Hash256, height: u64) -> Result<Option<StoredHeader>, Self::Error>;
     /// The best-chain header id at `height`.
     fn best_id_at(&self, height: u64) -> Result<Option<Hash256>, Self::Error>;
 }
@@ -161,7 +185,7 @@ fn context_of<S: HeaderSource>(
         None
     } else {
         let grandparent = source
-            .header(&parent.header.prev_hash)
+            .header(&parent.header.prev_hash, parent.height().saturating_sub(1))
             .map_err(HeaderRejection::Source)?
             .ok_or(HeaderRejection::UnknownParent(parent.header.prev_hash))?;
         Some(grandparent.header.timestamp_ms)
@@ -189,7 +213,7 @@ pub fn plan_headers<S: HeaderSource>(
     let mut skip = 0;
     for header in headers {
         if source
-            .header(&header.id())
+            .header(&header.id(), header.height)
             .map_err(HeaderRejection::Source)?
             .is_none()
         {
@@ -199,10 +223,13 @@ pub fn plan_headers<S: HeaderSource>(
     }
     let new = &headers[skip..];
     let first = new.first().ok_or(HeaderRejection::NothingNew)?;
-    let parent = source
-        .header(&first.prev_hash)
-        .map_err(HeaderRejection::Source)?
-        .ok_or(HeaderRejection::UnknownParent(first.prev_hash))?;
+    let parent = match first.height.checked_sub(1) {
+        Some(height) => source
+            .header(&first.prev_hash, height)
+            .map_err(HeaderRejection::Source)?,
+        None => None,
+    }
+    .ok_or(HeaderRejection::UnknownParent(first.prev_hash))?;
     let mut ctx = context_of(source, &parent)?;
     let mut store = Vec::with_capacity(new.len());
     for (offset, header) in new.iter().enumerate() {
@@ -293,8 +320,12 @@ fn stored_branch<S: HeaderSource>(
             });
         }
         branch.push(current.id());
+        // Not on the best chain, so not genesis: it has a parent one height down.
         current = source
-            .header(&current.header.prev_hash)
+            .header(
+                &current.header.prev_hash,
+                current.height().saturating_sub(1),
+            )
             .map_err(HeaderRejection::Source)?
             .ok_or(HeaderRejection::UnknownParent(current.header.prev_hash))?;
     }

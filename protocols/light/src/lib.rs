@@ -26,7 +26,9 @@ pub mod saved;
 pub mod state;
 
 pub use crosscheck::{Answer, CrossCheck, Liar, LieKind, cross_check_inclusion, cross_check_state};
-pub use headers::{HeaderPlan, HeaderRejection, HeaderSource, Lighter, StoredHeader, plan_headers};
+pub use headers::{
+    BlockAt, HeaderPlan, HeaderRejection, HeaderSource, Lighter, StoredHeader, plan_headers,
+};
 pub use inclusion::{InclusionVerdict, InvalidProof, judge_inclusion};
 pub use memory::MemoryHeaders;
 pub use saved::{SavedProof, SavedProofError, SavedVerdict, verify_saved};

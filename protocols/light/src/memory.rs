@@ -62,8 +62,12 @@ impl HeaderSource for MemoryHeaders {
         }))
     }
 
-    fn header(&self, id: &Hash256) -> Result<Option<StoredHeader>, Infallible> {
-        Ok(self.headers.get(id).copied())
+    fn header(&self, id: &Hash256, height: u64) -> Result<Option<StoredHeader>, Infallible> {
+        Ok(self
+            .headers
+            .get(id)
+            .filter(|h| h.height() == height)
+            .copied())
     }
 
     fn best_id_at(&self, height: u64) -> Result<Option<Hash256>, Infallible> {

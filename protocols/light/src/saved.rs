@@ -13,7 +13,7 @@ use talos_chain::state::{MAX_PROOF_DEPTH, StateProof, Terminal};
 use talos_chain::wire::{decode_item, encode_item};
 use talos_chain::{BlockHeader, Hash256, ItemProof, Limits, VerifyingKey};
 
-use crate::headers::HeaderSource;
+use crate::headers::{BlockAt, HeaderSource};
 use crate::inclusion::{InclusionVerdict, judge_inclusion};
 use crate::state::{StateQuestion, StateVerdict, judge_state};
 
@@ -43,6 +43,8 @@ pub enum SavedProof {
     State {
         /// The block whose state root the proof is under.
         block: Hash256,
+        /// Its height.
+        height: u64,
         /// What was asked.
         question: SavedQuestion,
         /// Siblings from the root down.
@@ -125,9 +127,10 @@ impl SavedProof {
     }
 
     /// Saves a state answer to `question` at `block`.
-    pub fn state(question: &StateQuestion, block: Hash256, answer: &StateAnswer) -> Self {
+    pub fn state(question: &StateQuestion, block: BlockAt, answer: &StateAnswer) -> Self {
         Self::State {
-            block,
+            block: block.id,
+            height: block.height,
             question: match question {
                 StateQuestion::Revoked { capability_id } => SavedQuestion::Revoked {
                     capability_id: *capability_id,
@@ -200,14 +203,14 @@ pub fn verify_saved<S: HeaderSource>(
             min_confirmations,
         )?),
         Decoded::State(question, block, answer) => {
-            SavedVerdict::State(judge_state(source, &question, &block, &answer)?)
+            SavedVerdict::State(judge_state(source, &question, block, &answer)?)
         }
     }))
 }
 
 enum Decoded {
     Inclusion(Hash256, ItemProof),
-    State(StateQuestion, Hash256, StateAnswer),
+    State(StateQuestion, BlockAt, StateAnswer),
 }
 
 fn decode(saved: &SavedProof, limits: &Limits) -> Result<Decoded, SavedProofError> {
@@ -241,6 +244,7 @@ fn decode(saved: &SavedProof, limits: &Limits) -> Result<Decoded, SavedProofErro
         }
         SavedProof::State {
             block,
+            height,
             question,
             siblings,
             terminal,
@@ -259,7 +263,11 @@ fn decode(saved: &SavedProof, limits: &Limits) -> Result<Decoded, SavedProofErro
                 },
                 record: record.as_deref().map(decode_record).transpose()?,
             };
-            Ok(Decoded::State(decode_question(question)?, *block, answer))
+            let at = BlockAt {
+                id: *block,
+                height: *height,
+            };
+            Ok(Decoded::State(decode_question(question)?, at, answer))
         }
     }
 }

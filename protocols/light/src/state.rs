@@ -9,7 +9,7 @@ use talos_chain::chain_state::{
 };
 use talos_chain::{Hash256, VerifyingKey};
 
-use crate::headers::HeaderSource;
+use crate::headers::{BlockAt, HeaderSource};
 
 /// What a light client asks about the state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,15 +82,16 @@ impl StateVerdict {
 pub fn judge_state<S: HeaderSource>(
     source: &S,
     question: &StateQuestion,
-    block: &Hash256,
+    at: BlockAt,
     answer: &StateAnswer,
 ) -> Result<StateVerdict, S::Error> {
-    let Some(entry) = source.header(block)? else {
-        return Ok(StateVerdict::OffBestChain { block: *block });
-    };
-    if source.best_id_at(entry.height())? != Some(*block) {
+    let block = &at.id;
+    if source.best_id_at(at.height)? != Some(*block) {
         return Ok(StateVerdict::OffBestChain { block: *block });
     }
+    let Some(entry) = source.header(block, at.height)? else {
+        return Ok(StateVerdict::OffBestChain { block: *block });
+    };
     Ok(
         match answer.verify(&entry.header.state_root, &question.key()) {
             Ok(finding) => StateVerdict::Proven {

@@ -8,8 +8,8 @@ use talos_chain::state::{self as smt, MemoryNodes, Terminal};
 use talos_chain::testkit::{ChainBuilder, easy_spec, item, key};
 use talos_chain::{Block, Hash256, ItemProof, NetworkSpec, SignedItem};
 use talos_light::{
-    InclusionVerdict, Lighter, MemoryHeaders, StateQuestion, StateVerdict, judge_inclusion,
-    judge_state, plan_headers,
+    BlockAt, InclusionVerdict, Lighter, MemoryHeaders, StateQuestion, StateVerdict,
+    judge_inclusion, judge_state, plan_headers,
 };
 
 const NOW: u64 = u64::MAX / 2;
@@ -194,7 +194,7 @@ fn a_revocation_mined_later_flips_the_state_answer_with_valid_proofs_both_times(
     let b1 = full.mine(full.builder.genesis(), vec![item(&spec, &key_of(1), 0)]);
     follow(&mut light, &spec, std::slice::from_ref(&b1));
     let before = full.state_answer(&b1, &key, &[]);
-    let verdict = judge_state(&light, &question, &b1.id(), &before).unwrap();
+    let verdict = judge_state(&light, &question, BlockAt::of(&b1.header), &before).unwrap();
     assert!(
         matches!(
             verdict,
@@ -214,7 +214,7 @@ fn a_revocation_mined_later_flips_the_state_answer_with_valid_proofs_both_times(
         height: 2,
     });
     let after = full.state_answer(&b2, &key, &[record]);
-    let verdict = judge_state(&light, &question, &b2.id(), &after).unwrap();
+    let verdict = judge_state(&light, &question, BlockAt::of(&b2.header), &after).unwrap();
     assert_eq!(
         verdict,
         StateVerdict::Proven {
@@ -225,7 +225,7 @@ fn a_revocation_mined_later_flips_the_state_answer_with_valid_proofs_both_times(
     );
     // The old absence proof does not hold under the new root, nor the new proof for a wrong key.
     assert!(matches!(
-        judge_state(&light, &question, &b2.id(), &before).unwrap(),
+        judge_state(&light, &question, BlockAt::of(&b2.header), &before).unwrap(),
         StateVerdict::Invalid(_)
     ));
     let other = StateQuestion::Revoked {
@@ -233,7 +233,7 @@ fn a_revocation_mined_later_flips_the_state_answer_with_valid_proofs_both_times(
     };
     // In a one-entry tree the entry's path proves every other key absent, so only the record
     // (which an absence has none of) gives the substitution away.
-    let verdict = judge_state(&light, &other, &b2.id(), &after).unwrap();
+    let verdict = judge_state(&light, &other, BlockAt::of(&b2.header), &after).unwrap();
     assert!(
         matches!(verdict, StateVerdict::Invalid(e) if e.code() == "unexpected_record"),
         "{verdict:?}"
@@ -241,7 +241,7 @@ fn a_revocation_mined_later_flips_the_state_answer_with_valid_proofs_both_times(
     // A sibling changed on the path: the root does not match.
     let mut forged = full.state_answer(&b2, &key, &[record]);
     forged.proof.siblings.push(Hash256::sha256(b"forged"));
-    let verdict = judge_state(&light, &question, &b2.id(), &forged).unwrap();
+    let verdict = judge_state(&light, &question, BlockAt::of(&b2.header), &forged).unwrap();
     assert!(matches!(verdict, StateVerdict::Invalid(_)), "{verdict:?}");
     // A record that does not hash to the proven value.
     let mut lying = after.clone();
@@ -251,7 +251,7 @@ fn a_revocation_mined_later_flips_the_state_answer_with_valid_proofs_both_times(
             height: 1,
         },
     ));
-    let verdict = judge_state(&light, &question, &b2.id(), &lying).unwrap();
+    let verdict = judge_state(&light, &question, BlockAt::of(&b2.header), &lying).unwrap();
     assert!(
         matches!(verdict, StateVerdict::Invalid(e) if e.code() == "record_mismatch"),
         "{verdict:?}"

@@ -1,5 +1,5 @@
 //! The header store's integrity walk: from the tip back towards genesis, checks that the
-//! headers, their work sums and the height index agree. The sled store runs it at open; it
+//! best-chain headers link up by height and their work sums add up. The sled store runs it at open; it
 //! works on any [`HeaderStore`].
 
 use talos_chain::Hash256;
@@ -24,8 +24,8 @@ fn corrupt(what: &'static str, key: impl Into<String>, reason: impl Into<String>
 }
 
 /// Walks the best chain from the tip back per `depth` (`Recent(n)`: the tip and `n` headers
-/// below it; `Full`: to genesis, then the index counts). Each walked header must be stored
-/// under its hash at the height the walk expects, be the height index's entry there, and
+/// below it; `Full`: to genesis, then the entry counts). Each walked header must be the
+/// best-chain header at the height the walk expects, with the id its child links to, and
 /// have exactly its parent's cumulative work plus its own target's work (genesis: its own);
 /// the walk ends at the store's genesis id. The tip record must agree with its header and
 /// nothing may be indexed above it. The first failure is returned as
@@ -49,8 +49,8 @@ pub fn verify_headers<S: HeaderStore + ?Sized>(
             && !adds_own_work(&child, entry.cumulative_work)
         {
             return Err(corrupt(
-                "headers",
-                child.id().to_hex(),
+                "best",
+                child.height().to_string(),
                 "cumulative work is not its parent's plus its own target's work",
             ));
         }
@@ -77,41 +77,38 @@ fn check_tip<S: HeaderStore + ?Sized>(store: &S) -> Result<ChainTip> {
         Some(h) => store.best_id_at(h)?,
         None => None,
     };
-    crate::integrity::check_tip_record(tip, store.header(&tip.id)?, above)
+    crate::integrity::check_tip_record(tip, store.header(&tip.id, tip.height)?, ("best", above))
 }
 
-/// The best-chain header `id` at `height`: stored under its hash, at that height, and the
-/// height index's entry there.
+/// The best-chain header at `height`: stored, of that height, and the header `id` the walk
+/// from the tip expects there.
 fn check_header<S: HeaderStore + ?Sized>(
     store: &S,
     id: Hash256,
     height: u64,
 ) -> Result<HeaderEntry> {
-    let key = id.to_hex();
+    let key = height.to_string();
     let entry = store
-        .header(&id)?
-        .ok_or_else(|| corrupt("headers", key.clone(), "best-chain header is not stored"))?;
-    if entry.id() != id {
-        return Err(corrupt("headers", key, "header hash differs from its key"));
-    }
+        .best_header_at(height)?
+        .ok_or_else(|| corrupt("best", key.clone(), "best-chain header is not stored"))?;
     if entry.height() != height {
         return Err(corrupt(
-            "headers",
+            "best",
+            key,
+            format!("header of height {} stored at {height}", entry.height()),
+        ));
+    }
+    if entry.id() != id {
+        return Err(corrupt(
+            "best",
             key,
             format!(
-                "header height {} but the best chain has it at {height}",
-                entry.height()
+                "header is {}, the walk from the tip reached {id}",
+                entry.id()
             ),
         ));
     }
-    match store.best_id_at(height)? {
-        Some(indexed) if indexed == id => Ok(entry),
-        other => Err(corrupt(
-            "heights",
-            height.to_string(),
-            format!("entry is {other:?}, the walk from the tip reached {id}"),
-        )),
-    }
+    Ok(entry)
 }
 
 /// The best chain starts at the store's genesis, which has no parent and its own work.
@@ -119,15 +116,15 @@ fn check_genesis<S: HeaderStore + ?Sized>(store: &S, entry: &HeaderEntry) -> Res
     let id = entry.id();
     if id != store.genesis_id() || entry.header.prev_hash != Hash256::ZERO {
         return Err(corrupt(
-            "heights",
+            "best",
             "0",
             format!("best chain starts at {id}, not at genesis"),
         ));
     }
     if header_work(&entry.header) != Some(entry.cumulative_work) {
         return Err(corrupt(
-            "headers",
-            id.to_hex(),
+            "best",
+            "0",
             "genesis cumulative work is not its own target's work",
         ));
     }
@@ -139,7 +136,7 @@ fn check_counts<S: HeaderStore + ?Sized>(store: &S, report: &HeaderIntegrityRepo
     let stats = store.stats()?;
     if stats.heights != report.headers {
         return Err(corrupt(
-            "heights",
+            "best",
             "*",
             format!(
                 "{} entries, the best chain accounts for {}",
@@ -149,7 +146,7 @@ fn check_counts<S: HeaderStore + ?Sized>(store: &S, report: &HeaderIntegrityRepo
     }
     if stats.headers < stats.heights {
         return Err(corrupt(
-            "headers",
+            "side",
             "*",
             format!(
                 "{} headers, fewer than the {} best-chain ones",

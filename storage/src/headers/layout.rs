@@ -3,8 +3,8 @@
 //!
 //! | space     | prefix | key (after the prefix)          | payload                                     |
 //! |-----------|--------|---------------------------------|---------------------------------------------|
-//! | `headers` | `0x01` | header id (32)                  | work length (1) ‖ cumulative work BE (≤ 32) ‖ canonical header (136) |
-//! | `heights` | `0x02` | height, big-endian (8)          | best-chain header id (32)                   |
+//! | `best`    | `0x01` | height, big-endian (8)          | work length (1) ‖ cumulative work BE (≤ 32) ‖ canonical header (136) |
+//! | `side`    | `0x02` | header id (32)                  | the same                                    |
 //! | `meta`    | `0x03` | `tip`                           | tip id (32) ‖ height BE (8) ‖ work length (1) ‖ work BE |
 //! | `meta`    | `0x03` | `genesis`                       | genesis id (32)                             |
 //! | `meta`    | `0x03` | `format`                        | format version, u32 BE (4)                  |
@@ -25,7 +25,7 @@ use crate::types::HeaderEntry;
 pub(crate) const HEADER_TREE: &str = "headers-chain";
 
 /// The on-disk format this build reads and writes (the header store's own numbering).
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// A logical tree: a key prefix inside [`HEADER_TREE`] and the name errors and checksums use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,14 +46,14 @@ impl Space {
     }
 }
 
-/// Headers with cumulative work, by id.
-pub(crate) const HEADERS: Space = Space {
-    name: "headers",
+/// Best-chain headers with cumulative work, by height.
+pub(crate) const BEST: Space = Space {
+    name: "best",
     prefix: 0x01,
 };
-/// The best chain's height index.
-pub(crate) const HEIGHTS: Space = Space {
-    name: "heights",
+/// Headers off the best chain with cumulative work, by id.
+pub(crate) const SIDE: Space = Space {
+    name: "side",
     prefix: 0x02,
 };
 /// Tip, genesis id and format version.
@@ -67,15 +67,40 @@ pub(crate) const META_TIP: &[u8] = b"tip";
 pub(crate) const META_GENESIS: &[u8] = b"genesis";
 pub(crate) const META_FORMAT: &[u8] = b"format";
 
-/// Payload of a `headers` value.
+/// Payload of a `best` or `side` value.
 pub(crate) fn encode_header(entry: &HeaderEntry) -> Vec<u8> {
     encode_header_entry(&entry.header.canonical_bytes(), &entry.cumulative_work)
 }
 
-/// Parses a `headers` payload stored under `id`: the work, exactly [`HEADER_BYTES`] of
-/// header, and a header whose hash is `id`.
-pub(crate) fn decode_header(id: &Hash256, payload: &[u8]) -> Result<HeaderEntry> {
-    let bad = |reason: String| StorageError::corrupt(HEADERS.name, id.to_hex(), reason);
+/// Parses a `best` payload stored at `height`: a header of that height.
+pub(crate) fn decode_best(height: u64, payload: &[u8]) -> Result<HeaderEntry> {
+    let entry = decode_entry(BEST, &height.to_string(), payload)?;
+    if entry.height() != height {
+        return Err(StorageError::corrupt(
+            BEST.name,
+            height.to_string(),
+            format!("header of height {} stored at {height}", entry.height()),
+        ));
+    }
+    Ok(entry)
+}
+
+/// Parses a `side` payload stored under `id`: a header whose hash is `id`.
+pub(crate) fn decode_side(id: &Hash256, payload: &[u8]) -> Result<HeaderEntry> {
+    let entry = decode_entry(SIDE, &id.to_hex(), payload)?;
+    if entry.id() != *id {
+        return Err(StorageError::corrupt(
+            SIDE.name,
+            id.to_hex(),
+            "header hash differs from its key",
+        ));
+    }
+    Ok(entry)
+}
+
+/// Parses the work and exactly [`HEADER_BYTES`] of header.
+fn decode_entry(space: Space, key: &str, payload: &[u8]) -> Result<HeaderEntry> {
+    let bad = |reason: String| StorageError::corrupt(space.name, key, reason);
     let (cumulative_work, rest): (Work, &[u8]) =
         decode_header_entry(payload).ok_or_else(|| bad("malformed cumulative work".into()))?;
     let bytes = <&[u8; HEADER_BYTES]>::try_from(rest).map_err(|_| {
@@ -84,12 +109,8 @@ pub(crate) fn decode_header(id: &Hash256, payload: &[u8]) -> Result<HeaderEntry>
             rest.len()
         ))
     })?;
-    let header = BlockHeader::from_canonical_bytes(bytes);
-    if header.id() != *id {
-        return Err(bad("header hash differs from its key".into()));
-    }
     Ok(HeaderEntry {
-        header,
+        header: BlockHeader::from_canonical_bytes(bytes),
         cumulative_work,
     })
 }

@@ -13,10 +13,11 @@ use super::update::{HeaderStoreStats, HeaderUpdate};
 use crate::error::{Result, StorageError};
 use crate::types::{ChainTip, HeaderEntry};
 
+/// The sled store's two spaces: the best chain by height, side headers by id.
 #[derive(Debug)]
 struct State {
-    headers: HashMap<Hash256, HeaderEntry>,
-    heights: BTreeMap<u64, Hash256>,
+    best: BTreeMap<u64, HeaderEntry>,
+    side: HashMap<Hash256, HeaderEntry>,
     tip: ChainTip,
 }
 
@@ -25,12 +26,14 @@ impl HeaderReader for State {
         Ok(self.tip)
     }
 
-    fn header(&self, id: &Hash256) -> Result<Option<HeaderEntry>> {
-        Ok(self.headers.get(id).copied())
+    fn best_at(&self, height: u64) -> Result<Option<HeaderEntry>> {
+        Ok(self.best.get(&height).copied())
     }
 
-    fn contains(&self, id: &Hash256) -> Result<bool> {
-        Ok(self.headers.contains_key(id))
+    fn header(&self, id: &Hash256, height: u64) -> Result<Option<HeaderEntry>> {
+        let best = self.best.get(&height).filter(|e| e.id() == *id);
+        let side = || self.side.get(id).filter(|e| e.height() == height);
+        Ok(best.or_else(side).copied())
     }
 }
 
@@ -46,12 +49,11 @@ impl MemoryHeaderStore {
     /// cannot start a chain: height not 0, a parent, or an invalid target).
     pub fn new(genesis: &BlockHeader) -> Result<Self> {
         let entry = genesis_entry(genesis)?;
-        let id = entry.id();
         Ok(Self {
-            genesis: id,
+            genesis: entry.id(),
             state: RwLock::new(State {
-                headers: [(id, entry)].into_iter().collect(),
-                heights: [(0, id)].into_iter().collect(),
+                best: [(0, entry)].into_iter().collect(),
+                side: HashMap::new(),
                 tip: entry.as_tip(),
             }),
         })
@@ -71,30 +73,29 @@ impl HeaderStore for MemoryHeaderStore {
         Ok(self.read()?.tip)
     }
 
-    fn header(&self, id: &Hash256) -> Result<Option<HeaderEntry>> {
-        Ok(self.read()?.headers.get(id).copied())
+    fn best_header_at(&self, height: u64) -> Result<Option<HeaderEntry>> {
+        self.read()?.best_at(height)
     }
 
-    fn best_id_at(&self, height: u64) -> Result<Option<Hash256>> {
-        Ok(self.read()?.heights.get(&height).copied())
-    }
-
-    fn contains(&self, id: &Hash256) -> Result<bool> {
-        Ok(self.read()?.headers.contains_key(id))
+    fn header(&self, id: &Hash256, height: u64) -> Result<Option<HeaderEntry>> {
+        HeaderReader::header(&*self.read()?, id, height)
     }
 
     fn commit(&self, update: HeaderUpdate) -> Result<ChainTip> {
         let mut state = self.state.write().map_err(|_| StorageError::Poisoned)?;
         let ws = plan_headers(&*state, &update)?;
         // Nothing below can fail: the update is applied whole.
-        for entry in ws.headers {
-            state.headers.insert(entry.id(), entry);
-        }
-        for (height, id) in ws.heights {
-            match id {
-                Some(id) => state.heights.insert(height, id),
-                None => state.heights.remove(&height),
+        for (height, entry) in ws.best {
+            match entry {
+                Some(entry) => state.best.insert(height, entry),
+                None => state.best.remove(&height),
             };
+        }
+        for entry in ws.side_puts {
+            state.side.insert(entry.id(), entry);
+        }
+        for id in ws.side_deletes {
+            state.side.remove(&id);
         }
         state.tip = ws.tip;
         Ok(ws.tip)
@@ -103,8 +104,8 @@ impl HeaderStore for MemoryHeaderStore {
     fn stats(&self) -> Result<HeaderStoreStats> {
         let state = self.read()?;
         Ok(HeaderStoreStats {
-            headers: state.headers.len() as u64,
-            heights: state.heights.len() as u64,
+            headers: (state.best.len() + state.side.len()) as u64,
+            heights: state.best.len() as u64,
         })
     }
 }

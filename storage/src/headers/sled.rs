@@ -3,7 +3,7 @@
 //! One [`sled::Db`] per path per process (a second open of the same path by a header store of
 //! this process is refused with [`StorageError::AlreadyOpen`]; clones share the database).
 //! Everything lives in one sled tree, `headers-chain`, under one-byte key prefixes (see
-//! `layout.rs`), so each [`HeaderStore::commit`] is a single [`sled::Tree::apply_batch`] —
+//! `layout.rs`: the best chain by height, side headers by id, meta), so each [`HeaderStore::commit`] is a single [`sled::Tree::apply_batch`] —
 //! atomic in sled's log recovery — followed by [`sled::Db::flush`]: a commit that returned
 //! survives a crash and one that did not leaves no trace.
 //!
@@ -18,7 +18,7 @@ use talos_chain::{BlockHeader, Hash256, NetworkSpec};
 
 use super::entry::genesis_entry;
 use super::integrity::{HeaderIntegrityReport, verify_headers};
-use super::layout::{FORMAT_VERSION, HEADER_TREE, HEADERS, HEIGHTS, META};
+use super::layout::{BEST, FORMAT_VERSION, HEADER_TREE, META, SIDE};
 use super::plan::plan_headers;
 use super::store::HeaderStore;
 use super::tree::HeaderTree;
@@ -148,7 +148,7 @@ impl SledHeaderStore {
         Ok(store)
     }
 
-    /// Runs the integrity walk now: the whole best chain (and the index counts) when `full`,
+    /// Runs the integrity walk now: the whole best chain (and the entry counts) when `full`,
     /// else the tip and [`DEFAULT_INTEGRITY_DEPTH`] headers below it.
     pub fn verify(&self, full: bool) -> Result<HeaderIntegrityReport> {
         let depth = if full {
@@ -254,16 +254,12 @@ impl HeaderStore for SledHeaderStore {
         super::plan::HeaderReader::tip(self.tree())
     }
 
-    fn header(&self, id: &Hash256) -> Result<Option<HeaderEntry>> {
-        self.tree().header(id)
+    fn best_header_at(&self, height: u64) -> Result<Option<HeaderEntry>> {
+        self.tree().best_at(height)
     }
 
-    fn best_id_at(&self, height: u64) -> Result<Option<Hash256>> {
-        self.tree().best_id_at(height)
-    }
-
-    fn contains(&self, id: &Hash256) -> Result<bool> {
-        self.tree().contains(id)
+    fn header(&self, id: &Hash256, height: u64) -> Result<Option<HeaderEntry>> {
+        self.tree().header(id, height)
     }
 
     fn commit(&self, update: HeaderUpdate) -> Result<ChainTip> {
@@ -283,8 +279,8 @@ impl HeaderStore for SledHeaderStore {
 
     fn stats(&self) -> Result<HeaderStoreStats> {
         Ok(HeaderStoreStats {
-            headers: self.tree().count(HEADERS)?,
-            heights: self.tree().count(HEIGHTS)?,
+            headers: self.tree().count(BEST)? + self.tree().count(SIDE)?,
+            heights: self.tree().count(BEST)?,
         })
     }
 }

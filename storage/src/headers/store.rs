@@ -3,10 +3,11 @@
 use talos_chain::Hash256;
 
 use super::update::{HeaderStoreStats, HeaderUpdate};
-use crate::error::{Result, StorageError};
+use crate::error::Result;
 use crate::types::{ChainTip, HeaderEntry, MAX_HEADERS_PER_QUERY};
 
-/// Headers, the best chain's height index and the tip of a light client.
+/// The headers of a light client: its best chain by height, the side headers it keeps, and
+/// the tip.
 ///
 /// Reads return `Ok(None)` for unknown ids; every value read is checked (checksum, id,
 /// lengths) and damaged data yields [`StorageError::Corrupt`], never wrong data. All writes go
@@ -18,14 +19,13 @@ pub trait HeaderStore: Send + Sync {
     /// The best chain's tip.
     fn tip(&self) -> Result<ChainTip>;
 
-    /// A stored header (best chain or side header) with its cumulative work.
-    fn header(&self, id: &Hash256) -> Result<Option<HeaderEntry>>;
+    /// The best-chain header at `height`.
+    fn best_header_at(&self, height: u64) -> Result<Option<HeaderEntry>>;
 
-    /// The id of the best-chain header at `height`.
-    fn best_id_at(&self, height: u64) -> Result<Option<Hash256>>;
-
-    /// Whether a header is stored.
-    fn contains(&self, id: &Hash256) -> Result<bool>;
+    /// The stored header `id` of height `height`, on the best chain or off it. Headers are
+    /// stored by height (a light client's store keeps no index by id), so a lookup names both;
+    /// a stored header asked for at another height is not found.
+    fn header(&self, id: &Hash256, height: u64) -> Result<Option<HeaderEntry>>;
 
     /// Applies one update atomically; when this returns `Ok` the update is durable. Returns
     /// the new tip.
@@ -34,29 +34,19 @@ pub trait HeaderStore: Send + Sync {
     /// Entry counts (may scan the whole store: diagnostics and full integrity checks only).
     fn stats(&self) -> Result<HeaderStoreStats>;
 
-    /// The best-chain header at `height`.
-    fn best_header_at(&self, height: u64) -> Result<Option<HeaderEntry>> {
-        match self.best_id_at(height)? {
-            Some(id) => self
-                .header(&id)?
-                .ok_or_else(|| {
-                    StorageError::corrupt(
-                        "headers",
-                        id.to_hex(),
-                        "referenced by the height index but not stored",
-                    )
-                })
-                .map(Some),
-            None => Ok(None),
-        }
+    /// The id of the best-chain header at `height`.
+    fn best_id_at(&self, height: u64) -> Result<Option<Hash256>> {
+        Ok(self.best_header_at(height)?.map(|e| e.id()))
     }
 
-    /// Whether a header is on the best chain.
-    fn is_best_chain(&self, id: &Hash256) -> Result<bool> {
-        let Some(entry) = self.header(id)? else {
-            return Ok(false);
-        };
-        Ok(self.best_id_at(entry.height())? == Some(*id))
+    /// Whether header `id` of height `height` is stored.
+    fn contains(&self, id: &Hash256, height: u64) -> Result<bool> {
+        Ok(self.header(id, height)?.is_some())
+    }
+
+    /// Whether header `id` of height `height` is on the best chain.
+    fn is_best_chain(&self, id: &Hash256, height: u64) -> Result<bool> {
+        Ok(self.best_id_at(height)? == Some(*id))
     }
 
     /// Best-chain headers from height `from` upwards: at most `max` and at most

@@ -4,8 +4,8 @@ use sled::{Batch, Tree};
 use talos_chain::Hash256;
 
 use super::layout::{
-    FORMAT_VERSION, HEADERS, HEIGHTS, META, META_FORMAT, META_GENESIS, META_TIP, Space,
-    decode_format, decode_header, decode_id, encode_header,
+    BEST, FORMAT_VERSION, META, META_FORMAT, META_GENESIS, META_TIP, SIDE, Space, decode_best,
+    decode_format, decode_id, decode_side, encode_header,
 };
 use super::plan::{HeaderReader, HeaderWriteSet};
 use crate::codec::{decode_tip, encode_tip, height_key, key_display, seal, unseal};
@@ -60,20 +60,25 @@ impl HeaderTree {
         }
     }
 
-    pub(crate) fn header(&self, id: &Hash256) -> Result<Option<HeaderEntry>> {
-        self.get_with(HEADERS, id.as_bytes(), |p| decode_header(id, p))
+    /// The best-chain header at `height`.
+    pub(crate) fn best_at(&self, height: u64) -> Result<Option<HeaderEntry>> {
+        self.get_with(BEST, &height_key(height), |p| decode_best(height, p))
     }
 
-    pub(crate) fn contains(&self, id: &Hash256) -> Result<bool> {
-        self.tree
-            .contains_key(HEADERS.key(id.as_bytes()))
-            .map_err(backend("reading"))
+    /// A side header by id.
+    pub(crate) fn side(&self, id: &Hash256) -> Result<Option<HeaderEntry>> {
+        self.get_with(SIDE, id.as_bytes(), |p| decode_side(id, p))
     }
 
-    pub(crate) fn best_id_at(&self, height: u64) -> Result<Option<Hash256>> {
-        self.get_with(HEIGHTS, &height_key(height), |p| {
-            decode_id(HEIGHTS, || height.to_string(), p)
-        })
+    /// Header `id` of height `height`: the best chain's there if it is that one, else a side
+    /// header.
+    pub(crate) fn header(&self, id: &Hash256, height: u64) -> Result<Option<HeaderEntry>> {
+        if let Some(best) = self.best_at(height)?
+            && best.id() == *id
+        {
+            return Ok(Some(best));
+        }
+        Ok(self.side(id)?.filter(|e| e.height() == height))
     }
 
     pub(crate) fn tip(&self) -> Result<Option<ChainTip>> {
@@ -108,8 +113,9 @@ impl HeaderTree {
     pub(crate) fn write_genesis(&self, genesis: &HeaderEntry) -> Result<()> {
         let id = genesis.id();
         let ws = HeaderWriteSet {
-            headers: vec![*genesis],
-            heights: [(0, Some(id))].into_iter().collect(),
+            best: [(0, Some(*genesis))].into_iter().collect(),
+            side_puts: Vec::new(),
+            side_deletes: Vec::new(),
             tip: genesis.as_tip(),
         };
         self.apply(
@@ -125,14 +131,17 @@ impl HeaderTree {
     /// recovers a batch whole or not at all. The caller flushes.
     pub(crate) fn apply(&self, ws: &HeaderWriteSet, extra_meta: &[(&[u8], Vec<u8>)]) -> Result<()> {
         let mut batch = SpaceBatch::default();
-        for entry in &ws.headers {
-            batch.put(HEADERS, entry.id().as_bytes(), &encode_header(entry));
-        }
-        for (height, id) in &ws.heights {
-            match id {
-                Some(id) => batch.put(HEIGHTS, &height_key(*height), id.as_bytes()),
-                None => batch.delete(HEIGHTS, &height_key(*height)),
+        for (height, entry) in &ws.best {
+            match entry {
+                Some(entry) => batch.put(BEST, &height_key(*height), &encode_header(entry)),
+                None => batch.delete(BEST, &height_key(*height)),
             }
+        }
+        for entry in &ws.side_puts {
+            batch.put(SIDE, entry.id().as_bytes(), &encode_header(entry));
+        }
+        for id in &ws.side_deletes {
+            batch.delete(SIDE, id.as_bytes());
         }
         batch.put(META, META_TIP, &encode_tip(&ws.tip));
         for (key, value) in extra_meta {
@@ -151,11 +160,11 @@ impl HeaderReader for HeaderTree {
             .ok_or_else(|| StorageError::corrupt(META.name, "tip", "no tip recorded"))
     }
 
-    fn header(&self, id: &Hash256) -> Result<Option<HeaderEntry>> {
-        HeaderTree::header(self, id)
+    fn best_at(&self, height: u64) -> Result<Option<HeaderEntry>> {
+        HeaderTree::best_at(self, height)
     }
 
-    fn contains(&self, id: &Hash256) -> Result<bool> {
-        HeaderTree::contains(self, id)
+    fn header(&self, id: &Hash256, height: u64) -> Result<Option<HeaderEntry>> {
+        HeaderTree::header(self, id, height)
     }
 }

@@ -14,8 +14,8 @@ pub const MAX_HEADER_UPDATE: usize = 8_192;
 /// any of these.
 ///
 /// Applied in this order: `store` (new headers, parents first: each header's parent is stored
-/// or earlier in `store`; headers already stored are skipped; side headers touch no index),
-/// then `disconnect` (best-chain headers, tip first; they stay stored), then `connect` (stored
+/// one height down or earlier in `store`; headers already stored are skipped; side headers
+/// leave the best chain as it is), then `disconnect` (best-chain headers, tip first; they stay stored), then `connect` (stored
 /// or new headers, oldest first). The result must be `new_tip`. Everything is written, or
 /// nothing. At most [`MAX_HEADER_UPDATE`] entries in all three lists together.
 ///
@@ -78,6 +78,6 @@ impl HeaderUpdate {
 pub struct HeaderStoreStats {
     /// Stored headers (best chain and side headers).
     pub headers: u64,
-    /// Entries of the height index (the best chain's length, genesis included).
+    /// Best-chain headers (the best chain's length, genesis included).
     pub heights: u64,
 }

@@ -69,7 +69,7 @@ pub(crate) fn run(parent: &HeaderEntry, n: usize, salt: u64) -> Vec<HeaderEntry>
 
 pub(crate) fn tip_entry(s: &impl HeaderStore) -> HeaderEntry {
     let tip = s.tip().unwrap();
-    s.header(&tip.id).unwrap().expect("tip header")
+    s.header(&tip.id, tip.height).unwrap().expect("tip header")
 }
 
 /// Stores and connects `n` headers on the tip, in one commit; returns them.

@@ -1,7 +1,9 @@
 //! [`LightView`]: the header store as the sync machine's [`ChainView`].
 //!
 //! Reads go to sled (its page cache serves the recent headers a round asks about): a light
-//! client keeps no header index in memory, so its memory does not grow with the chain.
+//! client keeps no header index in memory, so its memory does not grow with the chain. The
+//! sync machine names the height of every block it asks about, which is how the store finds
+//! it.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -47,22 +49,21 @@ impl talos_sync::ChainView for LightView {
         }
     }
 
-    fn has_block(&self, id: &Hash256, _height: u64) -> bool {
-        self.headers.contains(id).unwrap_or(false)
+    fn has_block(&self, id: &Hash256, height: u64) -> bool {
+        self.headers.contains(id, height).unwrap_or(false)
     }
 
-    fn context(&self, id: &Hash256) -> Option<ParentContext> {
-        let entry = self.headers.header(id).ok()??;
-        let grandparent_timestamp = if entry.height() == 0 {
-            None
-        } else {
-            Some(
+    fn context(&self, id: &Hash256, height: u64) -> Option<ParentContext> {
+        let entry = self.headers.header(id, height).ok()??;
+        let grandparent_timestamp = match height.checked_sub(1) {
+            None => None,
+            Some(below) => Some(
                 self.headers
-                    .header(&entry.header.prev_hash)
+                    .header(&entry.header.prev_hash, below)
                     .ok()??
                     .header
                     .timestamp_ms,
-            )
+            ),
         };
         Some(ParentContext {
             id: *id,

@@ -11,10 +11,12 @@ pub trait ChainView {
     /// Whether the block with this id, at this height, is stored on any chain. The height is
     /// the one the block's header names (every caller has the header or its child's).
     fn has_block(&self, id: &Hash256, height: u64) -> bool;
-    /// What a header building on the stored block `id` is checked against (its header,
-    /// cumulative work and its parent's time). `None` when the block is unknown, or too deep
-    /// below the tip for the chain to follow a fork from it.
-    fn context(&self, id: &Hash256) -> Option<ParentContext>;
+    /// What a header building on the stored block `id` of height `height` is checked against
+    /// (its header, cumulative work and its parent's time). `None` when the block is unknown
+    /// (or not of that height), or too deep below the tip for the chain to follow a fork from
+    /// it. The height is known to every caller, and lets a light client's store, which keeps
+    /// headers by height, answer without an index by id.
+    fn context(&self, id: &Hash256, height: u64) -> Option<ParentContext>;
     /// The network's rules (retarget, future drift).
     fn spec(&self) -> &NetworkSpec;
     /// The validator's clock in milliseconds since the Unix epoch: the one block validation
@@ -31,8 +33,8 @@ impl<T: ChainView + ?Sized> ChainView for &T {
         (**self).has_block(id, height)
     }
 
-    fn context(&self, id: &Hash256) -> Option<ParentContext> {
-        (**self).context(id)
+    fn context(&self, id: &Hash256, height: u64) -> Option<ParentContext> {
+        (**self).context(id, height)
     }
 
     fn spec(&self) -> &NetworkSpec {

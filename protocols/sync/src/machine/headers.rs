@@ -310,7 +310,7 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
             None => (start.saturating_sub(1), first.prev_hash),
         };
         let full = headers.len() == count as usize;
-        let Some(fork_ctx) = chain.context(&fork_point.1) else {
+        let Some(fork_ctx) = chain.context(&fork_point.1, fork_point.0) else {
             // A fork deeper than the chain can follow (or a block no longer known).
             tracing::debug!(
                 ?peer,

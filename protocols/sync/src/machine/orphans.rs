@@ -173,10 +173,15 @@ impl<P: Copy + Eq + Hash + Debug> SyncMachine<P> {
 /// sender a penalty there.
 fn reaches_side_floor(blocks: &[Block], chain: &impl ChainView, margin: u32) -> bool {
     let tip = chain.tip();
-    let (Some(oldest), Some(tip_ctx)) = (blocks.last(), chain.context(&tip.tip_hash)) else {
+    let (Some(oldest), Some(tip_ctx)) =
+        (blocks.last(), chain.context(&tip.tip_hash, tip.tip_height))
+    else {
         return true;
     };
-    let Some(base) = chain.context(&oldest.header.prev_hash) else {
+    let Some(parent_height) = oldest.header.height.checked_sub(1) else {
+        return false;
+    };
+    let Some(base) = chain.context(&oldest.header.prev_hash, parent_height) else {
         return false;
     };
     let work = blocks.iter().fold(base.cumulative_work, |sum, block| {

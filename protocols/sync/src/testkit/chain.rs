@@ -175,8 +175,11 @@ impl ChainView for TestChain {
             .is_some_and(|(b, _)| b.header.height == height)
     }
 
-    fn context(&self, id: &Hash256) -> Option<ParentContext> {
-        self.blocks.get(id).map(|(_, ctx)| ctx.clone())
+    fn context(&self, id: &Hash256, height: u64) -> Option<ParentContext> {
+        self.blocks
+            .get(id)
+            .filter(|(b, _)| b.header.height == height)
+            .map(|(_, ctx)| ctx.clone())
     }
 
     fn spec(&self) -> &NetworkSpec {

@@ -152,8 +152,11 @@ impl ChainView for HeaderChain {
             .is_some_and(|ctx| ctx.header.height == height)
     }
 
-    fn context(&self, id: &Hash256) -> Option<ParentContext> {
-        self.headers.get(id).cloned()
+    fn context(&self, id: &Hash256, height: u64) -> Option<ParentContext> {
+        self.headers
+            .get(id)
+            .filter(|ctx| ctx.header.height == height)
+            .cloned()
     }
 
     fn spec(&self) -> &NetworkSpec {
