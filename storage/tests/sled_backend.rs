@@ -364,7 +364,7 @@ fn format_one_store_is_refused() {
     }
     match SledStore::open(&path, &genesis(), config()) {
         Err(StorageError::UnsupportedFormat { found, supported }) => {
-            assert_eq!((found, supported), (1, 3));
+            assert_eq!((found, supported), (1, 4));
         }
         other => panic!("expected UnsupportedFormat, got {other:?}"),
     }
@@ -378,14 +378,14 @@ fn other_format_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = populated(dir.path());
     raw(&path, "meta", |t| {
-        t.insert(b"format", sealed("meta", b"format", &4u32.to_be_bytes()))
+        t.insert(b"format", sealed("meta", b"format", &3u32.to_be_bytes()))
             .unwrap();
     });
     assert!(matches!(
         SledStore::open(&path, &genesis(), config()),
         Err(StorageError::UnsupportedFormat {
-            found: 4,
-            supported: 3
+            found: 3,
+            supported: 4
         })
     ));
 }

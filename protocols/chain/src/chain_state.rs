@@ -19,16 +19,13 @@
 //! header's `state_root` by applying the block's entries to its parent's root, and rolling a
 //! reorg back is nothing more than reading an older root.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use ed25519_dalek::VerifyingKey;
 
 use crate::hash::Hash256;
 use crate::item::{ItemKind, SignedItem};
 use crate::state::{
-    Node, NodeSource, SmtError, StateDelta, StateLookup, StateProof, StateProofError,
-    apply_updates, get,
+    Node, NodeSource, SmtError, StateLookup, StateProof, StateProofError, StateWrite, WriteKind,
+    WriteOutcome, apply_writes,
 };
 
 const REVOKED_DOMAIN: &[u8] = b"talos/state/revoked/v1\0";
@@ -190,7 +187,7 @@ pub struct BlockState {
     pub root: Hash256,
     /// Tree nodes created by the block.
     pub nodes: Vec<Node>,
-    /// Records of the entries the block set.
+    /// Records of the entries the block set, in key order.
     pub records: Vec<StateRecord>,
 }
 
@@ -269,82 +266,97 @@ pub fn changes_state(item: &SignedItem) -> bool {
 /// Applies the items of the block at `height` to the state with root `parent_root`: the
 /// state root its header must carry, and the tree nodes and records to store with it. A block
 /// without revocations or DID anchors reads nothing and returns `parent_root`.
+///
+/// One descent of the tree does it all: a revocation is an insert, which leaves a capability
+/// the parent state already revokes as it is, so no separate lookup reads its path first.
 pub fn apply_block<S: NodeSource>(
     source: &S,
     parent_root: Hash256,
     height: u64,
     items: &[SignedItem],
 ) -> Result<BlockState, SmtError<S::Error>> {
-    // Entries by key: the first revocation of an id wins, the last DID anchor of a pair.
-    let mut entries: HashMap<Hash256, StateRecord> = HashMap::new();
-    // The revocation lookups read the paths the update walks again: read each node once.
-    let cached = ReadOnce::new(source);
-    for item in items {
-        match &item.item().kind {
-            ItemKind::Revocation(r) => {
-                let key = revocation_key(&r.capability_id);
-                if entries.contains_key(&key) || get(&cached, parent_root, &key)?.is_some() {
-                    continue;
-                }
-                let record = StateRecord::Revocation(RevocationRecord {
-                    item_id: item.id(),
-                    height,
-                });
-                entries.insert(key, record);
-            }
-            ItemKind::DidAnchor(d) => {
-                let record = StateRecord::Did(DidRecord {
-                    document_hash: d.document_hash,
-                    item_id: item.id(),
-                    height,
-                });
-                entries.insert(did_key(item.author(), &d.did), record);
-            }
-            ItemKind::Anchor(_) | ItemKind::AuditEvent(_) => {}
-        }
-    }
+    let entries = block_entries(height, items);
     if entries.is_empty() {
         return Ok(BlockState {
             root: parent_root,
             ..BlockState::default()
         });
     }
-    let updates: Vec<(Hash256, Hash256)> = entries.iter().map(|(k, r)| (*k, r.value())).collect();
-    let StateDelta { root, nodes } = apply_updates(&cached, parent_root, &updates)?;
+    let writes: Vec<StateWrite> = entries.iter().map(|entry| entry.write()).collect();
+    let WriteOutcome { delta, already_set } = apply_writes(source, parent_root, &writes)?;
+    // Both sorted by key: the records of the revocations that found their key set go.
+    let mut unchanged = already_set.iter().peekable();
+    let records = entries
+        .into_iter()
+        .filter(|entry| unchanged.next_if_eq(&&entry.key).is_none())
+        .map(|entry| entry.record)
+        .collect();
     Ok(BlockState {
-        root,
-        nodes,
-        records: entries.into_values().collect(),
+        root: delta.root,
+        nodes: delta.nodes,
+        records,
     })
 }
 
-/// A [`NodeSource`] that reads each node from the one it wraps at most once.
-struct ReadOnce<'a, S> {
-    inner: &'a S,
-    read: RefCell<HashMap<Hash256, Node>>,
+/// A block's state entry: the key, the record and how it is written.
+struct Entry {
+    key: Hash256,
+    record: StateRecord,
+    kind: WriteKind,
 }
 
-impl<'a, S> ReadOnce<'a, S> {
-    fn new(inner: &'a S) -> Self {
-        Self {
-            inner,
-            read: RefCell::new(HashMap::new()),
+impl Entry {
+    /// The tree write of the entry.
+    fn write(&self) -> StateWrite {
+        StateWrite {
+            key: self.key,
+            value: self.record.value(),
+            kind: self.kind,
         }
     }
 }
 
-impl<S: NodeSource> NodeSource for ReadOnce<'_, S> {
-    type Error = S::Error;
+/// The state entries of a block's items, sorted by key, one per key: a revocation only inserts
+/// and the block's first one of a capability wins, a DID anchor sets and the last one of an
+/// (author, DID) pair wins. Revocation and DID keys never meet: their domains differ.
+fn block_entries(height: u64, items: &[SignedItem]) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = items
+        .iter()
+        .filter_map(|item| item_entry(height, item))
+        .collect();
+    // Stable: one key's entries stay in block order.
+    entries.sort_by_key(|entry| entry.key);
+    entries.dedup_by(|later, kept| {
+        let same = later.key == kept.key;
+        if same && later.kind == WriteKind::Set {
+            std::mem::swap(later, kept);
+        }
+        same
+    });
+    entries
+}
 
-    fn node(&self, hash: &Hash256) -> Result<Option<Node>, S::Error> {
-        if let Some(node) = self.read.borrow().get(hash) {
-            return Ok(Some(*node));
-        }
-        let node = self.inner.node(hash)?;
-        if let Some(node) = node {
-            self.read.borrow_mut().insert(*hash, node);
-        }
-        Ok(node)
+/// The state entry of one item at `height`, `None` for items that leave the state as it is.
+fn item_entry(height: u64, item: &SignedItem) -> Option<Entry> {
+    match &item.item().kind {
+        ItemKind::Revocation(r) => Some(Entry {
+            key: revocation_key(&r.capability_id),
+            record: StateRecord::Revocation(RevocationRecord {
+                item_id: item.id(),
+                height,
+            }),
+            kind: WriteKind::Insert,
+        }),
+        ItemKind::DidAnchor(d) => Some(Entry {
+            key: did_key(item.author(), &d.did),
+            record: StateRecord::Did(DidRecord {
+                document_hash: d.document_hash,
+                item_id: item.id(),
+                height,
+            }),
+            kind: WriteKind::Set,
+        }),
+        ItemKind::Anchor(_) | ItemKind::AuditEvent(_) => None,
     }
 }
 
@@ -352,7 +364,7 @@ impl<S: NodeSource> NodeSource for ReadOnce<'_, S> {
 mod tests {
     use super::*;
     use crate::item::{Anchor, DidAnchor, Revocation, UnsignedItem};
-    use crate::state::{EMPTY_ROOT, MemoryNodes};
+    use crate::state::{EMPTY_ROOT, MemoryNodes, get};
     use ed25519_dalek::SigningKey;
 
     fn signed(seed: u8, nonce: u64, kind: ItemKind) -> SignedItem {
@@ -449,10 +461,54 @@ mod tests {
             get(&nodes, delta.root, &key).unwrap(),
             Some(expected.value())
         );
+        assert_eq!(delta.records, vec![StateRecord::Revocation(expected)]);
         let later = apply_block(&nodes, delta.root, 2, &[again]).unwrap();
         assert_eq!(
             later.root, delta.root,
             "a second revocation changes nothing"
+        );
+        assert!(later.nodes.is_empty() && later.records.is_empty());
+    }
+
+    #[test]
+    fn records_are_those_of_the_entries_set() {
+        let mut nodes = MemoryNodes::new();
+        let first = apply_block(&nodes, EMPTY_ROOT, 1, &[revoke(1, 0, b"old")]).unwrap();
+        insert_all(&mut nodes, &first);
+        let did = "did:key:z6MkExample";
+        let items = [
+            revoke(2, 0, b"old"),
+            anchor_did(3, 0, did, b"v1"),
+            revoke(2, 1, b"new"),
+            anchor_did(3, 1, did, b"v2"),
+        ];
+        let state = apply_block(&nodes, first.root, 2, &items).unwrap();
+        let new = StateRecord::Revocation(RevocationRecord {
+            item_id: items[2].id(),
+            height: 2,
+        });
+        let latest = StateRecord::Did(DidRecord {
+            document_hash: Hash256::sha256(b"v2"),
+            item_id: items[3].id(),
+            height: 2,
+        });
+        let new_key = revocation_key(&Hash256::sha256(b"new"));
+        let anchor_key = did_key(items[1].author(), did);
+        let mut expected = vec![(new_key, new), (anchor_key, latest)];
+        expected.sort_by_key(|(key, _)| *key);
+        let records: Vec<_> = expected.iter().map(|(_, record)| *record).collect();
+        assert_eq!(
+            state.records, records,
+            "in key order, without the old revocation"
+        );
+        insert_all(&mut nodes, &state);
+        for (key, record) in expected {
+            assert_eq!(get(&nodes, state.root, &key), Ok(Some(record.value())));
+        }
+        let old_key = revocation_key(&Hash256::sha256(b"old"));
+        assert_eq!(
+            get(&nodes, state.root, &old_key),
+            get(&nodes, first.root, &old_key)
         );
     }
 

@@ -1,12 +1,14 @@
-//! Property tests of the state tree (sparse Merkle tree): proofs, canonical shape, old roots.
+//! Property tests of the state tree (sparse Merkle tree): proofs, canonical shape, old roots,
+//! sets and inserts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use proptest::sample::Index;
 use talos_chain::Hash256;
 use talos_chain::state::{
-    EMPTY_ROOT, MemoryNodes, StateLookup, StateProof, Terminal, apply_updates, get, prove,
+    EMPTY_ROOT, MemoryNodes, Node, StateLookup, StateProof, StateWrite, Terminal, WriteKind,
+    apply_updates, apply_writes, get, prove,
 };
 
 /// `key` with bit `i` (most significant bit of byte 0 first) flipped.
@@ -63,14 +65,18 @@ fn final_map(updates: &[(Hash256, Hash256)]) -> BTreeMap<Hash256, Hash256> {
 fn reference_root(entries: &[(Hash256, Hash256)], depth: usize) -> Hash256 {
     match entries {
         [] => Hash256::ZERO,
-        [(key, value)] => Hash256::sha256_parts(&[&[0], &key.0, &value.0]),
+        [(key, value)] => Node::Leaf {
+            key: *key,
+            value: *value,
+        }
+        .hash(),
         _ => {
             let split =
                 entries.partition_point(|(k, _)| k.0[depth / 8] & (0x80 >> (depth % 8)) == 0);
             let (left, right) = entries.split_at(split);
             let l = reference_root(left, depth + 1);
             let r = reference_root(right, depth + 1);
-            Hash256::sha256_parts(&[&[1], &l.0, &r.0])
+            Node::Internal { left: l, right: r }.hash()
         }
     }
 }
@@ -86,6 +92,59 @@ fn apply_batches(batches: &[&[(Hash256, Hash256)]]) -> (MemoryNodes, Vec<Hash256
         roots.push(delta.root);
     }
     (store, roots)
+}
+
+/// Writes on the keys of `base` (picked by `Index`) or on new keys, sets or inserts, with
+/// values from `seed`.
+fn writes_on(
+    base: &BTreeMap<Hash256, Hash256>,
+    picks: &[(Index, Option<[u8; 32]>, bool)],
+    seed: u64,
+) -> Vec<StateWrite> {
+    let keys: Vec<_> = base.keys().copied().collect();
+    picks
+        .iter()
+        .enumerate()
+        .map(|(n, (at, new, insert))| StateWrite {
+            key: new.map_or_else(|| keys[at.index(keys.len())], Hash256),
+            value: Hash256::sha256_parts(&[b"write", &seed.to_be_bytes(), &n.to_be_bytes()]),
+            kind: if *insert {
+                WriteKind::Insert
+            } else {
+                WriteKind::Set
+            },
+        })
+        .collect()
+}
+
+/// `writes` applied one by one on `map`, and the keys whose inserts found a value `map` had
+/// (keys written by a set excepted), sorted.
+fn model_writes(
+    map: &BTreeMap<Hash256, Hash256>,
+    writes: &[StateWrite],
+) -> (BTreeMap<Hash256, Hash256>, Vec<Hash256>) {
+    let mut after = map.clone();
+    for write in writes {
+        match write.kind {
+            WriteKind::Set => {
+                after.insert(write.key, write.value);
+            }
+            WriteKind::Insert => {
+                after.entry(write.key).or_insert(write.value);
+            }
+        }
+    }
+    let set: BTreeSet<_> = writes
+        .iter()
+        .filter(|w| w.kind == WriteKind::Set)
+        .map(|w| w.key)
+        .collect();
+    let already_set: BTreeSet<_> = writes
+        .iter()
+        .map(|w| w.key)
+        .filter(|k| map.contains_key(k) && !set.contains(k))
+        .collect();
+    (after, already_set.into_iter().collect())
 }
 
 /// A proof must verify to the truth, and the proof with one bit flipped must fail: every bit
@@ -236,6 +295,31 @@ proptest! {
                 let proof = prove(&store, root, &other).unwrap();
                 check_proof(&proof, &root, &other, StateLookup::Absent, salt);
             }
+        }
+    }
+
+    /// (5) Sets and inserts, several per key, on a tree: what writing them one by one gives,
+    /// and the inserts that found their key set are reported.
+    #[test]
+    fn state_writes_apply_in_order(
+        updates in updates(),
+        picks in prop::collection::vec(
+            (any::<Index>(), prop::option::weighted(0.3, any::<[u8; 32]>()), any::<bool>()),
+            1..80,
+        ),
+        seed in any::<u64>(),
+    ) {
+        let map = final_map(&updates);
+        let (mut store, roots) = apply_batches(&[&updates]);
+        let writes = writes_on(&map, &picks, seed);
+        let (after, already_set) = model_writes(&map, &writes);
+        let outcome = apply_writes(&store, roots[1], &writes).unwrap();
+        let sorted: Vec<_> = after.iter().map(|(k, v)| (*k, *v)).collect();
+        prop_assert_eq!(outcome.delta.root, reference_root(&sorted, 0));
+        prop_assert_eq!(&outcome.already_set, &already_set);
+        store.extend(&outcome.delta);
+        for (key, value) in &after {
+            prop_assert_eq!(get(&store, outcome.delta.root, key), Ok(Some(*value)));
         }
     }
 }

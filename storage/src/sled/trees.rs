@@ -107,7 +107,9 @@ pub(crate) const META_FORMAT: &[u8] = b"format";
 /// 1: one sled tree per space, one multi-tree transaction per commit.
 /// 2: all chain spaces in the `chain` tree under one-byte prefixes, one batch per commit.
 /// 3: headers carry a state root; the `state` space.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+/// 4: state tree nodes hashed with one SHA-256 compression from a tagged midstate (node
+///    addresses and non-empty state roots differ from format 3's).
+pub(crate) const FORMAT_VERSION: u32 = 4;
 
 /// Format 1's trees; their presence marks a store written by an older build.
 pub(crate) const LEGACY_TREES: [&str; 6] =

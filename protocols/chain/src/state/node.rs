@@ -1,13 +1,26 @@
 //! Tree nodes, their hashes and their 65-byte encoding, and the key-bit helpers.
+//!
+//! The hash construction and why it is sound: [the module docs](super), "Node hashes".
 
-use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+use sha2::compress256;
+use sha2::digest::generic_array::GenericArray;
 
 use crate::hash::Hash256;
 
-/// Tag byte of a leaf, in its hash preimage and its encoding.
+/// Tag byte of a leaf in its encoding.
 const LEAF_TAG: u8 = 0x00;
-/// Tag byte of an internal node, in its hash preimage and its encoding.
+/// Tag byte of an internal node in its encoding.
 const INTERNAL_TAG: u8 = 0x01;
+
+/// Domain tag of leaf hashes: the block compressed first, zero-padded to 64 bytes.
+pub const LEAF_HASH_DOMAIN: &[u8] = b"talos/state-tree/leaf/v1";
+/// Domain tag of internal node hashes: the block compressed first, zero-padded to 64 bytes.
+pub const INTERNAL_HASH_DOMAIN: &[u8] = b"talos/state-tree/internal/v1";
+
+// Each domain tag fits the one block it is compressed in.
+const _: () = assert!(LEAF_HASH_DOMAIN.len() <= 64 && INTERNAL_HASH_DOMAIN.len() <= 64);
 
 /// The root of the empty map (and the hash of every empty subtree).
 pub const EMPTY_ROOT: Hash256 = Hash256::ZERO;
@@ -52,10 +65,14 @@ impl Node {
     /// Length of [`Node::encode`]'s output: a tag byte and two hashes.
     pub const ENCODED_LEN: usize = 65;
 
-    /// Leaf: `SHA-256(0x00 ‖ key ‖ value)`; internal: `SHA-256(0x01 ‖ left ‖ right)`. The
-    /// preimage is the encoding.
+    /// Leaf: `F(IV_leaf, key ‖ value)`; internal: `F(IV_internal, left ‖ right)`: one SHA-256
+    /// compression from a domain-separated midstate (see [`crate::state`], "Node hashes").
+    #[inline]
     pub fn hash(&self) -> Hash256 {
-        Hash256(Sha256::digest(self.encode()).into())
+        match self {
+            Self::Leaf { key, value } => leaf_hash(key, value),
+            Self::Internal { left, right } => internal_hash(left, right),
+        }
     }
 
     /// Tag byte (0 leaf, 1 internal) followed by the two hashes.
@@ -99,10 +116,72 @@ fn tagged(tag: u8, a: &Hash256, b: &Hash256) -> [u8; Node::ENCODED_LEN] {
     buf
 }
 
+/// Hash of the leaf of `key` and `value`, without building the [`Node`].
+#[inline]
+pub(super) fn leaf_hash(key: &Hash256, value: &Hash256) -> Hash256 {
+    compress_pair(MIDSTATES.leaf, key, value)
+}
+
 /// Hash of the internal node over `left` and `right`, without building the [`Node`].
 #[inline]
 pub(super) fn internal_hash(left: &Hash256, right: &Hash256) -> Hash256 {
-    Hash256(Sha256::digest(tagged(INTERNAL_TAG, left, right)).into())
+    compress_pair(MIDSTATES.internal, left, right)
+}
+
+/// A SHA-256 chaining value: eight 32-bit words.
+pub(super) type State = [u32; 8];
+
+/// SHA-256's initial hash value (FIPS 180-4 §5.3.3).
+pub(super) const SHA256_IV: State = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// The chaining values node hashes start from, one per kind of node.
+struct Midstates {
+    leaf: State,
+    internal: State,
+}
+
+/// Computed on first use: `F(IV, tag block)` for each domain.
+static MIDSTATES: LazyLock<Midstates> = LazyLock::new(|| Midstates {
+    leaf: midstate(LEAF_HASH_DOMAIN),
+    internal: midstate(INTERNAL_HASH_DOMAIN),
+});
+
+/// SHA-256's chaining value after the one block `tag` (at most 64 bytes) zero-padded to 64
+/// bytes.
+pub(super) fn midstate(tag: &[u8]) -> State {
+    let mut block = [0u8; 64];
+    block[..tag.len()].copy_from_slice(tag);
+    compress(SHA256_IV, &block)
+}
+
+/// One SHA-256 compression of `block` from `state`.
+#[inline]
+pub(super) fn compress(mut state: State, block: &[u8; 64]) -> State {
+    compress256(&mut state, &[GenericArray::from(*block)]);
+    state
+}
+
+/// `F(start, a ‖ b)` as 32 big-endian bytes.
+#[inline]
+fn compress_pair(start: State, a: &Hash256, b: &Hash256) -> Hash256 {
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(&a.0);
+    block[32..].copy_from_slice(&b.0);
+    let state = compress(start, &block);
+    let mut out = Hash256::ZERO;
+    for (bytes, word) in out.0.chunks_exact_mut(4).zip(state) {
+        bytes.copy_from_slice(&word.to_be_bytes());
+    }
+    out
 }
 
 /// Bit `depth` of `key`, most significant bit of byte 0 first: `true` means the right child.

@@ -1,4 +1,5 @@
-//! Unit tests of the state tree, against an independent recursive reference root.
+//! Unit tests of the state tree, against an independent recursive reference root (node hashes
+//! are pinned by known answers in `node.rs`).
 
 mod node;
 mod proof;
@@ -6,7 +7,7 @@ mod tree;
 
 use crate::hash::Hash256;
 
-use super::{MemoryNodes, apply_updates};
+use super::{MemoryNodes, Node, apply_updates};
 
 /// A pseudo-random 32-byte value.
 fn h(n: u64) -> Hash256 {
@@ -31,13 +32,17 @@ fn flip(key: &Hash256, i: usize) -> Hash256 {
 fn reference_root(entries: &[(Hash256, Hash256)], depth: usize) -> Hash256 {
     match entries {
         [] => Hash256::ZERO,
-        [(key, value)] => Hash256::sha256_parts(&[&[0], &key.0, &value.0]),
+        [(key, value)] => Node::Leaf {
+            key: *key,
+            value: *value,
+        }
+        .hash(),
         _ => {
             let is_right = |k: &Hash256| k.0[depth / 8] & (0x80 >> (depth % 8)) != 0;
             let (right, left): (Vec<_>, Vec<_>) = entries.iter().partition(|(k, _)| is_right(k));
             let l = reference_root(&left, depth + 1);
             let r = reference_root(&right, depth + 1);
-            Hash256::sha256_parts(&[&[1], &l.0, &r.0])
+            Node::Internal { left: l, right: r }.hash()
         }
     }
 }

@@ -1,11 +1,63 @@
 use crate::hash::Hash256;
-use crate::state::node::{bit, shares_prefix};
-use crate::state::{Node, NodeDecodeError};
+use crate::state::node::{SHA256_IV, State, bit, compress, midstate, shares_prefix};
+use crate::state::{INTERNAL_HASH_DOMAIN, LEAF_HASH_DOMAIN, Node, NodeDecodeError};
 
 use super::{flip, h};
 
+/// `state`'s words as 32 big-endian bytes.
+fn bytes(state: State) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
+        bytes.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
 #[test]
-fn hashes_are_tagged_sha256_of_the_encoding() {
+fn compression_from_the_iv_is_sha256() {
+    // SHA-256("abc"): one block, the message, 0x80, zeros and the bit length 24.
+    let mut block = [0u8; 64];
+    block[..3].copy_from_slice(b"abc");
+    block[3] = 0x80;
+    block[63] = 24;
+    assert_eq!(
+        Hash256(bytes(compress(SHA256_IV, &block))),
+        Hash256::sha256(b"abc")
+    );
+}
+
+#[test]
+fn midstates_are_the_domain_blocks_compressed() {
+    // Computed by an independent implementation of SHA-256's compression function.
+    let leaf = [
+        0x6ed1_665a,
+        0xb180_702b,
+        0x263c_b1ba,
+        0x19ce_f524,
+        0xd278_ed03,
+        0xa8e1_c31a,
+        0x8dc2_ad93,
+        0x90c7_ca5f,
+    ];
+    let internal = [
+        0x62b0_de53,
+        0x95e1_92b5,
+        0x969e_e39f,
+        0x5025_52f3,
+        0xeb1e_8627,
+        0xa14a_40d9,
+        0xd829_0745,
+        0xf838_fa0d,
+    ];
+    assert_eq!(midstate(LEAF_HASH_DOMAIN), leaf);
+    assert_eq!(midstate(INTERNAL_HASH_DOMAIN), internal);
+    let mut block = [0u8; 64];
+    block[..LEAF_HASH_DOMAIN.len()].copy_from_slice(LEAF_HASH_DOMAIN);
+    assert_eq!(compress(SHA256_IV, &block), leaf);
+}
+
+#[test]
+fn hashes_are_one_compression_from_the_midstates() {
     let leaf = Node::Leaf {
         key: h(1),
         value: h(2),
@@ -14,15 +66,50 @@ fn hashes_are_tagged_sha256_of_the_encoding() {
         left: h(3),
         right: h(4),
     };
+    // Known answers, from an independent implementation.
+    let known = |hex: &str| hex.parse::<Hash256>().unwrap();
     assert_eq!(
         leaf.hash(),
-        Hash256::sha256_parts(&[&[0], &h(1).0, &h(2).0])
+        known("77fb5e953b782c24f5b25a8b635cde9ec2667445747843005e28084730a33ada")
     );
     assert_eq!(
         internal.hash(),
-        Hash256::sha256_parts(&[&[1], &h(3).0, &h(4).0])
+        known("fb33596b2afafcf53fefe953be4e3207d3d991baa45ad28aede7666356bf6a46")
     );
-    assert_eq!(leaf.hash(), Hash256::sha256(&leaf.encode()));
+    let zero = Hash256::ZERO;
+    let zero_leaf = Node::Leaf {
+        key: zero,
+        value: zero,
+    };
+    let zero_internal = Node::Internal {
+        left: zero,
+        right: zero,
+    };
+    assert_eq!(
+        zero_leaf.hash(),
+        known("d43d4d85d99910c48b34ed873044b0e51b31352be6c7f35820a5925666c60fc4")
+    );
+    assert_eq!(
+        zero_internal.hash(),
+        known("c598f86174ebdf42f44ff494860fa82958a723dd5f7dc2aea93a7f222ee700a9")
+    );
+    // The same fields hash apart as a leaf and as an internal node.
+    let mut payload = [0u8; 64];
+    payload[..32].copy_from_slice(&h(1).0);
+    payload[32..].copy_from_slice(&h(2).0);
+    assert_eq!(
+        leaf.hash().0,
+        bytes(compress(midstate(LEAF_HASH_DOMAIN), &payload))
+    );
+    assert_eq!(
+        Node::Internal {
+            left: h(1),
+            right: h(2)
+        }
+        .hash()
+        .0,
+        bytes(compress(midstate(INTERNAL_HASH_DOMAIN), &payload))
+    );
     assert_ne!(
         leaf.hash(),
         Node::Internal {
@@ -31,6 +118,8 @@ fn hashes_are_tagged_sha256_of_the_encoding() {
         }
         .hash()
     );
+    // Not SHA-256 of the encoding, which is for storage and the wire only.
+    assert_ne!(leaf.hash(), Hash256::sha256(&leaf.encode()));
 }
 
 #[test]

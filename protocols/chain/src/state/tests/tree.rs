@@ -1,7 +1,10 @@
 use std::convert::Infallible;
 
 use crate::hash::Hash256;
-use crate::state::{EMPTY_ROOT, MemoryNodes, Node, SmtError, Terminal, apply_updates, get, prove};
+use crate::state::{
+    EMPTY_ROOT, MemoryNodes, Node, SmtError, StateWrite, Terminal, WriteKind, apply_updates,
+    apply_writes, get, prove,
+};
 
 use super::{flip, h, key_starting, reference_root, tree_of};
 
@@ -170,4 +173,71 @@ fn a_leaf_off_its_path_is_corrupt() {
             Hash256::ZERO
         )
     );
+}
+
+#[test]
+fn inserts_fill_only_keys_without_a_value() {
+    let (a, b, c, d) = (h(1), h(2), h(3), h(4));
+    let (mut store, root) = tree_of(&[(a, h(10)), (b, h(20))]);
+    let write = |key, value, kind| StateWrite { key, value, kind };
+    let writes = [
+        write(a, h(11), WriteKind::Insert),
+        write(c, h(30), WriteKind::Insert),
+        write(b, h(21), WriteKind::Set),
+        write(c, h(31), WriteKind::Insert),
+        write(d, h(40), WriteKind::Insert),
+        write(d, h(41), WriteKind::Set),
+    ];
+    let outcome = apply_writes(&store, root, &writes).unwrap();
+    // a keeps its value, c its first insert, b and d their (last) set.
+    let expected = [(a, h(10)), (b, h(21)), (c, h(30)), (d, h(41))];
+    assert_eq!(outcome.delta.root, reference_root(&expected, 0));
+    assert_eq!(outcome.already_set, vec![a]);
+    store.extend(&outcome.delta);
+    for (key, value) in expected {
+        assert_eq!(get(&store, outcome.delta.root, &key), Ok(Some(value)));
+    }
+
+    // An insert of a key with a value changes nothing and creates nothing.
+    let kept = apply_writes(&store, root, &[write(b, h(1), WriteKind::Insert)]).unwrap();
+    assert_eq!((kept.delta.root, kept.delta.nodes.len()), (root, 0));
+    assert_eq!(kept.already_set, vec![b]);
+    // With sets only, the same as `apply_updates`.
+    let sets = [
+        write(c, h(5), WriteKind::Set),
+        write(a, h(6), WriteKind::Set),
+    ];
+    let updates = [(c, h(5)), (a, h(6))];
+    assert_eq!(
+        apply_writes(&store, root, &sets).unwrap().delta,
+        apply_updates(&store, root, &updates).unwrap()
+    );
+}
+
+#[test]
+fn an_insert_beside_its_leaf_moves_it_down_unchanged() {
+    // b shares 255 bits with a: inserting b and a again pushes a's leaf to depth 256.
+    let a = h(7);
+    let b = flip(&a, 255);
+    let (store, root) = tree_of(&[(a, h(1))]);
+    let writes = [
+        StateWrite {
+            key: a,
+            value: h(9),
+            kind: WriteKind::Insert,
+        },
+        StateWrite {
+            key: b,
+            value: h(2),
+            kind: WriteKind::Insert,
+        },
+    ];
+    let outcome = apply_writes(&store, root, &writes).unwrap();
+    assert_eq!(
+        outcome.delta.root,
+        reference_root(&[(a, h(1)), (b, h(2))], 0)
+    );
+    assert_eq!(outcome.already_set, vec![a]);
+    // b's leaf and the 256 internal nodes above the pair; a's leaf is not emitted again.
+    assert_eq!(outcome.delta.nodes.len(), 1 + 256);
 }

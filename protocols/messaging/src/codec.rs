@@ -1,0 +1,371 @@
+//! The protobuf wire formats of the msg and mailbox protocols (`talos.msg.v1`), to and from
+//! domain types. Every decoder checks the length cap before it parses and every envelope's
+//! fields and signature before it returns; bytes a peer sent never panic and never allocate
+//! beyond the cap.
+
+use ed25519_dalek::Signature;
+use prost::Message;
+use talos_proto::msg as pb;
+
+use crate::envelope::{ENVELOPE_VERSION, Envelope, MessageId, SealedParts};
+use crate::error::{DecodeError, EnvelopeError};
+use crate::limits::{
+    MAX_ACK_IDS, MAX_BUNDLE_BYTES, MAX_DID_BYTES, MAX_ENVELOPE_BYTES, MAX_MAILBOX_FRAME_BYTES,
+    MAX_MSG_FRAME_BYTES, MAX_PAGE_ENVELOPES,
+};
+use crate::mailbox::{DepositStatus, Page};
+
+/// What the recipient says about a delivered envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AckStatus {
+    /// Accepted: decrypted, or kept to be read.
+    Accepted,
+    /// The envelope is for another agent.
+    NotForMe,
+    /// It did not decrypt (no session, a replay, a tampered message).
+    Undecryptable,
+    /// The recipient is over its inbound quota: try its mailboxes.
+    Busy,
+}
+
+impl AckStatus {
+    fn to_wire(self) -> u32 {
+        match self {
+            Self::Accepted => 0,
+            Self::NotForMe => 1,
+            Self::Undecryptable => 2,
+            Self::Busy => 3,
+        }
+    }
+
+    fn from_wire(code: u32) -> Result<Self, DecodeError> {
+        Ok(match code {
+            0 => Self::Accepted,
+            1 => Self::NotForMe,
+            2 => Self::Undecryptable,
+            3 => Self::Busy,
+            code => return Err(DecodeError::UnknownStatus { what: "ack", code }),
+        })
+    }
+
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::NotForMe => "not_for_me",
+            Self::Undecryptable => "undecryptable",
+            Self::Busy => "busy",
+        }
+    }
+}
+
+/// A request of `/talos/<network>/msg/1.0.0`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MsgRequest {
+    /// An envelope for the peer's agent.
+    Deliver(Box<Envelope>),
+    /// The peer's prekey bundle, please.
+    Prekeys,
+}
+
+/// A response of `/talos/<network>/msg/1.0.0`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MsgResponse {
+    /// The answer to a delivery.
+    Ack {
+        /// The delivered message.
+        message_id: MessageId,
+        /// What became of it.
+        status: AckStatus,
+    },
+    /// A prekey bundle in `talos-identity`'s encoding (checked by the asker).
+    Prekeys(Vec<u8>),
+}
+
+/// A request of `/talos/<network>/mailbox/1.0.0`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailboxRequest {
+    /// Keep this envelope for its recipient.
+    Deposit(Box<Envelope>),
+    /// My mailbox from `cursor` on, at most `limit` envelopes.
+    Fetch {
+        /// Where to start.
+        cursor: u64,
+        /// How many at most (the server caps it at [`MAX_PAGE_ENVELOPES`]).
+        limit: u32,
+    },
+    /// I have these: delete them from my mailbox.
+    Acknowledge(Vec<MessageId>),
+}
+
+/// A response of `/talos/<network>/mailbox/1.0.0`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailboxResponse {
+    /// The answer to a deposit.
+    Deposit {
+        /// The deposited message.
+        message_id: MessageId,
+        /// What became of it.
+        status: DepositStatus,
+    },
+    /// A page of the asker's mailbox.
+    Page(Page),
+    /// How many acknowledged envelopes were deleted.
+    Acknowledged(u32),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Envelopes.
+
+/// Encodes an envelope.
+pub fn encode_envelope(envelope: &Envelope) -> Vec<u8> {
+    to_wire(envelope).encode_to_vec()
+}
+
+fn to_wire(envelope: &Envelope) -> pb::Envelope {
+    let parts = envelope.parts();
+    pb::Envelope {
+        version: ENVELOPE_VERSION,
+        sender: envelope.sender_did(),
+        recipient: envelope.recipient_did(),
+        message_id: envelope.message_id().0.to_vec(),
+        header: parts.header.clone(),
+        ciphertext: parts.ciphertext.clone(),
+        timestamp_ms: envelope.timestamp_ms(),
+        handshake: parts.handshake.clone().unwrap_or_default(),
+        signature: envelope.signature().to_bytes().to_vec(),
+    }
+}
+
+/// Decodes an envelope and checks it: version, both `did:key`s, field caps, the sender's
+/// signature.
+pub fn decode_envelope(bytes: &[u8]) -> Result<Envelope, DecodeError> {
+    check_len("envelope", bytes.len(), MAX_ENVELOPE_BYTES)?;
+    let wire = pb::Envelope::decode(bytes).map_err(malformed("envelope"))?;
+    Ok(from_wire(wire)?)
+}
+
+fn from_wire(wire: pb::Envelope) -> Result<Envelope, EnvelopeError> {
+    if wire.version != ENVELOPE_VERSION {
+        return Err(EnvelopeError::UnsupportedVersion(wire.version));
+    }
+    let sender = parse_did("sender", &wire.sender)?;
+    let recipient = parse_did("recipient", &wire.recipient)?;
+    let message_id = <[u8; 16]>::try_from(wire.message_id.as_slice())
+        .map(MessageId)
+        .map_err(|_| EnvelopeError::BadMessageId(wire.message_id.len()))?;
+    let signature = <[u8; 64]>::try_from(wire.signature.as_slice())
+        .map(|b| Signature::from_bytes(&b))
+        .map_err(|_| EnvelopeError::BadSignature)?;
+    let parts = SealedParts {
+        header: wire.header,
+        ciphertext: wire.ciphertext,
+        handshake: (!wire.handshake.is_empty()).then_some(wire.handshake),
+    };
+    Envelope::verified(
+        sender,
+        recipient,
+        message_id,
+        wire.timestamp_ms,
+        parts,
+        signature,
+    )
+}
+
+fn parse_did(side: &'static str, did: &str) -> Result<ed25519_dalek::VerifyingKey, EnvelopeError> {
+    if did.len() > MAX_DID_BYTES {
+        return Err(EnvelopeError::FieldTooLarge {
+            field: side,
+            len: did.len(),
+            max: MAX_DID_BYTES,
+        });
+    }
+    talos_identity::parse_did_key(did).map_err(|error| EnvelopeError::BadDid { side, error })
+}
+
+fn message_id(bytes: &[u8]) -> Result<MessageId, DecodeError> {
+    <[u8; 16]>::try_from(bytes)
+        .map(MessageId)
+        .map_err(|_| EnvelopeError::BadMessageId(bytes.len()).into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The msg protocol.
+
+/// Encodes a msg request.
+pub fn encode_msg_request(request: &MsgRequest) -> Vec<u8> {
+    use pb::msg_request::Request;
+    let request = match request {
+        MsgRequest::Deliver(envelope) => Request::Deliver(pb::Deliver {
+            envelope: encode_envelope(envelope),
+        }),
+        MsgRequest::Prekeys => Request::Prekeys(pb::PrekeyRequest {}),
+    };
+    pb::MsgRequest {
+        request: Some(request),
+    }
+    .encode_to_vec()
+}
+
+/// Decodes a msg request.
+pub fn decode_msg_request(bytes: &[u8]) -> Result<MsgRequest, DecodeError> {
+    use pb::msg_request::Request;
+    check_len("msg request", bytes.len(), MAX_MSG_FRAME_BYTES)?;
+    let wire = pb::MsgRequest::decode(bytes).map_err(malformed("msg request"))?;
+    match wire.request.ok_or(DecodeError::Empty("msg request"))? {
+        Request::Deliver(d) => Ok(MsgRequest::Deliver(Box::new(decode_envelope(&d.envelope)?))),
+        Request::Prekeys(_) => Ok(MsgRequest::Prekeys),
+    }
+}
+
+/// Encodes a msg response.
+pub fn encode_msg_response(response: &MsgResponse) -> Vec<u8> {
+    use pb::msg_response::Response;
+    let response = match response {
+        MsgResponse::Ack { message_id, status } => Response::Ack(pb::DeliverAck {
+            message_id: message_id.0.to_vec(),
+            status: status.to_wire(),
+        }),
+        MsgResponse::Prekeys(bundle) => Response::Prekeys(pb::PrekeyBundleResponse {
+            bundle: bundle.clone(),
+        }),
+    };
+    pb::MsgResponse {
+        response: Some(response),
+    }
+    .encode_to_vec()
+}
+
+/// Decodes a msg response.
+pub fn decode_msg_response(bytes: &[u8]) -> Result<MsgResponse, DecodeError> {
+    use pb::msg_response::Response;
+    check_len("msg response", bytes.len(), MAX_MSG_FRAME_BYTES)?;
+    let wire = pb::MsgResponse::decode(bytes).map_err(malformed("msg response"))?;
+    match wire.response.ok_or(DecodeError::Empty("msg response"))? {
+        Response::Ack(ack) => Ok(MsgResponse::Ack {
+            message_id: message_id(&ack.message_id)?,
+            status: AckStatus::from_wire(ack.status)?,
+        }),
+        Response::Prekeys(p) => {
+            check_len("prekey bundle", p.bundle.len(), MAX_BUNDLE_BYTES)?;
+            Ok(MsgResponse::Prekeys(p.bundle))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The mailbox protocol.
+
+/// Encodes a mailbox request.
+pub fn encode_mailbox_request(request: &MailboxRequest) -> Vec<u8> {
+    use pb::mailbox_request::Request;
+    let request = match request {
+        MailboxRequest::Deposit(envelope) => Request::Deposit(pb::Deposit {
+            envelope: encode_envelope(envelope),
+        }),
+        MailboxRequest::Fetch { cursor, limit } => Request::Fetch(pb::Fetch {
+            cursor: *cursor,
+            limit: *limit,
+        }),
+        MailboxRequest::Acknowledge(ids) => Request::Acknowledge(pb::Acknowledge {
+            message_ids: ids.iter().map(|id| id.0.to_vec()).collect(),
+        }),
+    };
+    pb::MailboxRequest {
+        request: Some(request),
+    }
+    .encode_to_vec()
+}
+
+/// Decodes a mailbox request.
+pub fn decode_mailbox_request(bytes: &[u8]) -> Result<MailboxRequest, DecodeError> {
+    use pb::mailbox_request::Request;
+    check_len("mailbox request", bytes.len(), MAX_MSG_FRAME_BYTES)?;
+    let wire = pb::MailboxRequest::decode(bytes).map_err(malformed("mailbox request"))?;
+    match wire.request.ok_or(DecodeError::Empty("mailbox request"))? {
+        Request::Deposit(d) => Ok(MailboxRequest::Deposit(Box::new(decode_envelope(
+            &d.envelope,
+        )?))),
+        Request::Fetch(f) => Ok(MailboxRequest::Fetch {
+            cursor: f.cursor,
+            limit: f.limit,
+        }),
+        Request::Acknowledge(a) => {
+            check_count("acknowledged ids", a.message_ids.len(), MAX_ACK_IDS)?;
+            let ids = a.message_ids.iter().map(|id| message_id(id));
+            Ok(MailboxRequest::Acknowledge(ids.collect::<Result<_, _>>()?))
+        }
+    }
+}
+
+/// Encodes a mailbox response.
+pub fn encode_mailbox_response(response: &MailboxResponse) -> Vec<u8> {
+    use pb::mailbox_response::Response;
+    let response = match response {
+        MailboxResponse::Deposit { message_id, status } => Response::Deposit(pb::DepositAck {
+            message_id: message_id.0.to_vec(),
+            status: status.to_wire(),
+        }),
+        MailboxResponse::Page(page) => Response::Page(pb::Page {
+            envelopes: page.envelopes.iter().map(encode_envelope).collect(),
+            next_cursor: page.next_cursor,
+            more: page.more,
+        }),
+        MailboxResponse::Acknowledged(n) => {
+            Response::Acknowledged(pb::Acknowledged { removed: *n })
+        }
+    };
+    pb::MailboxResponse {
+        response: Some(response),
+    }
+    .encode_to_vec()
+}
+
+/// Decodes a mailbox response (every envelope of a page checked).
+pub fn decode_mailbox_response(bytes: &[u8]) -> Result<MailboxResponse, DecodeError> {
+    use pb::mailbox_response::Response;
+    check_len("mailbox response", bytes.len(), MAX_MAILBOX_FRAME_BYTES)?;
+    let wire = pb::MailboxResponse::decode(bytes).map_err(malformed("mailbox response"))?;
+    match wire
+        .response
+        .ok_or(DecodeError::Empty("mailbox response"))?
+    {
+        Response::Deposit(ack) => Ok(MailboxResponse::Deposit {
+            message_id: message_id(&ack.message_id)?,
+            status: DepositStatus::from_wire(ack.status)?,
+        }),
+        Response::Page(page) => {
+            check_count("page envelopes", page.envelopes.len(), MAX_PAGE_ENVELOPES)?;
+            let envelopes = page.envelopes.iter().map(|e| decode_envelope(e));
+            Ok(MailboxResponse::Page(Page {
+                envelopes: envelopes.collect::<Result<_, _>>()?,
+                next_cursor: page.next_cursor,
+                more: page.more,
+            }))
+        }
+        Response::Acknowledged(a) => Ok(MailboxResponse::Acknowledged(a.removed)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn check_len(what: &'static str, len: usize, max: usize) -> Result<(), DecodeError> {
+    if len > max {
+        return Err(DecodeError::TooLarge { what, len, max });
+    }
+    Ok(())
+}
+
+fn check_count(what: &'static str, len: usize, max: usize) -> Result<(), DecodeError> {
+    if len > max {
+        return Err(DecodeError::TooMany { what, len, max });
+    }
+    Ok(())
+}
+
+fn malformed(what: &'static str) -> impl FnOnce(prost::DecodeError) -> DecodeError {
+    move |e| DecodeError::Malformed {
+        what,
+        reason: e.to_string(),
+    }
+}

@@ -1,0 +1,35 @@
+//! Size caps of the messaging wire formats. Every decoder checks them before it allocates.
+
+/// Largest plaintext one message may carry: 64 KiB (files go in several messages).
+pub const MAX_PLAINTEXT_BYTES: usize = 64 * 1024;
+
+/// Largest ciphertext: the plaintext cap plus room for the AEAD tag and padding.
+pub const MAX_CIPHERTEXT_BYTES: usize = MAX_PLAINTEXT_BYTES + 256;
+
+/// Largest encrypted ratchet header (a ratchet key, two counters, nonce and tag fit in ≈ 100).
+pub const MAX_HEADER_BYTES: usize = 256;
+
+/// Largest X3DH handshake (identity and ephemeral keys, prekey ids, a signature).
+pub const MAX_HANDSHAKE_BYTES: usize = 512;
+
+/// Longest `did:key` string accepted in an envelope.
+pub const MAX_DID_BYTES: usize = 128;
+
+/// Largest encoded envelope: every field at its cap, with room for the framing.
+pub const MAX_ENVELOPE_BYTES: usize =
+    MAX_CIPHERTEXT_BYTES + MAX_HEADER_BYTES + MAX_HANDSHAKE_BYTES + 2 * MAX_DID_BYTES + 256;
+
+/// Most envelopes one mailbox page carries.
+pub const MAX_PAGE_ENVELOPES: usize = 64;
+
+/// Most message ids one acknowledgement carries.
+pub const MAX_ACK_IDS: usize = 256;
+
+/// Largest prekey bundle carried in a prekey response.
+pub const MAX_BUNDLE_BYTES: usize = 4096;
+
+/// Largest msg request or response frame.
+pub const MAX_MSG_FRAME_BYTES: usize = MAX_ENVELOPE_BYTES + 64;
+
+/// Largest mailbox request or response frame (a full page).
+pub const MAX_MAILBOX_FRAME_BYTES: usize = MAX_PAGE_ENVELOPES * (MAX_ENVELOPE_BYTES + 8) + 64;
