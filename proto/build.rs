@@ -1,7 +1,11 @@
 //! Compiles the `.proto` schemas with protox (pure Rust, no `protoc`) and prost-build.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let schemas = ["schemas/chain.proto", "schemas/sync.proto", "schemas/msg.proto"];
+    let schemas = [
+        "schemas/chain.proto",
+        "schemas/sync.proto",
+        "schemas/msg.proto",
+    ];
     for schema in &schemas {
         println!("cargo:rerun-if-changed={schema}");
     }

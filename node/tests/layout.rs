@@ -154,6 +154,8 @@ fn dependency_rules_hold() {
         "talos-gossip",
         "talos-identity",
         "talos-light",
+        "talos-ratchet",
+        "talos-messaging",
     ] {
         assert_free_of(krate, &protocol_rule);
     }

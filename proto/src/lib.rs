@@ -35,9 +35,9 @@ pub mod talos {
 
 /// Chain wire types: headers, blocks, signed items, Merkle proofs, network status.
 pub use talos::chain::v1 as chain;
-/// Chain-sync protocol requests and responses.
-pub use talos::sync::v1 as sync;
 /// Agent messaging: envelopes, direct delivery, mailboxes.
 pub use talos::msg::v1 as msg;
+/// Chain-sync protocol requests and responses.
+pub use talos::sync::v1 as sync;
 
 pub use prost::Message;
