@@ -7,15 +7,19 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
+use talos_identity::X25519PublicKey;
+
 use crate::X3dhError;
 use crate::keys::{DhKeyPair, Hex, KEY_LEN, Secret32, byte_array};
 
 /// Length of an Ed25519 signature.
 pub const SIGNATURE_LEN: usize = 64;
-/// Domain label of the signature binding an identity-DH key to its Ed25519 key.
-pub const IDENTITY_DH_LABEL: &[u8] = b"Talos identity-dh v1";
-/// Domain label of the signature over a signed prekey.
-pub const SIGNED_PREKEY_LABEL: &[u8] = b"Talos signed-prekey v1";
+/// Domain label of the signature binding an identity-DH key to its Ed25519 key: the one a
+/// DID document carries ([`talos_identity::IDENTITY_DH_DOMAIN`]), so the document's signature
+/// is the one X3DH checks.
+pub const IDENTITY_DH_LABEL: &[u8] = talos_identity::IDENTITY_DH_DOMAIN;
+/// Domain label of the signature over a signed prekey ([`talos_identity::SIGNED_PREKEY_DOMAIN`]).
+pub const SIGNED_PREKEY_LABEL: &[u8] = talos_identity::SIGNED_PREKEY_DOMAIN;
 
 /// The public identity of an agent: its Ed25519 key, its X25519 identity-DH key and the
 /// Ed25519 signature binding the two.
@@ -25,7 +29,8 @@ pub struct IdentityPublic {
     pub ed25519: [u8; KEY_LEN],
     /// The X25519 identity-DH key (`IK` for DH1 and DH2 of X3DH).
     pub dh: [u8; KEY_LEN],
-    /// Ed25519 signature over [`IDENTITY_DH_LABEL`] ‖ `ed25519` ‖ `dh`.
+    /// Ed25519 signature over [`IDENTITY_DH_LABEL`] ‖ `dh`
+    /// ([`talos_identity::identity_dh_message`]).
     #[serde(with = "byte_array")]
     pub dh_signature: [u8; SIGNATURE_LEN],
 }
@@ -39,16 +44,23 @@ impl fmt::Debug for IdentityPublic {
     }
 }
 
-fn identity_dh_message(ed25519: &[u8; KEY_LEN], dh: &[u8; KEY_LEN]) -> Vec<u8> {
-    [IDENTITY_DH_LABEL, ed25519, dh].concat()
+/// What the Ed25519 key signs for its identity-DH key: `talos-identity`'s encoding.
+fn identity_dh_message(dh: &[u8; KEY_LEN]) -> Vec<u8> {
+    talos_identity::identity_dh_message(&X25519PublicKey::from_bytes(*dh))
 }
 
+/// What the Ed25519 key signs for signed prekey `id`: `talos-identity`'s encoding, which binds
+/// the identity-DH key the prekey is used with.
 pub(crate) fn signed_prekey_message(
-    ed25519: &[u8; KEY_LEN],
+    identity_dh: &[u8; KEY_LEN],
     id: u32,
     key: &[u8; KEY_LEN],
 ) -> Vec<u8> {
-    [SIGNED_PREKEY_LABEL, ed25519, &id.to_be_bytes(), key].concat()
+    let (dh, key) = (
+        X25519PublicKey::from_bytes(*identity_dh),
+        X25519PublicKey::from_bytes(*key),
+    );
+    talos_identity::SignedPrekey::message(&dh, id, &key)
 }
 
 impl IdentityPublic {
@@ -57,7 +69,7 @@ impl IdentityPublic {
     pub fn verify(&self) -> Result<(), X3dhError> {
         let key = self.verifying_key()?;
         let signature = Signature::from_bytes(&self.dh_signature);
-        key.verify_strict(&identity_dh_message(&self.ed25519, &self.dh), &signature)
+        key.verify_strict(&identity_dh_message(&self.dh), &signature)
             .map_err(|_| X3dhError::BadIdentitySignature)
     }
 
@@ -105,9 +117,7 @@ impl IdentityKeyPair {
         let signing = SigningKey::from_bytes(seed);
         let dh = DhKeyPair::generate(rng);
         let ed25519 = signing.verifying_key().to_bytes();
-        let dh_signature = signing
-            .sign(&identity_dh_message(&ed25519, &dh.public))
-            .to_bytes();
+        let dh_signature = signing.sign(&identity_dh_message(&dh.public)).to_bytes();
         let public = IdentityPublic {
             ed25519,
             dh: dh.public,

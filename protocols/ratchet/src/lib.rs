@@ -9,7 +9,8 @@
 //! An agent's identity is an Ed25519 key (`ed25519-dalek`), the key behind its libp2p
 //! identity. Key agreement does **not** reuse it through the birational Ed25519 → X25519 map:
 //! each identity also has a dedicated X25519 *identity-DH* key, and the Ed25519 key signs
-//! `"Talos identity-dh v1" ‖ ed25519 ‖ dh` ([`IdentityPublic`]). One key, one purpose:
+//! `"talos/identity-dh/v1" ‖ dh` ([`IdentityPublic`]; the messages are `talos-identity`'s, so
+//! the signatures in an agent's DID document are the ones X3DH checks). One key, one purpose:
 //! Signal keeps signing and key agreement apart by purpose, and where it does let one key
 //! pair serve both (XEdDSA over an X25519 key) its XEdDSA specification cautions about
 //! reusing a key pair across algorithms; OMEMO (XEP-0384), which changed its identity key
@@ -23,7 +24,7 @@
 //!
 //! As in Signal's X3DH specification with Curve25519 and SHA-256. The responder publishes a
 //! [`PrekeyBundle`]: its identity, a signed prekey (`SPK`, signed over
-//! `"Talos signed-prekey v1" ‖ IK.ed25519 ‖ id ‖ SPK`) and optionally a one-time prekey
+//! `"talos/signed-prekey/v1" ‖ IK.dh ‖ id ‖ SPK`) and optionally a one-time prekey
 //! (`OPK`). [`PrekeyStore`] keeps the current `SPK`, the previous one for a grace period after
 //! rotation, and the one-time prekeys, each deleted after its first successful use.
 //! The initiator verifies both signatures (else [`X3dhError::BadIdentitySignature`] /

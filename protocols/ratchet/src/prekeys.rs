@@ -18,7 +18,8 @@ pub struct SignedPrekeyPublic {
     pub id: u32,
     /// The X25519 public key (`SPK`).
     pub key: [u8; KEY_LEN],
-    /// Ed25519 signature over `"Talos signed-prekey v1" ‖ IK.ed25519 ‖ id ‖ key`.
+    /// Ed25519 signature over `"talos/signed-prekey/v1" ‖ IK.dh ‖ id ‖ key`
+    /// ([`talos_identity::SignedPrekey::message`]).
     #[serde(with = "byte_array")]
     pub signature: [u8; SIGNATURE_LEN],
 }
@@ -35,7 +36,7 @@ impl fmt::Debug for SignedPrekeyPublic {
 impl SignedPrekeyPublic {
     /// Checks the signature under `identity`.
     pub fn verify(&self, identity: &IdentityPublic) -> Result<(), X3dhError> {
-        let message = signed_prekey_message(&identity.ed25519, self.id, &self.key);
+        let message = signed_prekey_message(&identity.dh, self.id, &self.key);
         if identity.verify_signed(&message, &self.signature) {
             Ok(())
         } else {
@@ -109,7 +110,7 @@ impl StoredSignedPrekey {
     ) -> Self {
         let pair = DhKeyPair::generate(rng);
         let signature = identity.sign(&signed_prekey_message(
-            &identity.public().ed25519,
+            &identity.public().dh,
             id,
             &pair.public,
         ));
@@ -308,5 +309,31 @@ impl PrekeyStore {
     /// Deletes a one-time prekey after its use.
     pub(crate) fn consume_one_time(&mut self, id: u32) {
         self.one_time.remove(&id);
+    }
+}
+
+/// The X3DH bundle of a prekey bundle `talos-identity` decoded and checked (the one a DID
+/// document or an online agent serves): both crates sign the same messages, so the
+/// signatures carry over as they are and [`Session::initiate`](crate::Session::initiate)
+/// checks them again.
+impl From<&talos_identity::PrekeyBundle> for PrekeyBundle {
+    fn from(bundle: &talos_identity::PrekeyBundle) -> Self {
+        let spk = bundle.signed_prekey();
+        Self {
+            identity: IdentityPublic {
+                ed25519: bundle.identity_key().to_bytes(),
+                dh: bundle.identity_dh().to_bytes(),
+                dh_signature: bundle.identity_dh_signature().to_bytes(),
+            },
+            signed_prekey: SignedPrekeyPublic {
+                id: spk.id,
+                key: spk.public.to_bytes(),
+                signature: spk.signature.to_bytes(),
+            },
+            one_time_prekey: bundle.one_time_prekey().map(|otk| OneTimePrekeyPublic {
+                id: otk.id,
+                key: otk.public.to_bytes(),
+            }),
+        }
     }
 }
