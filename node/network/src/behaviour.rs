@@ -171,7 +171,15 @@ fn kad(
     if let Some(n) = NonZeroUsize::new(3) {
         cfg.set_replication_factor(n);
     }
-    let mut kad = kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), cfg);
+    // Records are DID records (≤ 4 KiB each, `talos_identity::MAX_RECORD_BYTES`): 8,192 of
+    // them bound the store to 32 MiB; a full store refuses new keys, never evicts stored ones.
+    let store_config = kad::store::MemoryStoreConfig {
+        max_records: 8_192,
+        max_value_bytes: talos_identity::MAX_RECORD_BYTES,
+        ..kad::store::MemoryStoreConfig::default()
+    };
+    let store = kad::store::MemoryStore::with_config(peer_id, store_config);
+    let mut kad = kad::Behaviour::with_config(peer_id, store, cfg);
     // Bootstrap and full nodes serve the DHT even before an external address is confirmed
     // (private and docker networks never confirm one).
     match config.role {

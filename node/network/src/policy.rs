@@ -58,7 +58,7 @@ const BAD_REQUEST: u32 = 25;
 const BAD_FRAME: u32 = 50;
 /// Points of a sync request over the peer's quota.
 const OVER_QUOTA: u32 = 5;
-/// Points of a DHT record put of no kind Talos defines.
+/// Points of a DHT record put of no kind Talos defines, or one malformed or forged.
 const UNWANTED_RECORD: u32 = 10;
 /// Points of a proof that fails, served to our light client: forged on purpose (an honest node
 /// serves proofs from validated blocks), so a ban at once.
@@ -86,7 +86,8 @@ pub enum Offence {
     Sync(Misbehaviour),
     /// It asked more of our sync server than its quota allows.
     OverQuota(QuotaExceeded),
-    /// It asked us to store a DHT record of no kind Talos defines.
+    /// It asked us to store a DHT record of no kind Talos defines, or one that does not
+    /// validate (only malformed or forged ones cost: [`RecordError::is_peer_fault`]).
     UnwantedRecord(RecordError),
     /// Its status names another network id or genesis.
     WrongNetwork,
@@ -123,7 +124,7 @@ impl Offence {
             Self::OversizedFrame(_) => "frame_too_large",
             Self::Sync(m) => m.code(),
             Self::OverQuota(over) => over.kind.code(),
-            Self::UnwantedRecord(RecordError::UnknownKind { .. }) => "unknown_record_kind",
+            Self::UnwantedRecord(e) => e.code(),
             Self::WrongNetwork => "wrong_network",
             Self::GossipScore => "gossip_score",
             Self::LightLie(lie) => lie.code(),
@@ -143,9 +144,8 @@ impl Offence {
             Self::OversizedFrame(_) => Penalty::Score(BAD_FRAME),
             Self::Sync(m) => sync_penalty(*m),
             Self::OverQuota(_) => Penalty::Score(OVER_QUOTA),
-            Self::UnwantedRecord(RecordError::UnknownKind { .. }) => {
-                Penalty::Score(UNWANTED_RECORD)
-            }
+            Self::UnwantedRecord(e) if e.is_peer_fault() => Penalty::Score(UNWANTED_RECORD),
+            Self::UnwantedRecord(_) => Penalty::None,
             Self::WrongNetwork | Self::GossipScore => Penalty::Ban,
             Self::LightLie(LieKind::InvalidProof(_)) => Penalty::Score(FORGED_PROOF),
             Self::LightLie(LieKind::DeniedProvenItem) => Penalty::Score(DENIED_PROOF),

@@ -1,5 +1,6 @@
 //! Kademlia over real TCP: a peer putting a record of no kind Talos defines gets nothing
-//! stored, and pays for asking.
+//! stored, and pays for asking; an agent's signed DID record is stored and served, a forged one
+//! is not.
 
 mod net_common;
 
@@ -43,8 +44,34 @@ async fn query_result<T>(
     .expect("query result in time")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_of_no_talos_kind_are_not_stored() {
+/// Puts `record` on the node through `peer`, then asks the node for it back (the putter's own
+/// copy forgotten, so only the node can answer): what the node serves, if anything.
+async fn put_then_get(
+    peer: &mut Swarm<kad::Behaviour<kad::store::MemoryStore>>,
+    record: Record,
+) -> Option<Vec<u8>> {
+    let key = record.key.clone();
+    peer.behaviour_mut()
+        .put_record(record, Quorum::One)
+        .expect("put starts");
+    // Whatever the put reports, what counts is what the node hands back.
+    query_result(peer, |r| {
+        matches!(r, kad::QueryResult::PutRecord(_)).then_some(())
+    })
+    .await;
+    kad::store::RecordStore::remove(peer.behaviour_mut().store_mut(), &key);
+    peer.behaviour_mut().get_record(key);
+    query_result(peer, |r| match r {
+        kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(found))) => {
+            Some(Some(found.record.value))
+        }
+        kad::QueryResult::GetRecord(_) => Some(None),
+        _ => None,
+    })
+    .await
+}
+
+async fn node_and_peer() -> (Node, Swarm<kad::Behaviour<kad::store::MemoryStore>>) {
     let node = Node::start(&easy_spec(), "/ip4/127.0.0.1/tcp/0", Vec::new()).await;
     let addr = node.addr().await;
     let mut peer = kad_peer();
@@ -53,25 +80,53 @@ async fn records_of_no_talos_kind_are_not_stored() {
         .filter(|p| !matches!(p, Protocol::P2p(_)))
         .collect();
     peer.behaviour_mut().add_address(&node.peer_id, base);
-    let key = RecordKey::new(&"/talos/local/junk/1");
-    let record = Record::new(key.clone(), vec![0xab; 1024]);
-    peer.behaviour_mut()
-        .put_record(record, Quorum::One)
-        .expect("put starts");
-    // Whatever the put reports, the node must not hand the record back.
-    query_result(&mut peer, |r| {
-        matches!(r, kad::QueryResult::PutRecord(_)).then_some(())
-    })
-    .await;
-    // The putter keeps its own copy: forget it, so only the node could answer.
-    kad::store::RecordStore::remove(peer.behaviour_mut().store_mut(), &key);
-    peer.behaviour_mut().get_record(key);
-    let found = query_result(&mut peer, |r| match r {
-        kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(_))) => Some(true),
-        kad::QueryResult::GetRecord(_) => Some(false),
-        _ => None,
-    })
-    .await;
-    assert!(!found, "the node stored a record it has no kind for");
+    (node, peer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_of_no_talos_kind_are_not_stored() {
+    let (node, mut peer) = node_and_peer().await;
+    let record = Record::new(RecordKey::new(&"/talos/local/junk/1"), vec![0xab; 1024]);
+    let found = put_then_get(&mut peer, record).await;
+    assert!(
+        found.is_none(),
+        "the node stored a record it has no kind for"
+    );
+    node.stop().await;
+}
+
+/// Agent `seed`'s DID record, signed now, as a Kademlia record.
+fn did_record(seed: u8) -> Record {
+    use talos_identity::{DidDocument, DidRecord, SignedPrekey, SigningKey, X25519PublicKey};
+    let key = SigningKey::from_bytes(&[seed; 32]);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64;
+    let dh = X25519PublicKey::from_bytes([seed; 32]);
+    let spk = SignedPrekey::sign(&key, &dh, 1, [!seed; 32].into(), now_ms);
+    let document = DidDocument::for_agent(&key, dh, spk, Vec::new()).expect("a document");
+    let record = DidRecord::sign(&document, now_ms, now_ms, 3_600_000, &key).expect("signed");
+    Record::new(RecordKey::new(&record.key()), record.encode())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_did_record_is_stored_and_served_a_forged_one_is_not() {
+    let (node, mut peer) = node_and_peer().await;
+    let genuine = did_record(1);
+    let found = put_then_get(&mut peer, genuine.clone()).await;
+    assert_eq!(
+        found,
+        Some(genuine.value),
+        "the node serves the DID record it validated"
+    );
+    let mut forged = did_record(2);
+    let last = forged.value.len() - 1;
+    forged.value[last] ^= 1;
+    let found = put_then_get(&mut peer, forged).await;
+    assert!(
+        found.is_none(),
+        "the node stored a record whose signature fails"
+    );
     node.stop().await;
 }

@@ -13,6 +13,7 @@ use tracing::{debug, info};
 use super::{Backend, NetLoop};
 use crate::behaviour::NodeBehaviourEvent;
 use crate::policy::Offence;
+use crate::records::{self, Admission, RecordKind};
 
 impl NetLoop {
     pub(super) fn on_swarm_event(&mut self, event: SwarmEvent<NodeBehaviourEvent>) {
@@ -155,13 +156,7 @@ impl NetLoop {
                         record: Some(record),
                         ..
                     },
-            } => match crate::records::judge(&record) {
-                Ok(kind) => match kind {},
-                Err(e) => {
-                    debug!(peer = %source, error = %e, "kad record refused");
-                    self.penalize(source, Offence::UnwantedRecord(e));
-                }
-            },
+            } => self.on_put_record(source, record),
             kad::Event::OutboundQueryProgressed {
                 result: kad::QueryResult::Bootstrap(result),
                 ..
@@ -170,6 +165,32 @@ impl NetLoop {
                 Err(e) => debug!(error = %e, "kad bootstrap failed"),
             },
             _ => {}
+        }
+    }
+
+    /// A peer asks us to store a record: judged and admitted per `records`, else refused (and
+    /// penalized where the record is the sender's fault).
+    fn on_put_record(&mut self, source: PeerId, record: kad::Record) {
+        use kad::store::RecordStore;
+        let now_ms = crate::light::view::unix_ms();
+        let store = self.swarm.behaviour_mut().kad.store_mut();
+        let outcome = records::judge(&record, now_ms).and_then(|kind| match kind {
+            RecordKind::Did(valid) => {
+                let stored = store.get(&record.key).map(std::borrow::Cow::into_owned);
+                records::admit(stored.as_ref(), &valid, now_ms, Instant::now())
+            }
+        });
+        match outcome {
+            Ok(Admission::Store(record)) => {
+                if let Err(e) = store.put(record) {
+                    debug!(peer = %source, error = %e, "kad record not stored");
+                }
+            }
+            Ok(Admission::Unchanged) => {}
+            Err(e) => {
+                debug!(peer = %source, error = %e, "kad record refused");
+                self.penalize(source, Offence::UnwantedRecord(e));
+            }
         }
     }
 
