@@ -335,7 +335,7 @@ fn ratchet_seeds() -> Vec<(&'static str, Vec<u8>)> {
 fn envelope_seeds() -> Vec<(&'static str, Vec<u8>)> {
     use talos_messaging::codec::{MailboxRequest, MailboxResponse, MsgRequest, MsgResponse};
     use talos_messaging::{
-        AckStatus, DepositStatus, Envelope, MessageId, Page, SealedParts, encode_envelope,
+        AckStatus, Acked, DepositStatus, Envelope, MessageId, Page, SealedParts, encode_envelope,
         encode_mailbox_request, encode_mailbox_response, encode_msg_request, encode_msg_response,
     };
     let alice = ed25519_dalek::SigningKey::from_bytes(&[0xa1; 32]);
@@ -377,7 +377,10 @@ fn envelope_seeds() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "acknowledge",
-            encode_mailbox_request(&MailboxRequest::Acknowledge(vec![id])),
+            encode_mailbox_request(&MailboxRequest::Acknowledge(vec![Acked {
+                sender: alice.verifying_key().to_bytes(),
+                message_id: id,
+            }])),
         ),
         (
             "deposit-ack",

@@ -13,7 +13,7 @@ use crate::limits::{
     MAX_ACK_IDS, MAX_BUNDLE_BYTES, MAX_DID_BYTES, MAX_ENVELOPE_BYTES, MAX_MAILBOX_FRAME_BYTES,
     MAX_MSG_FRAME_BYTES, MAX_PAGE_ENVELOPES,
 };
-use crate::mailbox::{DepositStatus, Page};
+use crate::mailbox::{Acked, DepositStatus, Page};
 
 /// What the recipient says about a delivered envelope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +95,7 @@ pub enum MailboxRequest {
         limit: u32,
     },
     /// I have these: delete them from my mailbox.
-    Acknowledge(Vec<MessageId>),
+    Acknowledge(Vec<Acked>),
 }
 
 /// A response of `/talos/<network>/mailbox/1.0.0`.
@@ -267,8 +267,14 @@ pub fn encode_mailbox_request(request: &MailboxRequest) -> Vec<u8> {
             cursor: *cursor,
             limit: *limit,
         }),
-        MailboxRequest::Acknowledge(ids) => Request::Acknowledge(pb::Acknowledge {
-            message_ids: ids.iter().map(|id| id.0.to_vec()).collect(),
+        MailboxRequest::Acknowledge(acked) => Request::Acknowledge(pb::Acknowledge {
+            messages: acked
+                .iter()
+                .map(|a| pb::AckedMessage {
+                    sender: a.sender.to_vec(),
+                    message_id: a.message_id.0.to_vec(),
+                })
+                .collect(),
         }),
     };
     pb::MailboxRequest {
@@ -291,9 +297,22 @@ pub fn decode_mailbox_request(bytes: &[u8]) -> Result<MailboxRequest, DecodeErro
             limit: f.limit,
         }),
         Request::Acknowledge(a) => {
-            check_count("acknowledged ids", a.message_ids.len(), MAX_ACK_IDS)?;
-            let ids = a.message_ids.iter().map(|id| message_id(id));
-            Ok(MailboxRequest::Acknowledge(ids.collect::<Result<_, _>>()?))
+            check_count("acknowledged messages", a.messages.len(), MAX_ACK_IDS)?;
+            let acked = a.messages.iter().map(|m| {
+                let sender = <[u8; 32]>::try_from(m.sender.as_slice()).map_err(|_| {
+                    DecodeError::Malformed {
+                        what: "acknowledged sender",
+                        reason: format!("{} bytes, not 32", m.sender.len()),
+                    }
+                })?;
+                Ok::<_, DecodeError>(Acked {
+                    sender,
+                    message_id: message_id(&m.message_id)?,
+                })
+            });
+            Ok(MailboxRequest::Acknowledge(
+                acked.collect::<Result<_, _>>()?,
+            ))
         }
     }
 }
@@ -325,6 +344,10 @@ pub fn encode_mailbox_response(response: &MailboxResponse) -> Vec<u8> {
 pub fn decode_mailbox_response(bytes: &[u8]) -> Result<MailboxResponse, DecodeError> {
     use pb::mailbox_response::Response;
     check_len("mailbox response", bytes.len(), MAX_MAILBOX_FRAME_BYTES)?;
+    // Count a page's envelopes before prost builds them: a frame under the cap could hold
+    // millions of empty entries.
+    let envelopes = count_page_envelopes(bytes)?;
+    check_count("page envelopes", envelopes, MAX_PAGE_ENVELOPES)?;
     let wire = pb::MailboxResponse::decode(bytes).map_err(malformed("mailbox response"))?;
     match wire
         .response
@@ -348,6 +371,78 @@ pub fn decode_mailbox_response(bytes: &[u8]) -> Result<MailboxResponse, DecodeEr
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/// Field 2 of `MailboxResponse` (the page) and field 1 of `Page` (its envelopes).
+const PAGE_FIELD: u64 = 2;
+const PAGE_ENVELOPES_FIELD: u64 = 1;
+
+/// How many envelope entries the pages in `bytes` (a `MailboxResponse`) hold, read off the
+/// protobuf field keys without decoding anything.
+fn count_page_envelopes(bytes: &[u8]) -> Result<usize, DecodeError> {
+    let mut count = 0usize;
+    for_each_field(bytes, |field, value| {
+        if field == PAGE_FIELD
+            && let Some(page) = value
+        {
+            for_each_field(page, |inner, _| {
+                count += usize::from(inner == PAGE_ENVELOPES_FIELD);
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })?;
+    Ok(count)
+}
+
+/// Calls `f(field number, Some(payload) for a length-delimited field)` for each field of the
+/// protobuf message `bytes`; malformed framing is an error.
+fn for_each_field(
+    mut bytes: &[u8],
+    mut f: impl FnMut(u64, Option<&[u8]>) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let bad = || DecodeError::Malformed {
+        what: "mailbox response",
+        reason: "bad field framing".into(),
+    };
+    while !bytes.is_empty() {
+        let key = read_varint(&mut bytes).ok_or_else(bad)?;
+        let (field, wire_type) = (key >> 3, key & 7);
+        let skip = match wire_type {
+            0 => {
+                read_varint(&mut bytes).ok_or_else(bad)?;
+                0
+            }
+            1 => 8,
+            5 => 4,
+            2 => {
+                let len = read_varint(&mut bytes).ok_or_else(bad)?;
+                let len = usize::try_from(len).map_err(|_| bad())?;
+                let payload = bytes.get(..len).ok_or_else(bad)?;
+                f(field, Some(payload))?;
+                len
+            }
+            _ => return Err(bad()),
+        };
+        if wire_type != 2 {
+            f(field, None)?;
+        }
+        bytes = bytes.get(skip..).ok_or_else(bad)?;
+    }
+    Ok(())
+}
+
+/// A base-128 varint off the front of `bytes` (at most 10 bytes).
+fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, byte) in bytes.iter().take(10).enumerate() {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            *bytes = &bytes[i + 1..];
+            return Some(value);
+        }
+    }
+    None
+}
 
 fn check_len(what: &'static str, len: usize, max: usize) -> Result<(), DecodeError> {
     if len > max {

@@ -11,7 +11,10 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::error::EnvelopeError;
-use crate::limits::{MAX_CIPHERTEXT_BYTES, MAX_HANDSHAKE_BYTES, MAX_HEADER_BYTES};
+use crate::limits::{
+    MAX_CIPHERTEXT_BYTES, MAX_HANDSHAKE_BYTES, MAX_HEADER_BYTES, MIN_CIPHERTEXT_BYTES,
+    MIN_HEADER_BYTES,
+};
 
 /// The envelope format this build writes and reads.
 pub const ENVELOPE_VERSION: u32 = 1;
@@ -120,16 +123,35 @@ impl Envelope {
         if self.sender == self.recipient {
             return Err(EnvelopeError::SelfAddressed);
         }
-        let handshake_len = self.parts.handshake.as_ref().map_or(0, Vec::len);
-        for (field, len, max) in [
-            ("header", self.parts.header.len(), MAX_HEADER_BYTES),
+        // An empty handshake would be signed as present but travel as absent.
+        let (handshake_len, handshake_min) = match &self.parts.handshake {
+            Some(h) => (h.len(), 1),
+            None => (0, 0),
+        };
+        let parts = &self.parts;
+        for (field, len, min, max) in [
+            (
+                "header",
+                parts.header.len(),
+                MIN_HEADER_BYTES,
+                MAX_HEADER_BYTES,
+            ),
             (
                 "ciphertext",
-                self.parts.ciphertext.len(),
+                parts.ciphertext.len(),
+                MIN_CIPHERTEXT_BYTES,
                 MAX_CIPHERTEXT_BYTES,
             ),
-            ("handshake", handshake_len, MAX_HANDSHAKE_BYTES),
+            (
+                "handshake",
+                handshake_len,
+                handshake_min,
+                MAX_HANDSHAKE_BYTES,
+            ),
         ] {
+            if len < min {
+                return Err(EnvelopeError::FieldTooSmall { field, len, min });
+            }
             if len > max {
                 return Err(EnvelopeError::FieldTooLarge { field, len, max });
             }
@@ -213,7 +235,7 @@ impl Envelope {
         &self.signature
     }
 
-    /// Bytes the encrypted parts take (what mailbox quotas count).
+    /// Bytes the encrypted parts take.
     pub fn payload_len(&self) -> usize {
         self.parts.header.len()
             + self.parts.ciphertext.len()

@@ -17,6 +17,16 @@ pub enum EnvelopeError {
     /// The message id is not 16 bytes.
     #[error("the message id is {0} bytes, not 16")]
     BadMessageId(usize),
+    /// A field is shorter than anything the ratchet produces (or an empty handshake).
+    #[error("{field} of {len} bytes is shorter than {min}")]
+    FieldTooSmall {
+        /// Which field.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The least it may be.
+        min: usize,
+    },
     /// A field is over its cap.
     #[error("{field} of {len} bytes is over the cap of {max}")]
     FieldTooLarge {
@@ -42,6 +52,7 @@ impl EnvelopeError {
             Self::UnsupportedVersion(_) => "unsupported_version",
             Self::BadDid { .. } => "bad_did",
             Self::BadMessageId(_) => "bad_message_id",
+            Self::FieldTooSmall { .. } => "field_too_small",
             Self::FieldTooLarge { .. } => "field_too_large",
             Self::BadSignature => "bad_signature",
             Self::SelfAddressed => "self_addressed",

@@ -30,5 +30,5 @@ pub use codec::{
 pub use envelope::{Envelope, EnvelopeHash, MessageId, SealedParts};
 pub use error::{DecodeError, EnvelopeError};
 pub use mailbox::{
-    DepositRejection, DepositStatus, MailboxBook, MailboxConfig, Page, StoredEnvelope,
+    Acked, DepositRejection, DepositStatus, MailboxBook, MailboxConfig, Page, StoredEnvelope,
 };

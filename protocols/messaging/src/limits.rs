@@ -9,6 +9,16 @@ pub const MAX_CIPHERTEXT_BYTES: usize = MAX_PLAINTEXT_BYTES + 256;
 /// Largest encrypted ratchet header (a ratchet key, two counters, nonce and tag fit in ≈ 100).
 pub const MAX_HEADER_BYTES: usize = 256;
 
+/// Smallest encrypted header: an AEAD nonce and tag around anything at all.
+pub const MIN_HEADER_BYTES: usize = 28;
+
+/// Smallest ciphertext: an AEAD tag.
+pub const MIN_CIPHERTEXT_BYTES: usize = 16;
+
+/// What a mailbox charges per stored envelope on top of its payload (keys, ids, signature,
+/// index entries), so that even the smallest envelope has a price.
+pub const ENVELOPE_OVERHEAD_BYTES: usize = 512;
+
 /// Largest X3DH handshake (identity and ephemeral keys, prekey ids, a signature).
 pub const MAX_HANDSHAKE_BYTES: usize = 512;
 

@@ -2,21 +2,28 @@
 //! offline, ciphertext only.
 //!
 //! Bounded every way a depositor could push: envelopes and bytes per recipient, envelopes per
-//! (recipient, sender) pair (one sender cannot fill somebody's mailbox alone), bytes in total,
-//! and a TTL counted from when *this node* stored the envelope (the sender's timestamp is its
-//! word only; it is checked for plausibility, never trusted for expiry). A duplicate deposit
+//! (recipient, sender) pair (one sender cannot fill somebody's mailbox alone), envelopes and
+//! bytes in total, each envelope charged [`ENVELOPE_OVERHEAD_BYTES`] on top of its payload (so
+//! none is free), and a TTL counted from when *this node* stored the envelope (the sender's
+//! timestamp is its word only; it is checked for plausibility, never trusted for expiry).
+//! Sender keys cost nothing to make, so these bounds hold the book's size, not fairness
+//! between depositors: the node adds a quota per Noise-authenticated depositing peer and
+//! takes deposits only for recipients it is a mailbox of ([`DepositStatus::NotResponsible`]). A duplicate deposit
 //! (same recipient, sender and message id) is acknowledged as stored and costs nothing. The
-//! sender is part of that key: another depositor reusing a message id it saw cannot make a
-//! node drop the real envelope as a "duplicate". Fetches page
-//! by a cursor (a per-node sequence number), acknowledgements delete. The book keeps no clock:
-//! every call takes `now_ms`. The node persists what [`MailboxBook::deposit`] reports as new
-//! and rebuilds the book at start-up with [`MailboxBook::restore`].
+//! sender is part of that key, and of an acknowledgement's: another depositor reusing a message
+//! id it saw can neither make a node drop the real envelope as a "duplicate" nor have it
+//! deleted by the recipient's acknowledgement of its own. Fetches page by a cursor (a per-node
+//! sequence number that never goes back, [`MailboxBook::next_seq`]), acknowledgements delete.
+//! The book keeps no clock: every call takes `now_ms`; a fetch skips what has expired, and
+//! [`MailboxBook::expire`], which the node calls on a timer, drops it and says what to delete
+//! from disk. The node persists what [`MailboxBook::deposit`] reports as new (and the sequence
+//! high-water mark) and rebuilds the book at start-up with [`MailboxBook::restore`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::envelope::{Envelope, MessageId};
 use crate::error::DecodeError;
-use crate::limits::MAX_PAGE_ENVELOPES;
+use crate::limits::{ENVELOPE_OVERHEAD_BYTES, MAX_PAGE_ENVELOPES};
 
 /// A recipient or sender key, as the book indexes it.
 type Key = [u8; 32];
@@ -28,10 +35,12 @@ pub struct MailboxConfig {
     pub max_per_recipient: usize,
     /// Envelopes kept per (recipient, sender).
     pub max_per_sender: usize,
-    /// Payload bytes kept per recipient.
+    /// Bytes kept per recipient (payload + [`ENVELOPE_OVERHEAD_BYTES`] per envelope).
     pub max_bytes_per_recipient: usize,
-    /// Payload bytes kept in total.
+    /// Bytes kept in total (counted the same way).
     pub max_total_bytes: usize,
+    /// Envelopes kept in total.
+    pub max_envelopes: usize,
     /// How long an envelope is kept after it was stored, in ms.
     pub ttl_ms: u64,
     /// How far in the future a sender's timestamp may be, in ms.
@@ -45,6 +54,7 @@ impl Default for MailboxConfig {
             max_per_sender: 500,
             max_bytes_per_recipient: 32 << 20,
             max_total_bytes: 512 << 20,
+            max_envelopes: 200_000,
             ttl_ms: 7 * 24 * 3_600_000,
             max_future_ms: 10 * 60_000,
         }
@@ -120,6 +130,15 @@ impl DepositStatus {
 #[error("deposit refused: {}", .0.code())]
 pub struct DepositRejection(pub DepositStatus);
 
+/// An envelope its recipient acknowledges: named by sender and message id, as the book keys it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Acked {
+    /// The sender's Ed25519 key.
+    pub sender: [u8; 32],
+    /// The message id.
+    pub message_id: MessageId,
+}
+
 /// A stored envelope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredEnvelope {
@@ -184,7 +203,6 @@ impl MailboxBook {
         envelope: Envelope,
         now_ms: u64,
     ) -> Result<Option<&StoredEnvelope>, DepositRejection> {
-        self.expire(now_ms);
         let reject = |status| Err(DepositRejection(status));
         if envelope.timestamp_ms() > now_ms.saturating_add(self.config.max_future_ms) {
             return reject(DepositStatus::FromTheFuture);
@@ -194,7 +212,7 @@ impl MailboxBook {
         }
         let recipient = envelope.recipient().to_bytes();
         let sender = envelope.sender().to_bytes();
-        let size = envelope.payload_len();
+        let size = charge(&envelope);
         if let Some(mailbox) = self.boxes.get(&recipient) {
             if mailbox.by_id.contains_key(&(envelope.message_id(), sender)) {
                 return Ok(None);
@@ -208,51 +226,72 @@ impl MailboxBook {
                 return reject(DepositStatus::SenderOverQuota);
             }
         }
-        if self.bytes.saturating_add(size) > self.config.max_total_bytes {
+        if self.bytes.saturating_add(size) > self.config.max_total_bytes
+            || self.expiries.len() >= self.config.max_envelopes
+        {
             return reject(DepositStatus::NodeFull);
         }
-        let seq = self.next_seq;
-        self.next_seq = seq.saturating_add(1);
+        let Some(next) = self.next_seq.checked_add(1) else {
+            return reject(DepositStatus::NodeFull);
+        };
+        let seq = std::mem::replace(&mut self.next_seq, next);
         let stored = StoredEnvelope {
             seq,
             stored_at_ms: now_ms,
             envelope,
         };
-        Ok(Some(self.insert(stored)))
+        Ok(self.insert(stored))
     }
 
-    /// Puts back an envelope the node persisted earlier (at start-up). Limits are not checked
-    /// again; an envelope past its TTL is dropped (`false`).
+    /// The sequence number the next deposit gets: the node persists it (a high-water mark)
+    /// so that after a restart no new envelope lands below a cursor a recipient holds.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Puts back an envelope the node persisted earlier (at start-up), after
+    /// [`Self::set_next_seq`] with the persisted high-water mark. Limits are not checked again;
+    /// an envelope past its TTL, or one whose seq or (sender, id) is here already, is dropped
+    /// (`false`).
     pub fn restore(&mut self, stored: StoredEnvelope, now_ms: u64) -> bool {
         self.next_seq = self.next_seq.max(stored.seq.saturating_add(1));
         if stored.stored_at_ms.saturating_add(self.config.ttl_ms) <= now_ms {
             return false;
         }
-        self.insert(stored);
-        true
+        self.insert(stored).is_some()
     }
 
-    fn insert(&mut self, stored: StoredEnvelope) -> &StoredEnvelope {
+    /// Moves the sequence up to `next` (the persisted high-water mark); never down.
+    pub fn set_next_seq(&mut self, next: u64) {
+        self.next_seq = self.next_seq.max(next);
+    }
+
+    /// Indexes `stored`, unless its seq or its (sender, id) is taken (then nothing changes).
+    fn insert(&mut self, stored: StoredEnvelope) -> Option<&StoredEnvelope> {
         let recipient = stored.envelope.recipient().to_bytes();
         let sender = stored.envelope.sender().to_bytes();
-        let size = stored.envelope.payload_len();
-        let expiry = stored.stored_at_ms.saturating_add(self.config.ttl_ms);
         let seq = stored.seq;
+        let id = (stored.envelope.message_id(), sender);
+        if let Some(mailbox) = self.boxes.get(&recipient)
+            && (mailbox.by_seq.contains_key(&seq) || mailbox.by_id.contains_key(&id))
+        {
+            return None;
+        }
+        let size = charge(&stored.envelope);
+        let expiry = stored.stored_at_ms.saturating_add(self.config.ttl_ms);
         self.expiries.insert((expiry, recipient, seq));
         self.bytes = self.bytes.saturating_add(size);
         let mailbox = self.boxes.entry(recipient).or_default();
         mailbox.bytes = mailbox.bytes.saturating_add(size);
         *mailbox.per_sender.entry(sender).or_default() += 1;
-        mailbox
-            .by_id
-            .insert((stored.envelope.message_id(), sender), seq);
-        mailbox.by_seq.entry(seq).or_insert(stored)
+        mailbox.by_id.insert(id, seq);
+        Some(mailbox.by_seq.entry(seq).or_insert(stored))
     }
 
     /// The envelopes waiting for `owner` from `cursor` on: at most `limit` (and at most
     /// [`MAX_PAGE_ENVELOPES`]), oldest first.
-    pub fn fetch(&mut self, owner: &Key, cursor: u64, limit: u32, now_ms: u64) -> Page {
-        self.expire(now_ms);
+    pub fn fetch(&self, owner: &Key, cursor: u64, limit: u32, now_ms: u64) -> Page {
+        let ttl = self.config.ttl_ms;
         let limit = usize::try_from(limit)
             .unwrap_or(usize::MAX)
             .min(MAX_PAGE_ENVELOPES);
@@ -262,7 +301,10 @@ impl MailboxBook {
                 ..Page::default()
             };
         };
-        let mut waiting = mailbox.by_seq.range(cursor..);
+        let mut waiting = mailbox
+            .by_seq
+            .range(cursor..)
+            .filter(|(_, s)| s.stored_at_ms.saturating_add(ttl) > now_ms);
         let envelopes: Vec<(u64, Envelope)> = waiting
             .by_ref()
             .take(limit)
@@ -279,30 +321,35 @@ impl MailboxBook {
         }
     }
 
-    /// Deletes the envelopes `owner` acknowledges, whoever sent them (ids it has not got here
-    /// are ignored); returns their sequence numbers, for the node to delete what it persisted.
-    pub fn acknowledge(&mut self, owner: &Key, ids: &[MessageId]) -> Vec<u64> {
+    /// Deletes the envelopes `owner` acknowledges, each named by (sender key, message id)
+    /// (others are ignored); returns their sequence numbers, for the node to delete what it
+    /// persisted.
+    pub fn acknowledge(&mut self, owner: &Key, acked: &[Acked]) -> Vec<u64> {
         let Some(mailbox) = self.boxes.get(owner) else {
             return Vec::new();
         };
-        let seqs: Vec<u64> = ids
+        let mut seqs: Vec<u64> = acked
             .iter()
-            .flat_map(|id| mailbox.by_id.range((*id, [0; 32])..=(*id, [0xff; 32])))
-            .map(|(_, seq)| *seq)
+            .filter_map(|a| mailbox.by_id.get(&(a.message_id, a.sender)).copied())
             .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
         for seq in &seqs {
             self.remove(owner, *seq);
         }
         seqs
     }
 
-    /// Drops every envelope past its TTL; returns their (recipient, seq).
+    /// Drops every envelope past its TTL; returns their (recipient, seq), for the node to
+    /// delete what it persisted.
     pub fn expire(&mut self, now_ms: u64) -> Vec<(Key, u64)> {
         let mut gone = Vec::new();
         while let Some(&(expiry, recipient, seq)) = self.expiries.first() {
             if expiry > now_ms {
                 break;
             }
+            // Taken off first, so the loop ends whatever `remove` finds.
+            self.expiries.pop_first();
             self.remove(&recipient, seq);
             gone.push((recipient, seq));
         }
@@ -316,7 +363,7 @@ impl MailboxBook {
         let Some(stored) = mailbox.by_seq.remove(&seq) else {
             return;
         };
-        let size = stored.envelope.payload_len();
+        let size = charge(&stored.envelope);
         mailbox.bytes = mailbox.bytes.saturating_sub(size);
         self.bytes = self.bytes.saturating_sub(size);
         let sender = stored.envelope.sender().to_bytes();
@@ -341,8 +388,25 @@ impl MailboxBook {
         self.boxes.get(owner).map_or(0, |m| m.by_seq.len())
     }
 
-    /// Payload bytes kept in total.
+    /// Bytes kept in total (payload + overhead per envelope).
     pub fn bytes(&self) -> usize {
         self.bytes
     }
+
+    /// Envelopes kept in total.
+    pub fn len(&self) -> usize {
+        self.expiries.len()
+    }
+
+    /// Whether the book keeps nothing.
+    pub fn is_empty(&self) -> bool {
+        self.expiries.is_empty()
+    }
+}
+
+/// What an envelope costs a mailbox: its payload and a fixed overhead.
+fn charge(envelope: &Envelope) -> usize {
+    envelope
+        .payload_len()
+        .saturating_add(ENVELOPE_OVERHEAD_BYTES)
 }

@@ -7,7 +7,7 @@ use support::*;
 use talos_messaging::codec::{MailboxRequest, MailboxResponse, MsgRequest, MsgResponse};
 use talos_messaging::limits::{MAX_ACK_IDS, MAX_ENVELOPE_BYTES, MAX_HEADER_BYTES};
 use talos_messaging::{
-    AckStatus, DecodeError, DepositStatus, Envelope, EnvelopeError, Page, SealedParts,
+    AckStatus, Acked, DecodeError, DepositStatus, Envelope, EnvelopeError, Page, SealedParts,
     decode_envelope, decode_mailbox_request, decode_mailbox_response, decode_msg_request,
     decode_msg_response, encode_envelope, encode_mailbox_request, encode_mailbox_response,
     encode_msg_request, encode_msg_response,
@@ -222,7 +222,16 @@ fn every_protocol_message_round_trips() {
             cursor: 7,
             limit: 10,
         },
-        MailboxRequest::Acknowledge(vec![id(1), id(2)]),
+        MailboxRequest::Acknowledge(vec![
+            Acked {
+                sender: [1; 32],
+                message_id: id(1),
+            },
+            Acked {
+                sender: [2; 32],
+                message_id: id(2),
+            },
+        ]),
     ] {
         assert_eq!(
             decode_mailbox_request(&encode_mailbox_request(&r)).unwrap(),
@@ -256,10 +265,14 @@ fn hostile_protocol_messages_are_typed_errors() {
         decode_msg_request(&empty).unwrap_err(),
         DecodeError::Empty("msg request")
     );
-    let ids = vec![vec![0u8; 16]; MAX_ACK_IDS + 1];
+    let acked = pb::AckedMessage {
+        sender: vec![0; 32],
+        message_id: vec![0; 16],
+    };
+    let messages = vec![acked; MAX_ACK_IDS + 1];
     let too_many = pb::MailboxRequest {
         request: Some(pb::mailbox_request::Request::Acknowledge(pb::Acknowledge {
-            message_ids: ids,
+            messages,
         })),
     };
     assert_eq!(
@@ -295,6 +308,19 @@ fn hostile_protocol_messages_are_typed_errors() {
             .unwrap_err()
             .code(),
         "bad_signature"
+    );
+    // A page of a million empty entries is refused before prost builds any of them.
+    let page = pb::MailboxResponse {
+        response: Some(pb::mailbox_response::Response::Page(pb::Page {
+            envelopes: vec![Vec::new(); 1_000_000],
+            next_cursor: 1,
+            more: false,
+        })),
+    };
+    let err = decode_mailbox_response(&page.encode_to_vec()).unwrap_err();
+    assert!(
+        matches!(err, DecodeError::TooMany { len: 1_000_000, .. }),
+        "{err}"
     );
 }
 

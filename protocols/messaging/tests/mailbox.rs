@@ -3,20 +3,32 @@
 mod support;
 
 use support::*;
+use talos_messaging::limits::ENVELOPE_OVERHEAD_BYTES;
 use talos_messaging::{
-    DepositRejection, DepositStatus, MailboxBook, MailboxConfig, StoredEnvelope,
+    Acked, DepositRejection, DepositStatus, MailboxBook, MailboxConfig, MessageId, StoredEnvelope,
 };
 
 fn key(seed: u8) -> [u8; 32] {
     agent(seed).verifying_key().to_bytes()
 }
 
+/// What one test envelope costs a mailbox: 172 payload bytes and the fixed overhead.
+const COST: usize = 172 + ENVELOPE_OVERHEAD_BYTES;
+
+fn acked(sender: u8, id: MessageId) -> Acked {
+    Acked {
+        sender: key(sender),
+        message_id: id,
+    }
+}
+
 fn small() -> MailboxConfig {
     MailboxConfig {
         max_per_recipient: 10,
         max_per_sender: 4,
-        max_bytes_per_recipient: 10 * 172,
-        max_total_bytes: 15 * 172,
+        max_bytes_per_recipient: 10 * COST,
+        max_total_bytes: 15 * COST,
+        max_envelopes: 1_000,
         ttl_ms: 1_000,
         max_future_ms: 100,
     }
@@ -40,9 +52,17 @@ fn deposits_page_and_are_deleted_on_acknowledgement() {
     assert!(!rest.more);
     let ids: Vec<_> = rest.envelopes.iter().map(|e| e.message_id()).collect();
     assert_eq!(ids, vec![id(3), id(4)]);
-    // Only the owner's own mailbox is touched by its acknowledgement.
-    assert_eq!(book.acknowledge(&key(3), &[id(0)]).len(), 1);
-    assert_eq!(book.acknowledge(&key(2), &[id(0), id(1), id(77)]).len(), 2);
+    // Only the owner's own mailbox is touched by its acknowledgement, and only envelopes of
+    // the sender it names.
+    assert_eq!(book.acknowledge(&key(3), &[acked(1, id(0))]).len(), 1);
+    assert_eq!(book.acknowledge(&key(2), &[acked(9, id(0))]).len(), 0);
+    let acks = [
+        acked(1, id(0)),
+        acked(1, id(1)),
+        acked(1, id(77)),
+        acked(1, id(1)),
+    ];
+    assert_eq!(book.acknowledge(&key(2), &acks).len(), 2);
     assert_eq!(book.waiting(&key(2)), 3);
     assert_eq!(book.fetch(&key(9), 0, 10, 20).envelopes.len(), 0);
 }
@@ -94,10 +114,17 @@ fn envelopes_expire_a_ttl_after_this_node_stored_them() {
     book.deposit(envelope(1, 2, 0, 0), 0).unwrap();
     book.deposit(envelope(1, 2, 1, 500), 500).unwrap();
     assert_eq!(book.fetch(&key(2), 0, 10, 999).envelopes.len(), 2);
+    // A fetch skips what is past its TTL even before `expire` drops it.
+    assert_eq!(book.fetch(&key(2), 0, 10, 1_000).envelopes.len(), 1);
     assert_eq!(book.expire(1_000), vec![(key(2), 0)]);
     assert_eq!(book.fetch(&key(2), 0, 10, 1_000).envelopes.len(), 1);
     assert_eq!(book.fetch(&key(2), 0, 10, 1_500).envelopes.len(), 0);
-    assert_eq!(book.bytes(), 0, "expired bytes are given back");
+    assert_eq!(book.expire(1_500).len(), 1);
+    assert_eq!(
+        (book.bytes(), book.len()),
+        (0, 0),
+        "expired bytes are given back"
+    );
 }
 
 #[test]
