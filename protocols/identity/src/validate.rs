@@ -1,13 +1,15 @@
 //! Validating DID records from the DHT, and choosing between two records of one DID.
 //!
-//! Checks run cheapest first, so junk costs no signature verification: size, protobuf shape,
-//! canonical encoding, version, signature length, validity window, then the document (its
-//! two signatures), the Kademlia key, and last the record signature.
+//! Checks run cheapest first, so junk costs no signature verification and a forged record at
+//! most one: size, protobuf shape, canonical encoding, version, validity window, then the
+//! document's `id` alone (a shallow JSON read) for the Kademlia key and the DID's key, the
+//! record signature (the one signature nobody can copy from a genuine document), and last the
+//! whole document with its two signatures.
 
-use talos_chain::Signature;
+use talos_chain::{Signature, VerifyingKey};
 
 use crate::document::DidDocument;
-use crate::error::RecordError;
+use crate::error::{DocumentError, RecordError};
 use crate::record::{
     DidRecord, MAX_CLOCK_SKEW_MS, MAX_RECORD_BYTES, MAX_RECORD_TTL_MS, RECORD_VERSION, RecordWire,
     record_key, record_signed_message,
@@ -63,11 +65,15 @@ pub fn validate_record(key: &[u8], bytes: &[u8], now_ms: u64) -> Result<ValidRec
             now_ms,
         });
     }
-    let document = decode_document(&wire)?;
-    if key != record_key(document.did()) {
+    let did = document_id(&wire.document)?;
+    if key != record_key(&did) {
         return Err(RecordError::WrongKey);
     }
-    let record = verify(wire, document)?;
+    let identity = crate::parse_did_key(&did).map_err(DocumentError::Did)?;
+    check_signature(&wire, &identity)?;
+    // The document's `id` names `identity`, and `from_json` checks its keys are that DID's.
+    let document = decode_document(&wire)?;
+    let record = assemble(wire, document)?;
     Ok(ValidRecord {
         record,
         bytes: bytes.to_vec(),
@@ -157,6 +163,17 @@ fn check_window(issued_at_ms: u64, expires_at_ms: u64) -> Result<(), RecordError
     Ok(())
 }
 
+/// The `id` of a document's JSON, read without checking anything else of it.
+fn document_id(json: &[u8]) -> Result<String, RecordError> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: String,
+    }
+    serde_json::from_slice::<IdOnly>(json)
+        .map(|d| d.id)
+        .map_err(|e| DocumentError::Json(e.to_string()).into())
+}
+
 fn decode_document(wire: &RecordWire) -> Result<DidDocument, RecordError> {
     let document = DidDocument::from_json(&wire.document)?;
     if document.to_json() != wire.document {
@@ -165,8 +182,21 @@ fn decode_document(wire: &RecordWire) -> Result<DidDocument, RecordError> {
     Ok(document)
 }
 
-/// The record, if its signature is the document key's.
-fn verify(wire: RecordWire, document: DidDocument) -> Result<DidRecord, RecordError> {
+/// Whether the record's signature is `identity`'s.
+fn check_signature(wire: &RecordWire, identity: &VerifyingKey) -> Result<(), RecordError> {
+    let signature = record_signature(wire)?;
+    let message = record_signed_message(
+        &wire.document,
+        wire.sequence,
+        wire.issued_at_ms,
+        wire.expires_at_ms,
+    );
+    identity
+        .verify_strict(&message, &signature)
+        .map_err(|_| RecordError::BadSignature)
+}
+
+fn record_signature(wire: &RecordWire) -> Result<Signature, RecordError> {
     let signature: [u8; 64] =
         wire.signature
             .as_slice()
@@ -174,17 +204,18 @@ fn verify(wire: RecordWire, document: DidDocument) -> Result<DidRecord, RecordEr
             .map_err(|_| RecordError::BadSignatureLength {
                 len: wire.signature.len(),
             })?;
-    let signature = Signature::from_bytes(&signature);
-    let message = record_signed_message(
-        &wire.document,
-        wire.sequence,
-        wire.issued_at_ms,
-        wire.expires_at_ms,
-    );
-    document
-        .identity_key()
-        .verify_strict(&message, &signature)
-        .map_err(|_| RecordError::BadSignature)?;
+    Ok(Signature::from_bytes(&signature))
+}
+
+/// The record, if its signature is the document key's.
+fn verify(wire: RecordWire, document: DidDocument) -> Result<DidRecord, RecordError> {
+    check_signature(&wire, document.identity_key())?;
+    assemble(wire, document)
+}
+
+/// The record of a checked wire message and document.
+fn assemble(wire: RecordWire, document: DidDocument) -> Result<DidRecord, RecordError> {
+    let signature = record_signature(&wire)?;
     Ok(DidRecord {
         document,
         document_bytes: wire.document,
