@@ -27,6 +27,21 @@ pub struct PeerInfo {
 /// Commands served by the network task.
 #[derive(Debug)]
 pub enum NetCommand {
+    /// Store an agent's DID record (its encoding, `talos_identity::DidRecord::encode`) here
+    /// and put it to the closest peers; the reply says how many acknowledged it.
+    PublishDid {
+        /// The encoded record.
+        record: Vec<u8>,
+        /// The outcome.
+        reply: oneshot::Sender<crate::did::PublishResult>,
+    },
+    /// Find the best valid DID record of `did` (this node's store and the DHT).
+    ResolveDid {
+        /// The `did:key`.
+        did: String,
+        /// The record, validated under its key.
+        reply: oneshot::Sender<crate::did::ResolveResult>,
+    },
     /// Connected peers.
     Peers {
         /// The peers.

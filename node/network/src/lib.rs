@@ -24,6 +24,7 @@
 pub mod behaviour;
 pub mod commands;
 pub mod config;
+pub mod did;
 pub mod error;
 mod event_loop;
 pub mod gate;
@@ -51,6 +52,7 @@ pub use commands::{COMMAND_QUEUE, NetCommand, PeerInfo};
 pub use config::{
     InjectedTransport, NetConfig, RawStream, RawTransport, Role, TransportKind, UnknownRole,
 };
+pub use did::{DidQueryError, PublishResult, Published, ResolveResult};
 pub use error::{BehaviourError, ListenFailure, NetError};
 pub use metrics::NetMetrics;
 pub use protocols::ProtocolNames;

@@ -130,3 +130,62 @@ async fn a_signed_did_record_is_stored_and_served_a_forged_one_is_not() {
     );
     node.stop().await;
 }
+
+async fn publish(node: &Node, record: Vec<u8>) -> talos_network::PublishResult {
+    let (reply, rx) = tokio::sync::oneshot::channel();
+    node.commands
+        .send(talos_network::NetCommand::PublishDid { record, reply })
+        .await
+        .expect("net alive");
+    rx.await.expect("reply")
+}
+
+async fn resolve(node: &Node, did: &str) -> talos_network::ResolveResult {
+    let (reply, rx) = tokio::sync::oneshot::channel();
+    node.commands
+        .send(talos_network::NetCommand::ResolveDid {
+            did: did.to_owned(),
+            reply,
+        })
+        .await
+        .expect("net alive");
+    rx.await.expect("reply")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_publishes_its_did_record_and_another_node_resolves_it() {
+    let a = Node::start(&easy_spec(), "/ip4/127.0.0.1/tcp/0", Vec::new()).await;
+    let b = Node::start(&easy_spec(), "/ip4/127.0.0.1/tcp/0", vec![a.addr().await]).await;
+    tokio::time::timeout(WAIT, async {
+        while a.peers().await.is_empty() || b.peers().await.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("connected");
+    let record = did_record(7);
+    let published = publish(&a, record.value.clone()).await.expect("published");
+    assert!(published.peers >= 1, "{published:?}");
+    let did =
+        talos_identity::did_key(&talos_identity::SigningKey::from_bytes(&[7; 32]).verifying_key());
+    let found = resolve(&b, &did).await.expect("resolved");
+    assert_eq!(found.bytes(), record.value.as_slice());
+    assert_eq!(found.record().did(), did);
+    // An unknown DID is not found; a forged record is refused before it leaves the node.
+    let stranger =
+        talos_identity::did_key(&talos_identity::SigningKey::from_bytes(&[8; 32]).verifying_key());
+    assert_eq!(
+        resolve(&b, &stranger).await.unwrap_err().code(),
+        "not_found"
+    );
+    let mut forged = did_record(9).value;
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    assert!(publish(&a, forged).await.is_err());
+    assert_eq!(
+        resolve(&b, "did:web:example.com").await.unwrap_err().code(),
+        "not_did_key"
+    );
+    a.stop().await;
+    b.stop().await;
+}

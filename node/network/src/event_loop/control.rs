@@ -91,6 +91,8 @@ impl NetLoop {
             NetCommand::ReportLie { peer, lie } => {
                 self.penalize(peer, crate::policy::Offence::LightLie(lie));
             }
+            NetCommand::PublishDid { record, reply } => self.publish_did(record, reply),
+            NetCommand::ResolveDid { did, reply } => self.resolve_did(&did, reply),
             NetCommand::Ask {
                 peer,
                 request,

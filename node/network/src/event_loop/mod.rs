@@ -8,6 +8,7 @@
 //! machine reads the chain service's in-memory index.
 
 mod control;
+mod did;
 mod peering;
 mod queries;
 mod swarm_events;
@@ -112,6 +113,8 @@ pub(crate) struct NetLoop {
     backend: Backend,
     /// Requests the node sent to one peer ([`NetCommand::Ask`]).
     queries: PendingQueries,
+    /// DID records being published or resolved.
+    dids: crate::did::PendingDids,
     listen_addrs: Vec<Multiaddr>,
 }
 
@@ -258,6 +261,7 @@ impl NetLoop {
             sync,
             backend,
             queries: PendingQueries::default(),
+            dids: crate::did::PendingDids::default(),
             listen_addrs: Vec::new(),
             settings,
             swarm,

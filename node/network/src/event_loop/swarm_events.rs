@@ -164,6 +164,9 @@ impl NetLoop {
                 Ok(ok) => debug!(remaining = ok.num_remaining, "kad bootstrap step"),
                 Err(e) => debug!(error = %e, "kad bootstrap failed"),
             },
+            kad::Event::OutboundQueryProgressed {
+                id, result, step, ..
+            } => self.on_did_progress(id, result, step.last),
             _ => {}
         }
     }
