@@ -131,6 +131,13 @@ impl PrekeyBundle {
     /// Ed25519 point, and both signatures its. Whose bundle it is, is [`validate_bundle`]'s
     /// question.
     pub fn decode(bytes: &[u8]) -> Result<Self, BundleError> {
+        let bundle = Self::decode_unverified(bytes)?;
+        bundle.verify()?;
+        Ok(bundle)
+    }
+
+    /// Decodes everything but checks no signature.
+    fn decode_unverified(bytes: &[u8]) -> Result<Self, BundleError> {
         let wire = decode_wire(bytes)?;
         let identity = VerifyingKey::from_bytes(&fixed(&wire.identity_key, "identity_key")?)
             .map_err(|_| BundleError::BadIdentityKey)?;
@@ -155,12 +162,6 @@ impl PrekeyBundle {
             }),
             None => None,
         };
-        if !verify_identity_dh(&identity, &identity_dh, &identity_dh_signature) {
-            return Err(BundleError::IdentityDhSignature);
-        }
-        if !signed_prekey.verify(&identity, &identity_dh) {
-            return Err(BundleError::SignedPrekeySignature);
-        }
         Ok(Self {
             identity,
             identity_dh,
@@ -168,6 +169,22 @@ impl PrekeyBundle {
             signed_prekey,
             one_time_prekey,
         })
+    }
+
+    /// Checks both signatures: the identity key's over its identity-DH key and over the
+    /// signed prekey.
+    fn verify(&self) -> Result<(), BundleError> {
+        if !verify_identity_dh(
+            &self.identity,
+            &self.identity_dh,
+            &self.identity_dh_signature,
+        ) {
+            return Err(BundleError::IdentityDhSignature);
+        }
+        if !self.signed_prekey.verify(&self.identity, &self.identity_dh) {
+            return Err(BundleError::SignedPrekeySignature);
+        }
+        Ok(())
     }
 
     /// The owner's `did:key`.
@@ -209,10 +226,12 @@ impl PrekeyBundle {
 /// Decodes a bundle received from the peer whose identity key is `expected`
 /// ([`PrekeyBundle::decode`], plus [`BundleError::WrongIdentity`] if it is someone else's).
 pub fn validate_bundle(bytes: &[u8], expected: &VerifyingKey) -> Result<PrekeyBundle, BundleError> {
-    let bundle = PrekeyBundle::decode(bytes)?;
+    // The identity first: another agent's bundle costs no signature check.
+    let bundle = PrekeyBundle::decode_unverified(bytes)?;
     if bundle.identity != *expected {
         return Err(BundleError::WrongIdentity);
     }
+    bundle.verify()?;
     Ok(bundle)
 }
 
