@@ -30,6 +30,9 @@ pub enum NetCommand {
     /// Store an agent's DID record (its encoding, `talos_identity::DidRecord::encode`) here
     /// and put it to the closest peers; the reply says how many acknowledged it.
     PublishDid {
+        /// The DID the record is of (it names the record key; a record of another DID is
+        /// refused).
+        did: String,
         /// The encoded record.
         record: Vec<u8>,
         /// The outcome.

@@ -131,10 +131,11 @@ async fn a_signed_did_record_is_stored_and_served_a_forged_one_is_not() {
     node.stop().await;
 }
 
-async fn publish(node: &Node, record: Vec<u8>) -> talos_network::PublishResult {
+async fn publish(node: &Node, did: &str, record: Vec<u8>) -> talos_network::PublishResult {
     let (reply, rx) = tokio::sync::oneshot::channel();
+    let did = did.to_owned();
     node.commands
-        .send(talos_network::NetCommand::PublishDid { record, reply })
+        .send(talos_network::NetCommand::PublishDid { did, record, reply })
         .await
         .expect("net alive");
     rx.await.expect("reply")
@@ -164,10 +165,12 @@ async fn an_agent_publishes_its_did_record_and_another_node_resolves_it() {
     .await
     .expect("connected");
     let record = did_record(7);
-    let published = publish(&a, record.value.clone()).await.expect("published");
-    assert!(published.peers >= 1, "{published:?}");
     let did =
         talos_identity::did_key(&talos_identity::SigningKey::from_bytes(&[7; 32]).verifying_key());
+    let published = publish(&a, &did, record.value.clone())
+        .await
+        .expect("published");
+    assert!(published.peers >= 1, "{published:?}");
     let found = resolve(&b, &did).await.expect("resolved");
     assert_eq!(found.bytes(), record.value.as_slice());
     assert_eq!(found.record().did(), did);
@@ -181,7 +184,11 @@ async fn an_agent_publishes_its_did_record_and_another_node_resolves_it() {
     let mut forged = did_record(9).value;
     let last = forged.len() - 1;
     forged[last] ^= 1;
-    assert!(publish(&a, forged).await.is_err());
+    let forger =
+        talos_identity::did_key(&talos_identity::SigningKey::from_bytes(&[9; 32]).verifying_key());
+    assert!(publish(&a, &forger, forged).await.is_err());
+    // A genuine record under another DID's name is refused too.
+    assert!(publish(&a, &stranger, record.value.clone()).await.is_err());
     assert_eq!(
         resolve(&b, "did:web:example.com").await.unwrap_err().code(),
         "not_did_key"

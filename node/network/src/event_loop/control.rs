@@ -91,7 +91,7 @@ impl NetLoop {
             NetCommand::ReportLie { peer, lie } => {
                 self.penalize(peer, crate::policy::Offence::LightLie(lie));
             }
-            NetCommand::PublishDid { record, reply } => self.publish_did(record, reply),
+            NetCommand::PublishDid { did, record, reply } => self.publish_did(&did, record, reply),
             NetCommand::ResolveDid { did, reply } => self.resolve_did(&did, reply),
             NetCommand::Ask {
                 peer,

@@ -18,20 +18,21 @@ use crate::policy::Offence;
 use crate::records::{self, Admission, RecordError, RecordKind};
 
 impl NetLoop {
-    /// Judges `bytes` as a DID record, stores it here and puts it to the closest peers.
-    pub(super) fn publish_did(&mut self, bytes: Vec<u8>, reply: oneshot::Sender<PublishResult>) {
+    /// Judges `bytes` as `did`'s record, stores it here and puts it to the closest peers.
+    /// The record is validated once, under the key `did` names, when it is judged for the
+    /// local store.
+    pub(super) fn publish_did(
+        &mut self,
+        did: &str,
+        bytes: Vec<u8>,
+        reply: oneshot::Sender<PublishResult>,
+    ) {
         if !self.dids.has_room() {
             let _ = reply.send(Err(DidQueryError::TooManyInFlight));
             return;
         }
         let now_ms = unix_ms();
-        let key = match talos_identity::DidRecord::decode(&bytes) {
-            Ok(record) => record.key(),
-            Err(e) => {
-                let _ = reply.send(Err(DidQueryError::Refused(RecordError::Did(e))));
-                return;
-            }
-        };
+        let key = record_key(did);
         let record = match self.store_record(Record::new(RecordKey::new(&key), bytes), now_ms) {
             Ok(record) => record,
             Err(e) => {
