@@ -410,3 +410,16 @@ fn charge(envelope: &Envelope) -> usize {
         .payload_len()
         .saturating_add(ENVELOPE_OVERHEAD_BYTES)
 }
+
+/// Domain tag of [`mailbox_key`].
+const MAILBOX_KEY_TAG: &[u8] = b"talos/mailbox/v1\0";
+
+/// Where an agent's mailboxes are: the Kademlia key whose closest full nodes keep envelopes
+/// for the agent with this Ed25519 key (SHA-256 of a domain tag and the key).
+pub fn mailbox_key(agent: &[u8; 32]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(MAILBOX_KEY_TAG);
+    h.update(agent);
+    h.finalize().into()
+}
