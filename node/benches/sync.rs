@@ -182,6 +182,7 @@ async fn start_server(spec: &NetworkSpec, store: Arc<dyn Store>) -> anyhow::Resu
             index,
             notices,
             commands: commands_rx,
+            messaging: None,
         },
         &mut metrics.registry(),
         metrics.net.clone(),

@@ -217,6 +217,42 @@ impl NodeApi for NodeHandle {
         .await
         .map_err(|_| BackendError::Unavailable)?
     }
+
+    async fn send_messages(
+        &self,
+        request: talos_api::agent::SendRequest,
+    ) -> Result<talos_api::agent::SendResponse, BackendError> {
+        crate::api_agent::send(self, request).await
+    }
+
+    async fn inbox(
+        &self,
+        query: talos_api::agent::InboxQuery,
+    ) -> Result<talos_api::agent::InboxJson, BackendError> {
+        crate::api_agent::inbox(self, query).await
+    }
+
+    fn messages(
+        &self,
+    ) -> impl Stream<Item = Result<talos_api::agent::InboxMessageJson, u64>> + Send + Unpin + use<>
+    {
+        crate::api_agent::messages(self)
+    }
+
+    async fn sessions(&self) -> Result<talos_api::agent::SessionsJson, BackendError> {
+        crate::api_agent::sessions(self).await
+    }
+
+    async fn publish_did(&self) -> Result<talos_api::agent::DidPublishJson, BackendError> {
+        crate::api_agent::publish_did(self).await
+    }
+
+    async fn resolve_did(
+        &self,
+        did: String,
+    ) -> Result<talos_api::agent::DidRecordJson, BackendError> {
+        crate::api_agent::resolve_did(self, did).await
+    }
 }
 
 /// A connected peer as the API's JSON.

@@ -85,6 +85,7 @@ pub struct NodeHandle {
     events: broadcast::Sender<ChainEvent>,
     shutdown: Arc<Notify>,
     stop_requested: Arc<AtomicBool>,
+    agent: Option<crate::agent::AgentClient>,
 }
 
 impl std::fmt::Debug for NodeHandle {
@@ -128,6 +129,7 @@ pub(crate) struct HandleParts {
     pub(crate) net: mpsc::Sender<NetCommand>,
     pub(crate) events: broadcast::Sender<ChainEvent>,
     pub(crate) shutdown: Arc<Notify>,
+    pub(crate) agent: Option<crate::agent::AgentClient>,
 }
 
 impl NodeHandle {
@@ -142,6 +144,7 @@ impl NodeHandle {
             events: parts.events,
             shutdown: parts.shutdown,
             stop_requested: Arc::new(AtomicBool::new(false)),
+            agent: parts.agent,
         }
     }
 
@@ -158,6 +161,11 @@ impl NodeHandle {
     /// The store (read-only use: every write goes through the chain service).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The messaging agent (full and bootstrap nodes).
+    pub fn agent(&self) -> Option<&crate::agent::AgentClient> {
+        self.agent.as_ref()
     }
 
     /// Subscribes to chain events.

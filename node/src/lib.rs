@@ -7,8 +7,11 @@
 //! - `cli` and `api` (feature `cli`, on by default): the command line, and the node as the
 //!   local API's backend. The simulator builds without them.
 
+pub mod agent;
 #[cfg(feature = "cli")]
 pub mod api;
+#[cfg(feature = "cli")]
+mod api_agent;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;

@@ -16,6 +16,8 @@ pub struct MetricsHub {
     pub chain: ChainMetrics,
     /// The network task's metrics.
     pub net: NetMetrics,
+    /// The messaging agent's metrics.
+    pub agent: crate::agent::AgentMetrics,
 }
 
 impl MetricsHub {
@@ -25,10 +27,12 @@ impl MetricsHub {
         let talos = registry.sub_registry_with_prefix("talos");
         let chain = ChainMetrics::register(talos);
         let net = NetMetrics::register(talos);
+        let agent = crate::agent::AgentMetrics::register(talos);
         Self {
             registry: Arc::new(Mutex::new(registry)),
             chain,
             net,
+            agent,
         }
     }
 

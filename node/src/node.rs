@@ -37,6 +37,9 @@ pub enum NodeError {
     /// The network could not start.
     #[error(transparent)]
     Network(#[from] NetError),
+    /// The messaging agent's state could not be loaded.
+    #[error("loading the messaging agent")]
+    Agent(#[from] crate::agent::AgentStoreError),
     /// A start-up or network task panicked.
     #[error("the {0} task ended abnormally")]
     Crashed(&'static str),
@@ -178,6 +181,19 @@ pub async fn start_with(
     .await
     .map_err(|_| NodeError::Crashed("chain service start"))??;
 
+    let agent_config = crate::agent::AgentConfig {
+        host_mailboxes: net_config.role != talos_network::Role::Light,
+        metrics: metrics.agent.clone(),
+        ..crate::agent::AgentConfig::default()
+    };
+    let kv: Arc<dyn talos_storage::KvStore> = store.clone();
+    let (agent, inbound) = crate::agent::spawn_agent(
+        agent_config,
+        kv,
+        identity.signing_key().clone(),
+        net_tx.clone(),
+        shutdown.clone(),
+    )?;
     let network = Network::start(
         net_config,
         NetParts {
@@ -186,6 +202,7 @@ pub async fn start_with(
             index,
             notices,
             commands,
+            messaging: Some(inbound),
         },
         &mut metrics.registry(),
         metrics.net.clone(),
@@ -210,6 +227,7 @@ pub async fn start_with(
         net: net_tx,
         events,
         shutdown: shutdown.clone(),
+        agent: Some(agent),
     });
     let net = tokio::spawn(network.run(shutdown));
     Ok(RunningNode {

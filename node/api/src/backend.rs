@@ -9,8 +9,17 @@ use talos_storage::{ChainTip, ItemLocation, StorageError};
 
 use talos_light::saved::SavedProof;
 
+use crate::agent::{
+    DidPublishJson, DidRecordJson, InboxJson, InboxMessageJson, InboxQuery, SendRequest,
+    SendResponse, SessionsJson,
+};
 use crate::light::{LightAnswerJson, LightQuestion};
 use crate::types::{EventJson, NodeStatus, PeerJson};
+
+/// The error of a role without a messaging agent.
+fn no_agent() -> BackendError {
+    BackendError::WrongRole { role: "light" }
+}
 
 /// Why the node could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +43,17 @@ pub enum BackendError {
     /// The question cannot be asked (e.g. a DID that names no key).
     #[error("{0}")]
     BadQuestion(String),
+    /// What was asked for does not exist (e.g. no DID record found).
+    #[error("{0}")]
+    NotFound(String),
+    /// The node will not do it (a message that cannot be sealed or sent).
+    #[error("{message}")]
+    Refused {
+        /// Stable snake_case code.
+        code: &'static str,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Why a submitted item was not pooled.
@@ -132,4 +152,43 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
         proof: SavedProof,
         min_confirmations: u64,
     ) -> impl Future<Output = Result<LightAnswerJson, BackendError>> + Send;
+
+    /// Seals and queues messages (agent messaging; full and bootstrap nodes).
+    fn send_messages(
+        &self,
+        request: SendRequest,
+    ) -> impl Future<Output = Result<SendResponse, BackendError>> + Send {
+        let _ = request;
+        async { Err(no_agent()) }
+    }
+    /// Received messages.
+    fn inbox(
+        &self,
+        query: InboxQuery,
+    ) -> impl Future<Output = Result<InboxJson, BackendError>> + Send {
+        let _ = query;
+        async { Err(no_agent()) }
+    }
+    /// Messages received from now on (a bounded buffer per subscriber; `Err` counts missed).
+    fn messages(
+        &self,
+    ) -> impl Stream<Item = Result<InboxMessageJson, u64>> + Send + Unpin + use<Self> {
+        futures::stream::empty()
+    }
+    /// The agent's conversations.
+    fn sessions(&self) -> impl Future<Output = Result<SessionsJson, BackendError>> + Send {
+        async { Err(no_agent()) }
+    }
+    /// Publishes the agent's DID record now.
+    fn publish_did(&self) -> impl Future<Output = Result<DidPublishJson, BackendError>> + Send {
+        async { Err(no_agent()) }
+    }
+    /// Resolves a DID record (local store and DHT).
+    fn resolve_did(
+        &self,
+        did: String,
+    ) -> impl Future<Output = Result<DidRecordJson, BackendError>> + Send {
+        let _ = did;
+        async { Err(no_agent()) }
+    }
 }

@@ -91,6 +91,12 @@ impl From<BackendError> for ApiError {
             BackendError::BadQuestion(_) => {
                 Self::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
             }
+            BackendError::NotFound(_) => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            BackendError::Refused { code, .. } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+            }
         }
     }
 }

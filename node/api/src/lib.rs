@@ -16,6 +16,7 @@
 //! | `GET /v1/proof/{id}` | [`types::ProofJson`] (verified here before it is returned) |
 //! | `POST /v1/items` | body [`types::SubmitRequest`] `{"item": "<hex protobuf SignedItem>"}` → 202 [`types::SubmitResponse`] |
 //! | `GET /v1/events` | server-sent [`types::EventJson`]s: `new_tip`, `block_imported`, `new_item`, `lagged` |
+//! | `POST /v1/messages`, `GET /v1/messages`, `GET /v1/messages/stream`, `GET /v1/sessions`, `POST /v1/did/publish`, `GET /v1/did/{did}` | agent messaging: see [`agent`] |
 //!
 //! Metrics: `GET /metrics` on the metrics port (no cookie; loopback only), OpenMetrics text.
 //!
@@ -24,6 +25,7 @@
 //! re-points its own name at 127.0.0.1 (DNS rebinding) reads nothing.
 //! The node behind the routes is any [`NodeApi`].
 
+pub mod agent;
 mod auth;
 pub mod backend;
 mod error;
@@ -102,6 +104,14 @@ fn router<N: NodeApi>(node: N, cookie: Arc<str>, stop: watch::Receiver<bool>) ->
         .route("/v1/items", post(routes::submit::<N>))
         .route("/v1/proof/{id}", get(routes::proof::<N>))
         .route("/v1/events", get(events::events::<N>))
+        .route(
+            "/v1/messages",
+            post(agent::send::<N>).get(agent::inbox::<N>),
+        )
+        .route("/v1/messages/stream", get(agent::stream::<N>))
+        .route("/v1/sessions", get(agent::sessions::<N>))
+        .route("/v1/did/publish", post(agent::publish::<N>))
+        .route("/v1/did/{did}", get(agent::resolve::<N>))
         .route("/v1/light/status", get(routes::status::<N>))
         .route("/v1/light/headers", get(light::headers::<N>))
         .route("/v1/light/verify/{id}", get(light::verify::<N>))

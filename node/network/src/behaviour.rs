@@ -4,7 +4,7 @@
 //! and the connection limits deny a connection before any other behaviour spends state on it.
 //! identify, ping and gossipsub keep libp2p's standard protocol ids (`/ipfs/id/1.0.0`,
 //! `/ipfs/ping/1.0.0`, `/meshsub/*`) so other implementations interoperate; the network name
-//! lives in the Kademlia and sync protocol names and in the gossip topics.
+//! lives in the Kademlia, sync, msg and mailbox protocol names and in the gossip topics.
 
 use std::num::NonZeroUsize;
 use std::time::Duration;
@@ -15,6 +15,7 @@ use libp2p::{
     allow_block_list, connection_limits, gossipsub, identify, kad, ping, request_response,
 };
 use talos_gossip::Topics;
+use talos_messaging::rr_codec::{MailboxCodec, MsgCodec};
 use talos_sync::SyncCodec;
 
 use crate::config::{NetConfig, Role};
@@ -36,6 +37,7 @@ mod composed {
     use libp2p::{
         allow_block_list, connection_limits, gossipsub, identify, kad, ping, request_response,
     };
+    use talos_messaging::rr_codec::{MailboxCodec, MsgCodec};
     use talos_sync::SyncCodec;
 
     /// Every behaviour of a Talos node.
@@ -57,6 +59,11 @@ mod composed {
         pub gossipsub: gossipsub::Behaviour,
         /// Chain sync, request-response on `/talos/<network>/sync/1.0.0`.
         pub sync: request_response::Behaviour<SyncCodec>,
+        /// Agent messaging, request-response on `/talos/<network>/msg/1.0.0`.
+        pub msg: request_response::Behaviour<MsgCodec>,
+        /// Mailboxes, request-response on `/talos/<network>/mailbox/1.0.0` (outbound only on
+        /// a light client, which keeps no mailboxes).
+        pub mailbox: request_response::Behaviour<MailboxCodec>,
     }
 }
 
@@ -224,6 +231,7 @@ pub fn build(
             .with_request_timeout(config.request_timeout + REQUEST_TIMEOUT_MARGIN)
             .with_max_concurrent_streams(64),
     );
+    let (msg, mailbox) = messaging(config, &names);
     Ok(NodeBehaviour {
         blocked: allow_block_list::Behaviour::default(),
         gate: crate::gate::Gate::new(config.ip_limits),
@@ -233,7 +241,44 @@ pub fn build(
         kad: kad(key, config, &names),
         gossipsub: gossipsub(key, config, &topics, registry)?,
         sync,
+        msg,
+        mailbox,
     })
+}
+
+/// The msg and mailbox behaviours. Every role speaks `/msg` both ways (agents may run on light
+/// clients); only full and bootstrap nodes answer `/mailbox`. A sender pipelines many messages
+/// over one connection (the event loop keeps at most
+/// [`crate::messaging::MAX_OUTBOUND_PER_PEER`] in flight per peer), so the stream limits are
+/// generous; a peer over them has its streams refused.
+fn messaging(
+    config: &NetConfig,
+    names: &ProtocolNames,
+) -> (
+    request_response::Behaviour<MsgCodec>,
+    request_response::Behaviour<MailboxCodec>,
+) {
+    use request_response::ProtocolSupport;
+    let rr_config = |streams| {
+        request_response::Config::default()
+            .with_request_timeout(crate::messaging::REQUEST_TIMEOUT)
+            .with_max_concurrent_streams(streams)
+    };
+    let msg = request_response::Behaviour::with_codec(
+        MsgCodec,
+        [(names.msg.clone(), ProtocolSupport::Full)],
+        rr_config(1024),
+    );
+    let mailbox_support = match config.role {
+        Role::Bootstrap | Role::Full => ProtocolSupport::Full,
+        Role::Light => ProtocolSupport::Outbound,
+    };
+    let mailbox = request_response::Behaviour::with_codec(
+        MailboxCodec,
+        [(names.mailbox.clone(), mailbox_support)],
+        rr_config(256),
+    );
+    (msg, mailbox)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! What the node's handle asks the network task, and the answers.
 
 use libp2p::{Multiaddr, PeerId};
+use talos_messaging::{MailboxRequest, MsgRequest};
 use talos_sync::{SyncRequest, SyncStatus};
 use tokio::sync::oneshot;
 
+use crate::messaging::{ClosePeer, MailboxResult, MsgResult};
 use crate::queries::QueryResult;
 
 /// Capacity of the command queue into the network task.
@@ -107,5 +109,44 @@ pub enum NetCommand {
         request: SyncRequest,
         /// Its answer, or why there is none.
         reply: oneshot::Sender<QueryResult>,
+    },
+    /// Send a msg-protocol request to `peer`; dial it first when not connected, with `addrs`
+    /// (e.g. from its DID document) and whatever Kademlia knows, running a Kademlia
+    /// `get_closest_peers(peer)` lookup for addresses when none is known (see
+    /// [`crate::messaging`]).
+    SendMsg {
+        /// The peer.
+        peer: PeerId,
+        /// Addresses to dial it with, if it is not connected.
+        addrs: Vec<Multiaddr>,
+        /// The request.
+        request: MsgRequest,
+        /// Its answer, or why there is none.
+        reply: oneshot::Sender<MsgResult>,
+    },
+    /// Send a mailbox-protocol request to `peer` (same dialing rules as
+    /// [`NetCommand::SendMsg`]).
+    SendMailbox {
+        /// The peer (a full or bootstrap node: light clients keep no mailboxes).
+        peer: PeerId,
+        /// Addresses to dial it with, if it is not connected.
+        addrs: Vec<Multiaddr>,
+        /// The request.
+        request: MailboxRequest,
+        /// Its answer, or why there is none.
+        reply: oneshot::Sender<MailboxResult>,
+    },
+    /// The `count` peers closest to `key` by Kademlia XOR distance (a `get_closest_peers`
+    /// query), including this node itself when it is a full or bootstrap node (with its listen
+    /// addresses), sorted nearest first. Only DHT-server peers (full and bootstrap nodes) can
+    /// appear: light clients are Kademlia clients. The list may be shorter than `count` (at
+    /// most Kademlia's k = 20 peers and this node); an empty DHT gives at most this node.
+    ClosestPeers {
+        /// The key (hashed with SHA-256 into Kademlia's key space, as record keys are).
+        key: Vec<u8>,
+        /// How many peers at most.
+        count: usize,
+        /// The peers, nearest first.
+        reply: oneshot::Sender<Vec<ClosePeer>>,
     },
 }

@@ -3,8 +3,9 @@
 //! queries in flight.
 //!
 //! A published record is judged like any a peer puts ([`crate::records`]), stored locally,
-//! then put to the closest peers. A resolution takes the best of the local store's record and
-//! every record the query finds, each validated under its key; a peer that serves a forged or
+//! then put to the closest peers. A resolution takes the better of the local store's record and
+//! the first valid record the query finds (the query stops there: waiting for every closest
+//! peer would wait for the slowest), each validated under its key; a peer that serves a forged or
 //! malformed record is penalized like one that puts it.
 
 use std::collections::HashMap;

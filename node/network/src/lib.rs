@@ -4,7 +4,7 @@
 //!
 //! - [`behaviour`]: the `#[derive(NetworkBehaviour)]` composition (block list, connection
 //!   limits, identify, ping, Kademlia on `/talos/<network>/kad/1.0.0`, gossipsub with peer
-//!   scoring, request-response sync on `/talos/<network>/sync/1.0.0`);
+//!   scoring, request-response sync on `/talos/<network>/sync/1.0.0`, msg and mailbox);
 //! - [`protocols`]: every protocol name, formatted once;
 //! - [`swarm`]: transports ([`TransportKind`]: TCP+Noise+Yamux, QUIC v1 and DNS, or memory);
 //! - [`config`]: [`NetConfig`] and [`Role`];
@@ -15,6 +15,10 @@
 //!   and serving peers' requests from the store on the blocking pool;
 //! - [`queries`]: requests sent to one chosen peer ([`NetCommand::Ask`]: a light client's
 //!   proofs) and their typed failures;
+//! - [`messaging`]: agent messaging on `/talos/<network>/msg/1.0.0` and
+//!   `/talos/<network>/mailbox/1.0.0`: inbound requests handed to the node
+//!   ([`InboundMessaging`]), [`NetCommand::SendMsg`], [`NetCommand::SendMailbox`],
+//!   [`NetCommand::ClosestPeers`];
 //! - [`commands`], [`metrics`]: what the node's handle asks, and the counters;
 //! - the event loop itself (private module `event_loop`).
 //!
@@ -31,6 +35,7 @@ pub mod gate;
 pub mod gossip;
 pub mod imports;
 pub mod light;
+pub mod messaging;
 pub mod metrics;
 pub mod peers;
 pub mod policy;
@@ -54,6 +59,10 @@ pub use config::{
 };
 pub use did::{DidQueryError, PublishResult, Published, ResolveResult};
 pub use error::{BehaviourError, ListenFailure, NetError};
+pub use messaging::{
+    ClosePeer, INBOUND_QUEUE, InboundMessaging, MAX_INBOUND_PER_PEER, MAX_OUTBOUND_IN_FLIGHT,
+    MailboxResult, MessagingFailure, MsgResult,
+};
 pub use metrics::NetMetrics;
 pub use protocols::ProtocolNames;
 pub use queries::{QueryFailure, QueryResult, TransportFailure};
@@ -71,6 +80,9 @@ pub struct NetParts {
     pub notices: mpsc::Receiver<ChainNotice<PeerId>>,
     /// Commands from the node's handle.
     pub commands: mpsc::Receiver<NetCommand>,
+    /// Where inbound msg and mailbox requests go (capacity [`INBOUND_QUEUE`]); `None`: they
+    /// are dropped unanswered.
+    pub messaging: Option<mpsc::Sender<InboundMessaging>>,
 }
 
 impl std::fmt::Debug for NetParts {
@@ -87,6 +99,9 @@ pub struct LightNetParts {
     pub events: tokio::sync::broadcast::Sender<light::LightEvent>,
     /// Commands from the node's handle.
     pub commands: mpsc::Receiver<NetCommand>,
+    /// Where inbound msg requests go (capacity [`INBOUND_QUEUE`]; a light client answers no
+    /// mailbox requests); `None`: they are dropped unanswered.
+    pub messaging: Option<mpsc::Sender<InboundMessaging>>,
 }
 
 impl std::fmt::Debug for LightNetParts {

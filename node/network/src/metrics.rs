@@ -41,6 +41,11 @@ pub struct NetMetrics {
     pub peers_banned: Family<ReasonLabel, Counter>,
     /// Penalties given, by reason (a ban counts here too when a penalty caused it).
     pub peers_penalized: Family<ReasonLabel, Counter>,
+    /// Inbound messaging requests dropped unanswered, by reason (`no_agent`, `peer_limit`,
+    /// `queue_full`, `unanswered`).
+    pub messaging_dropped: Family<ReasonLabel, Counter>,
+    /// Outbound messaging requests that got no answer, by [`crate::MessagingFailure::code`].
+    pub messaging_failed: Family<ReasonLabel, Counter>,
 }
 
 impl NetMetrics {
@@ -73,7 +78,33 @@ impl NetMetrics {
             "Penalties given to peers, by reason",
             m.peers_penalized.clone(),
         );
+        registry.register(
+            "messaging_dropped",
+            "Inbound messaging requests dropped unanswered, by reason",
+            m.messaging_dropped.clone(),
+        );
+        registry.register(
+            "messaging_failed",
+            "Outbound messaging requests without an answer, by reason",
+            m.messaging_failed.clone(),
+        );
         m
+    }
+
+    /// Counts one inbound messaging request dropped for `code`.
+    pub fn inbound_dropped(&self, code: &'static str) {
+        self.messaging_dropped
+            .get_or_create(&ReasonLabel { code })
+            .inc();
+    }
+
+    /// Counts one outbound messaging request that failed.
+    pub fn outbound_failed(&self, failure: &crate::MessagingFailure) {
+        self.messaging_failed
+            .get_or_create(&ReasonLabel {
+                code: failure.code(),
+            })
+            .inc();
     }
 
     /// Counts one gossip validation result.

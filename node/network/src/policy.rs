@@ -3,7 +3,8 @@
 //!
 //! Every error a peer can cause reaches this module typed — a block [`Rejection`] (every
 //! [`BlockError`] rule), an item's [`MempoolError`], a gossip payload's [`GossipDecodeError`], a
-//! sync frame's [`SyncDecodeError`], the sync machine's [`Misbehaviour`] — and is matched here
+//! sync frame's [`SyncDecodeError`], the sync machine's [`Misbehaviour`], a messaging frame's
+//! [`MessagingDecodeError`] — and is matched here
 //! variant by variant, without wildcards: a new error variant does not compile until it has a
 //! scoring decision. The local score starts at 0 and goes down by each [`Penalty`]; at
 //! [`crate::peers::BAN_SCORE`] the peer is banned.
@@ -20,6 +21,9 @@
 //! | a sync request that does not decode | 25 | – |
 //! | a sync request over the peer's quota (answered `busy`) | 5 | – |
 //! | a DHT record put of no kind Talos defines (not stored) | 10 | – |
+//! | a msg or mailbox request that does not decode (bad protobuf, a frame over the cap, an envelope whose fields or signature fail) | 25 | – |
+//! | a msg or mailbox answer that does not decode (as for requests) | 50 | – |
+//! | a messaging envelope of a version, or an answer with a status code, this build does not know (a newer peer's) | none | – |
 //! | a sync response that does not decode (a state proof with too many or short siblings, a bad leaf or record included), or a frame over the cap | 50 | – |
 //! | sync misbehaviour: timeout 5, empty answer 10, a round target that stalls 20, headers short of the claimed work 30, unrequested data (a proof query answered with another kind included) or too many items 30, wrong headers, wrong blocks, a body that does not match its accepted header or a malformed message 50, an invalid block or a header the light client's store refuses 100 | as listed | – |
 //! | to a light client: a proof that fails (forged) 100, "not found" for an item another node proved below the denier's own tip 50 | as listed | – |
@@ -35,6 +39,7 @@ use talos_sync::server::QuotaExceeded;
 
 use crate::records::RecordError;
 use talos_light::LieKind;
+use talos_messaging::{DecodeError as MessagingDecodeError, EnvelopeError};
 use talos_sync::{Misbehaviour, SyncDecodeError};
 
 /// What an offence costs a peer.
@@ -95,6 +100,10 @@ pub enum Offence {
     GossipScore,
     /// It lied to our light client (a proof that fails, or denying a proven item).
     LightLie(LieKind),
+    /// It sent a msg or mailbox request that does not decode (or a frame over the cap).
+    BadMessagingRequest(MessagingDecodeError),
+    /// It answered a msg or mailbox request with bytes that do not decode.
+    BadMessagingResponse(MessagingDecodeError),
 }
 
 impl Offence {
@@ -111,6 +120,8 @@ impl Offence {
             Self::WrongNetwork => "wrong_network",
             Self::GossipScore => "gossip_score",
             Self::LightLie(_) => "light_lie",
+            Self::BadMessagingRequest(_) => "bad_messaging_request",
+            Self::BadMessagingResponse(_) => "bad_messaging_response",
         }
     }
 
@@ -128,6 +139,7 @@ impl Offence {
             Self::WrongNetwork => "wrong_network",
             Self::GossipScore => "gossip_score",
             Self::LightLie(lie) => lie.code(),
+            Self::BadMessagingRequest(e) | Self::BadMessagingResponse(e) => e.code(),
         }
     }
 
@@ -149,6 +161,8 @@ impl Offence {
             Self::WrongNetwork | Self::GossipScore => Penalty::Ban,
             Self::LightLie(LieKind::InvalidProof(_)) => Penalty::Score(FORGED_PROOF),
             Self::LightLie(LieKind::DeniedProvenItem) => Penalty::Score(DENIED_PROOF),
+            Self::BadMessagingRequest(e) => messaging_decode_penalty(e, BAD_REQUEST),
+            Self::BadMessagingResponse(e) => messaging_decode_penalty(e, BAD_FRAME),
         }
     }
 }
@@ -227,6 +241,28 @@ fn sync_decode_penalty(error: &SyncDecodeError, points: u32) -> Penalty {
         | SyncDecodeError::CountOverCap { .. }
         | SyncDecodeError::RangeOverflow { .. }
         | SyncDecodeError::BadStateRecord(_) => Penalty::Score(points),
+    }
+}
+
+/// The penalty of a msg or mailbox message that does not decode, where a bad message costs
+/// `points`: the sender's fault (an honest node seals and encodes within every rule), except
+/// what a newer build may send (an envelope version, a status code this one does not know).
+pub fn messaging_decode_penalty(error: &MessagingDecodeError, points: u32) -> Penalty {
+    match error {
+        MessagingDecodeError::TooLarge { .. }
+        | MessagingDecodeError::Malformed { .. }
+        | MessagingDecodeError::Empty(_)
+        | MessagingDecodeError::TooMany { .. } => Penalty::Score(points),
+        MessagingDecodeError::UnknownStatus { .. } => Penalty::None,
+        MessagingDecodeError::Envelope(e) => match e {
+            EnvelopeError::UnsupportedVersion(_) => Penalty::None,
+            EnvelopeError::BadDid { .. }
+            | EnvelopeError::BadMessageId(_)
+            | EnvelopeError::FieldTooSmall { .. }
+            | EnvelopeError::FieldTooLarge { .. }
+            | EnvelopeError::BadSignature
+            | EnvelopeError::SelfAddressed => Penalty::Score(points),
+        },
     }
 }
 

@@ -109,6 +109,38 @@ pub enum Command {
         #[arg(long, default_value_t = 1, value_name = "N")]
         min_confirmations: u64,
     },
+    /// Send an end-to-end encrypted message to an agent (by did:key or PeerId).
+    Send {
+        /// The recipient: `did:key:z6Mk...` or a PeerId.
+        to: String,
+        /// The message (`-` or nothing with no `--file`: read stdin).
+        #[arg(conflicts_with = "file")]
+        text: Option<String>,
+        /// Send this file's content.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Also put the envelope's hash on chain (an anchor item signed by the node key), so
+        /// the message can later be proved sent.
+        #[arg(long)]
+        anchor: bool,
+        /// Return once queued instead of waiting until it is handed over.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// List received messages.
+    Inbox {
+        /// Keep printing new messages as they arrive.
+        #[arg(long)]
+        follow: bool,
+        /// Only this sender's (did:key or PeerId), in its order.
+        #[arg(long, value_name = "DID")]
+        from: Option<String>,
+    },
+    /// List the agent's end-to-end encrypted sessions.
+    Sessions,
+    /// Publish or resolve DID records in the DHT.
+    #[command(subcommand)]
+    Did(DidCommand),
     /// Print a network spec and its genesis hash.
     Spec {
         /// `local`, `testnet` or a spec file [default: --network, else local].
@@ -145,6 +177,18 @@ pub enum LightCommand {
         /// Save the settling proof to this file.
         #[arg(long, value_name = "FILE")]
         save: Option<PathBuf>,
+    },
+}
+
+/// `talos did ...`.
+#[derive(Debug, Subcommand)]
+pub enum DidCommand {
+    /// Publish this node's DID record now (it is also published at start and every 12 h).
+    Publish,
+    /// The best valid DID record of a did:key (this node's store and the DHT).
+    Resolve {
+        /// The `did:key`.
+        did: String,
     },
 }
 

@@ -14,6 +14,7 @@ pub mod args;
 pub mod client;
 mod light;
 mod local;
+mod messages;
 pub mod output;
 mod progress;
 mod queries;
@@ -132,6 +133,27 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             file,
             min_confirmations,
         } => light::verify_proof(&target(None)?, file, *min_confirmations),
+        Command::Send {
+            to,
+            text,
+            file,
+            anchor,
+            no_wait,
+        } => messages::send(
+            &target(None)?,
+            &messages::Outgoing {
+                to,
+                text: text.as_deref(),
+                file: file.as_ref(),
+                anchor: *anchor,
+                no_wait: *no_wait,
+            },
+        ),
+        Command::Inbox { follow, from } => {
+            messages::inbox(&target(None)?, *follow, from.as_deref())
+        }
+        Command::Sessions => messages::sessions(&target(None)?),
+        Command::Did(c) => messages::did(&target(None)?, c),
         Command::Spec { network } => {
             let name = network
                 .as_deref()

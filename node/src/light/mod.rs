@@ -196,6 +196,8 @@ pub async fn start_light_with(
             headers: headers.clone(),
             events: events.clone(),
             commands,
+            // No messaging agent on a light client yet: its /msg requests are refused.
+            messaging: None,
         },
         &mut metrics.registry(),
         metrics.net.clone(),

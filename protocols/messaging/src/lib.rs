@@ -8,6 +8,9 @@
 //! - [`codec`]: the protobuf wire formats of `/talos/<network>/msg/1.0.0` (direct delivery,
 //!   prekey requests) and `/talos/<network>/mailbox/1.0.0` (deposit, paged fetch,
 //!   acknowledgement), every decoder bounded and typed;
+//! - [`conversation`]: the session manager for one peer (current and previous ratchet
+//!   sessions, the handshake attached until the peer answers, a new handshake never replacing
+//!   a session it made) and [`payload`], the sequence-numbered plaintext;
 //! - [`mailbox`]: the store-and-forward book a full node keeps: ciphertext only, bounded per
 //!   recipient and in total, a TTL, paged fetch with a cursor, deletion on acknowledgement.
 //!
@@ -16,10 +19,14 @@
 //! mailbox).
 
 pub mod codec;
+pub mod conversation;
 pub mod envelope;
 pub mod error;
 pub mod limits;
 pub mod mailbox;
+pub mod payload;
+#[cfg(feature = "libp2p")]
+pub mod rr_codec;
 
 pub use codec::{
     AckStatus, MailboxRequest, MailboxResponse, MsgRequest, MsgResponse, decode_envelope,
@@ -27,8 +34,11 @@ pub use codec::{
     encode_envelope, encode_mailbox_request, encode_mailbox_response, encode_msg_request,
     encode_msg_response,
 };
+pub use conversation::{Conversation, OpenError, Opened, SealError};
 pub use envelope::{Envelope, EnvelopeHash, MessageId, SealedParts};
 pub use error::{DecodeError, EnvelopeError};
 pub use mailbox::{
     Acked, DepositRejection, DepositStatus, MailboxBook, MailboxConfig, Page, StoredEnvelope,
+    mailbox_key,
 };
+pub use payload::Payload;

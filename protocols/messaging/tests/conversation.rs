@@ -48,7 +48,8 @@ fn state(conv: &Conversation) -> Vec<u8> {
 #[test]
 fn first_contact_then_an_answer_confirms_and_drops_the_handshake() {
     let (alice, mut bob) = (Agent::new(), Agent::new());
-    let (mut a, first) = Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 10, b"hi").unwrap();
+    let (mut a, first) =
+        Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 10, b"hi").unwrap();
     assert!(first.handshake.is_some());
     assert!(!a.is_confirmed());
     // Until Bob answers, every message carries the handshake.
@@ -72,7 +73,8 @@ fn first_contact_then_an_answer_confirms_and_drops_the_handshake() {
 #[test]
 fn a_known_handshake_goes_to_its_session_and_never_replaces_it() {
     let (alice, mut bob) = (Agent::new(), Agent::new());
-    let (mut a, first) = Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 0, b"1").unwrap();
+    let (mut a, first) =
+        Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 0, b"1").unwrap();
     let (mut b, _) = bob.accept(&alice, &first);
     let before = state(&b);
     // The same handshake again (a replayed envelope's parts): refused as a duplicate, and the
@@ -92,16 +94,24 @@ fn a_handshake_naming_another_identity_is_refused() {
     let (alice, mut bob, mallory) = (Agent::new(), Agent::new(), Agent::new());
     let (_, first) = Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 0, b"1").unwrap();
     // Mallory signs Alice's handshake as her own envelope: the identity inside is Alice's.
-    let err = Conversation::accept(&mut OsRng, &bob.id, &mut bob.prekeys, &mallory.key(), &first)
-        .unwrap_err();
+    let err = Conversation::accept(
+        &mut OsRng,
+        &bob.id,
+        &mut bob.prekeys,
+        &mallory.key(),
+        &first,
+    )
+    .unwrap_err();
     assert_eq!(err, OpenError::ForeignHandshake);
 }
 
 #[test]
 fn simultaneous_starts_converge_on_one_session() {
     let (mut alice, mut bob) = (Agent::new(), Agent::new());
-    let (mut a, a_first) = Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 0, b"a1").unwrap();
-    let (mut b, b_first) = Conversation::start(&mut OsRng, &bob.id, &alice.bundle(), 0, b"b1").unwrap();
+    let (mut a, a_first) =
+        Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 0, b"a1").unwrap();
+    let (mut b, b_first) =
+        Conversation::start(&mut OsRng, &bob.id, &alice.bundle(), 0, b"b1").unwrap();
     // Each receives the other's handshake: a new current session on both sides.
     assert_eq!(bob.open(&mut b, &alice, &a_first), b"a1");
     assert_eq!(alice.open(&mut a, &bob, &b_first), b"b1");
@@ -118,11 +128,13 @@ fn simultaneous_starts_converge_on_one_session() {
 #[test]
 fn a_new_handshake_from_the_sender_starts_over_and_keeps_the_old_session() {
     let (alice, mut bob) = (Agent::new(), Agent::new());
-    let (mut a, first) = Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 0, b"1").unwrap();
+    let (mut a, first) =
+        Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 0, b"1").unwrap();
     let (mut b, _) = bob.accept(&alice, &first);
     let late = a.seal(0, b"late").unwrap();
     // Alice lost her state and starts again.
-    let (_, restart) = Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 100, b"new").unwrap();
+    let (_, restart) =
+        Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 100, b"new").unwrap();
     assert_eq!(bob.open(&mut b, &alice, &restart), b"new");
     assert_eq!(b.previous_sessions(), 1);
     // A message still in flight on the old session decrypts under it.
@@ -132,7 +144,8 @@ fn a_new_handshake_from_the_sender_starts_over_and_keeps_the_old_session() {
 #[test]
 fn tampered_parts_leave_the_conversation_unchanged() {
     let (alice, mut bob) = (Agent::new(), Agent::new());
-    let (mut a, first) = Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 0, b"1").unwrap();
+    let (mut a, first) =
+        Conversation::start(&mut OsRng, &alice.id, &bob.bundle(), 0, b"1").unwrap();
     let (mut b, _) = bob.accept(&alice, &first);
     let good = a.seal(0, b"2").unwrap();
     let before = state(&b);

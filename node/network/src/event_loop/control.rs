@@ -11,6 +11,7 @@ use tracing::{debug, info, warn};
 use super::{Backend, NetLoop};
 use crate::commands::{NetCommand, PeerInfo};
 use crate::gossip::{GossipVerdict, to_gossipsub};
+use crate::messaging::Outgoing;
 use crate::policy::Offence;
 
 impl NetLoop {
@@ -98,6 +99,21 @@ impl NetLoop {
                 request,
                 reply,
             } => self.ask(peer, request, reply),
+            NetCommand::SendMsg {
+                peer,
+                addrs,
+                request,
+                reply,
+            } => self.send_messaging(peer, addrs, Outgoing::Msg(request, reply)),
+            NetCommand::SendMailbox {
+                peer,
+                addrs,
+                request,
+                reply,
+            } => self.send_messaging(peer, addrs, Outgoing::Mailbox(request, reply)),
+            NetCommand::ClosestPeers { key, count, reply } => {
+                self.closest_peers(key, count, reply);
+            }
         }
     }
 

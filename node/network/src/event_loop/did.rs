@@ -139,7 +139,15 @@ impl NetLoop {
             return;
         };
         match validate_record(&resolving.key, &found.record.value, unix_ms()) {
-            Ok(valid) => resolving.best = Some(better(resolving.best.take(), valid)),
+            Ok(valid) => {
+                resolving.best = Some(better(resolving.best.take(), valid));
+                // One valid record from the DHT answers: waiting for every closest peer
+                // would wait for the slowest (an offline one only fails at its dial
+                // timeout). The record is the best of it and this node's own copy.
+                if let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
+                    query.finish();
+                }
+            }
             Err(e) => {
                 let error = RecordError::Did(e);
                 if let Some(peer) = found.peer {

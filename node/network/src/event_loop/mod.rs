@@ -5,10 +5,13 @@
 //! Nothing here blocks: store reads for peers run on the blocking pool
 //! ([`crate::sync_server`]), gossip verdicts and sync imports are awaited by small tasks
 //! ([`crate::gossip`], [`crate::imports`]) that report back over bounded channels, and the sync
-//! machine reads the chain service's in-memory index.
+//! machine reads the chain service's in-memory index. The node's answers to inbound messaging
+//! requests are awaited in a `FuturesUnordered` the loop polls ([`crate::messaging`]).
 
+mod closest;
 mod control;
 mod did;
+mod messaging;
 mod peering;
 mod queries;
 mod swarm_events;
@@ -80,6 +83,15 @@ struct Built {
     settings: Settings,
 }
 
+/// What a full node's or a light client's start hands the loop.
+struct Assembly {
+    inbox: Inbox,
+    sync: SyncDriver,
+    backend: Backend,
+    metrics: NetMetrics,
+    messaging: Option<mpsc::Sender<crate::messaging::InboundMessaging>>,
+}
+
 /// What the loop hands chain data to: a full node's chain service, or a light client's header
 /// importer.
 #[expect(
@@ -115,6 +127,8 @@ pub(crate) struct NetLoop {
     queries: PendingQueries,
     /// DID records being published or resolved.
     dids: crate::did::PendingDids,
+    /// Messaging requests both ways, and closest-peer queries.
+    messaging: crate::messaging::Messaging,
     listen_addrs: Vec<Multiaddr>,
 }
 
@@ -134,6 +148,7 @@ impl NetLoop {
             index,
             notices,
             commands,
+            messaging,
         } = parts;
         let (served_tx, served) = mpsc::channel(SERVED_QUEUE);
         let (verdict_tx, verdicts) = mpsc::channel(VERDICT_QUEUE);
@@ -153,7 +168,14 @@ impl NetLoop {
             batch_results,
             header_results,
         };
-        Ok(Self::assemble(config, built, inbox, sync, backend, metrics))
+        let parts = Assembly {
+            inbox,
+            sync,
+            backend,
+            metrics,
+            messaging,
+        };
+        Ok(Self::assemble(config, built, parts))
     }
 
     /// A light client's loop: headers-only sync into `parts.headers`.
@@ -168,6 +190,7 @@ impl NetLoop {
             headers,
             events,
             commands,
+            messaging,
         } = parts;
         let (_, notices) = mpsc::channel(1);
         let (_, served) = mpsc::channel(1);
@@ -199,7 +222,14 @@ impl NetLoop {
             batch_results,
             header_results,
         };
-        Ok(Self::assemble(config, built, inbox, sync, backend, metrics))
+        let parts = Assembly {
+            inbox,
+            sync,
+            backend,
+            metrics,
+            messaging,
+        };
+        Ok(Self::assemble(config, built, parts))
     }
 
     /// The swarm, listening, with libp2p's metrics and the loop's settings.
@@ -240,19 +270,19 @@ impl NetLoop {
     }
 
     /// The loop from its parts; dials the bootnodes.
-    fn assemble(
-        config: NetConfig,
-        built: Built,
-        inbox: Inbox,
-        sync: SyncDriver,
-        backend: Backend,
-        metrics: NetMetrics,
-    ) -> Self {
+    fn assemble(config: NetConfig, built: Built, parts: Assembly) -> Self {
         let Built {
             swarm,
             libp2p_metrics,
             settings,
         } = built;
+        let Assembly {
+            inbox,
+            sync,
+            backend,
+            metrics,
+            messaging,
+        } = parts;
         let mut this = Self {
             inbox,
             libp2p_metrics,
@@ -262,6 +292,7 @@ impl NetLoop {
             backend,
             queries: PendingQueries::default(),
             dids: crate::did::PendingDids::default(),
+            messaging: crate::messaging::Messaging::new(messaging),
             listen_addrs: Vec::new(),
             settings,
             swarm,
@@ -321,6 +352,8 @@ impl NetLoop {
                     Some(command) => self.on_command(command),
                     None => commands_open = false,
                 },
+                Some(answered) = self.messaging.inbound.next_answered(),
+                    if self.messaging.inbound.has_waiting() => self.on_messaging_answered(answered),
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 _ = sync_tick.tick() => self.on_sync_tick(),
                 _ = score_tick.tick() => self.on_score_tick(),
@@ -330,7 +363,8 @@ impl NetLoop {
         debug!(
             in_flight = self.sync.in_flight(),
             asked = self.queries.len(),
-            "sync requests left in flight"
+            messaging = self.messaging.outbound.len(),
+            "requests left in flight"
         );
         info!("network stopping");
     }

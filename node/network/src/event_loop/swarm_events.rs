@@ -1,4 +1,5 @@
-//! Swarm and behaviour events (except sync, see [`super::sync_events`]).
+//! Swarm and behaviour events (except sync, see [`super::sync_events`], and messaging, see
+//! [`super::messaging`]).
 
 use std::time::Instant;
 
@@ -46,6 +47,9 @@ impl NetLoop {
                 if num_established.get() == 1 {
                     debug!(peer = %peer_id, addr = %endpoint.get_remote_address(), "peer connected");
                     self.sync.peer_connected(peer_id, Instant::now());
+                }
+                if self.messaging.outbound.has(&peer_id) {
+                    self.pump_messaging(peer_id);
                 }
                 self.set_peer_gauge();
             }
@@ -98,6 +102,8 @@ impl NetLoop {
                 self.on_gossipsub(event);
             }
             NodeBehaviourEvent::Sync(event) => self.on_sync_event(event),
+            NodeBehaviourEvent::Msg(event) => self.on_msg_event(event),
+            NodeBehaviourEvent::Mailbox(event) => self.on_mailbox_event(event),
             NodeBehaviourEvent::Blocked(never)
             | NodeBehaviourEvent::Gate(never)
             | NodeBehaviourEvent::Limits(never) => match never {},
@@ -164,6 +170,11 @@ impl NetLoop {
                 Ok(ok) => debug!(remaining = ok.num_remaining, "kad bootstrap step"),
                 Err(e) => debug!(error = %e, "kad bootstrap failed"),
             },
+            kad::Event::OutboundQueryProgressed {
+                id,
+                result: kad::QueryResult::GetClosestPeers(result),
+                ..
+            } => self.on_closest_progress(id, result),
             kad::Event::OutboundQueryProgressed {
                 id, result, step, ..
             } => self.on_did_progress(id, result, step.last),

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod messaging;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +18,8 @@ use talos_chain_service::{
     ImportOutcome, ImportRequest, NOTICE_QUEUE, Started, spawn,
 };
 use talos_network::{
-    NetCommand, NetConfig, NetMetrics, NetParts, Network, PeerInfo, TransportKind,
+    INBOUND_QUEUE, InboundMessaging, NetCommand, NetConfig, NetMetrics, NetParts, Network,
+    PeerInfo, TransportKind,
 };
 use talos_storage::{SledStore, Store};
 use tempfile::TempDir;
@@ -40,6 +43,8 @@ pub(crate) struct Node {
     pub(crate) shutdown: Arc<Notify>,
     pub(crate) net: JoinHandle<()>,
     pub(crate) service: ChainService,
+    /// Inbound messaging requests (take it to answer them; nothing answers otherwise).
+    pub(crate) messaging: Option<mpsc::Receiver<InboundMessaging>>,
 }
 
 impl Node {
@@ -105,6 +110,7 @@ impl Node {
                 .with_transport(transport),
         );
         let (commands, commands_rx) = mpsc::channel(16);
+        let (messaging_tx, messaging) = mpsc::channel(INBOUND_QUEUE);
         let network = Network::start(
             config,
             NetParts {
@@ -113,6 +119,7 @@ impl Node {
                 index,
                 notices,
                 commands: commands_rx,
+                messaging: Some(messaging_tx),
             },
             &mut registry,
             net_metrics,
@@ -129,6 +136,7 @@ impl Node {
             shutdown,
             net,
             service,
+            messaging: Some(messaging),
         }
     }
 
