@@ -335,7 +335,7 @@ fn ratchet_seeds() -> Vec<(&'static str, Vec<u8>)> {
 fn envelope_seeds() -> Vec<(&'static str, Vec<u8>)> {
     use talos_messaging::codec::{MailboxRequest, MailboxResponse, MsgRequest, MsgResponse};
     use talos_messaging::{
-        AckStatus, Acked, DepositStatus, Envelope, MessageId, Page, SealedParts, encode_envelope,
+        Ack, AckStatus, Acked, DepositStatus, Envelope, MessageId, Page, SealedParts, encode_envelope,
         encode_mailbox_request, encode_mailbox_response, encode_msg_request, encode_msg_response,
     };
     let alice = ed25519_dalek::SigningKey::from_bytes(&[0xa1; 32]);
@@ -355,14 +355,14 @@ fn envelope_seeds() -> Vec<(&'static str, Vec<u8>)> {
     };
     vec![
         ("envelope", encode_envelope(&envelope)),
-        ("deliver", encode_msg_request(&MsgRequest::Deliver(boxed()))),
+        ("deliver", encode_msg_request(&MsgRequest::Deliver(vec![envelope.clone(), envelope.clone()]))),
         ("prekeys", encode_msg_request(&MsgRequest::Prekeys)),
         (
             "ack",
-            encode_msg_response(&MsgResponse::Ack {
+            encode_msg_response(&MsgResponse::Acks(vec![Ack {
                 message_id: id,
                 status: AckStatus::Accepted,
-            }),
+            }])),
         ),
         (
             "deposit",

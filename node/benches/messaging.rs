@@ -52,9 +52,14 @@ impl BenchNode {
     }
 
     async fn addr(&self) -> anyhow::Result<Multiaddr> {
-        let listen = self.running.handle.listen_addrs().await?;
-        let addr = listen.first().context("no listen address")?.clone();
-        Ok(addr.with(Protocol::P2p(self.identity.peer_id())))
+        // The swarm reports its addresses shortly after it starts listening.
+        for _ in 0..200 {
+            if let Some(addr) = self.running.handle.listen_addrs().await?.first() {
+                return Ok(addr.clone().with(Protocol::P2p(self.identity.peer_id())));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        bail!("no listen address")
     }
 }
 
@@ -104,27 +109,25 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-async fn wait_received(agent: &AgentClient, n: usize, limit: Duration) -> anyhow::Result<Duration> {
+/// Waits until `events` (subscribed before the sends) has reported `n` opened messages.
+async fn wait_received(
+    events: &mut tokio::sync::broadcast::Receiver<talos_node::agent::InboxEntry>,
+    n: usize,
+    limit: Duration,
+) -> anyhow::Result<Duration> {
+    use tokio::sync::broadcast::error::RecvError;
     let t = Instant::now();
-    loop {
-        let mut count = 0;
-        let mut after = None;
-        loop {
-            let page = agent.inbox(after, 1000).await?;
-            count += page.len();
-            match page.last() {
-                Some(last) if page.len() == 1000 => after = Some(last.number),
-                _ => break,
-            }
+    let mut count = 0;
+    while count < n {
+        let left = limit.saturating_sub(t.elapsed());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Ok(_)) => count += 1,
+            Ok(Err(RecvError::Lagged(missed))) => count += usize::try_from(missed).unwrap_or(0),
+            Ok(Err(RecvError::Closed)) => bail!("the agent stopped"),
+            Err(_) => bail!("only {count} of {n} messages arrived in {limit:?}"),
         }
-        if count >= n {
-            return Ok(t.elapsed());
-        }
-        if t.elapsed() > limit {
-            bail!("only {count} of {n} messages arrived in {limit:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    Ok(t.elapsed())
 }
 
 async fn round_trips(a: &BenchNode, b: &BenchNode, rounds: usize) -> anyhow::Result<()> {
@@ -162,12 +165,7 @@ async fn send_one(agent: &AgentClient, to: Recipient, text: String) -> anyhow::R
 }
 
 async fn throughput(a: &BenchNode, b: &BenchNode, burst: usize) -> anyhow::Result<()> {
-    let before = b
-        .agent()
-        .inbox(None, usize::MAX)
-        .await
-        .map(|v| v.len())
-        .unwrap_or(0);
+    let mut events = b.agent().subscribe();
     let body = vec![b'x'; 256];
     let t = Instant::now();
     let mut left = burst;
@@ -179,7 +177,7 @@ async fn throughput(a: &BenchNode, b: &BenchNode, burst: usize) -> anyhow::Resul
         left -= n;
     }
     let queued = t.elapsed();
-    wait_received(b.agent(), before + burst, Duration::from_secs(300)).await?;
+    wait_received(&mut events, burst, Duration::from_secs(300)).await?;
     let total = t.elapsed();
     println!(
         "throughput A→B: {burst} messages of 256 B queued in {:.2} s, all opened by B after {:.2} s: {:.0} messages/s",
@@ -258,8 +256,8 @@ async fn mailbox_path(spec: &NetworkSpec, a: &BenchNode, boot: Multiaddr) -> any
         },
     )
     .await?;
-    let agent = back.handle.agent().context("an agent")?.clone();
-    wait_received(&agent, N, Duration::from_secs(60)).await?;
+    let mut events = back.handle.agent().context("an agent")?.subscribe();
+    wait_received(&mut events, N, Duration::from_secs(60)).await?;
     println!(
         "mailbox fetch: C restarted and opened all {N} messages {:.2} s after its start (first fetch 1 s after start)",
         restarted.elapsed().as_secs_f64()

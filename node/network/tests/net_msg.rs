@@ -13,7 +13,7 @@ use libp2p::{PeerId, StreamProtocol, Swarm, request_response};
 use net_common::messaging::{agent, closest, envelope, send_mailbox, send_msg};
 use net_common::{Node, WAIT, easy_spec, eventually};
 use talos_messaging::{
-    AckStatus, DepositStatus, MailboxRequest, MailboxResponse, MsgRequest, MsgResponse, Page,
+    Ack, AckStatus, DepositStatus, MailboxRequest, MailboxResponse, MsgRequest, MsgResponse, Page,
 };
 use talos_network::{MessagingFailure, NetCommand};
 use tokio::sync::oneshot;
@@ -30,10 +30,10 @@ async fn connected_pair() -> (Node, Node) {
 }
 
 fn accepted(n: u64) -> MsgResponse {
-    MsgResponse::Ack {
+    MsgResponse::Acks(vec![Ack {
         message_id: envelope(n).message_id(),
         status: AckStatus::Accepted,
-    }
+    }])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,7 +42,7 @@ async fn prekeys_and_a_delivery_are_answered_by_the_peers_agent() {
     let _agent = agent(&mut b);
     let prekeys = send_msg(&a, b.peer_id, Vec::new(), MsgRequest::Prekeys).await;
     assert_eq!(prekeys, Ok(MsgResponse::Prekeys(vec![1, 2, 3])));
-    let deliver = MsgRequest::Deliver(Box::new(envelope(1)));
+    let deliver = MsgRequest::Deliver(vec![envelope(1)]);
     assert_eq!(
         send_msg(&a, b.peer_id, Vec::new(), deliver).await,
         Ok(accepted(1))
@@ -98,7 +98,7 @@ async fn ten_thousand_pipelined_deliveries_are_all_answered() {
                 let command = NetCommand::SendMsg {
                     peer,
                     addrs: Vec::new(),
-                    request: MsgRequest::Deliver(Box::new(sealed.clone())),
+                    request: MsgRequest::Deliver(vec![sealed.clone()]),
                     reply,
                 };
                 commands.send(command).await.expect("net alive");
@@ -140,7 +140,7 @@ async fn a_peer_known_only_by_address_is_dialed_and_delivered_to() {
     let mut c = Node::start(&easy_spec(), "/ip4/127.0.0.1/tcp/0", Vec::new()).await;
     let _agent = agent(&mut c);
     assert!(a.peers().await.is_empty(), "not connected yet");
-    let deliver = MsgRequest::Deliver(Box::new(envelope(2)));
+    let deliver = MsgRequest::Deliver(vec![envelope(2)]);
     let answer = send_msg(&a, c.peer_id, vec![c.addr().await], deliver).await;
     assert_eq!(answer, Ok(accepted(2)));
     // A peer nobody knows cannot be reached, and says so.

@@ -26,6 +26,9 @@ const MAX_GROUP: usize = 512;
 /// Conversations kept decoded in memory (the rest are read from the store when needed).
 const CONVERSATION_CACHE: usize = 4096;
 
+/// How soon a mailbox fetch round that reached no mailbox is repeated.
+const FETCH_RETRY: Duration = Duration::from_secs(2);
+
 /// How often timers run.
 const TICK: Duration = Duration::from_millis(500);
 
@@ -89,6 +92,8 @@ pub(crate) enum Input {
         envelope: Box<Envelope>,
         reply: oneshot::Sender<talos_messaging::DepositStatus>,
     },
+    /// A round of mailbox fetches ended; `reached` mailbox nodes answered.
+    FetchRound { reached: usize },
     /// Timers.
     Tick,
     /// The node stops.
@@ -126,6 +131,8 @@ pub(crate) struct Core {
     pub(crate) couriers: Couriers,
     pub(crate) pending: Pending,
     pub(crate) after: Vec<After>,
+    /// Conversations this group changed, written at its commit.
+    pub(crate) dirty: std::collections::HashSet<[u8; 32]>,
     /// (sender, id) of envelopes opened in the batch being built.
     pub(crate) batch_seen: std::collections::HashSet<[u8; 48]>,
     next_fetch: Instant,
@@ -232,6 +239,7 @@ impl Core {
             pending,
             after: Vec::new(),
             batch_seen: std::collections::HashSet::new(),
+            dirty: std::collections::HashSet::new(),
             next_fetch: Instant::now() + Duration::from_secs(1),
             next_expire: Instant::now(),
         };
@@ -259,7 +267,7 @@ impl Core {
             }
             self.handle(first);
             let mut handled = 1;
-            while handled < MAX_GROUP && self.pending.room() > 64 {
+            while handled < MAX_GROUP && self.pending.room() > 64 + self.dirty.len() {
                 match rx.try_recv() {
                     Ok(input) => self.handle(input),
                     Err(_) => break,
@@ -276,6 +284,15 @@ impl Core {
     /// store.
     pub(crate) fn commit(&mut self) {
         self.batch_seen.clear();
+        // Each conversation the group changed is written once, as it is now.
+        for peer in std::mem::take(&mut self.dirty) {
+            if let Some(conv) = self.conversations.get(&peer) {
+                let bytes = store::encode(conv);
+                if let Err(e) = self.pending.put(NS_CONVERSATIONS, &peer, &bytes) {
+                    warn!(error = %e, "a conversation could not be queued for writing");
+                }
+            }
+        }
         match self.pending.commit(&*self.kv) {
             Ok(()) => {
                 for after in std::mem::take(&mut self.after) {
@@ -287,6 +304,7 @@ impl Core {
                 self.after.clear();
                 self.pending = Pending::default();
                 self.conversations.clear();
+                self.dirty.clear();
                 if let Ok((keys, _)) = AgentKeys::load_or_create(
                     &*self.kv,
                     &self.signing,
@@ -387,6 +405,16 @@ impl Core {
                     let _ = reply.send(status);
                 });
             }
+            Input::FetchRound { reached } => {
+                // No mailbox answered (the node is still joining, or cut off): try again
+                // soon rather than a whole interval later.
+                let wait = if reached == 0 {
+                    FETCH_RETRY
+                } else {
+                    self.config.fetch_interval
+                };
+                self.next_fetch = Instant::now() + wait;
+            }
             Input::Tick => self.on_tick(),
             // Handled by the loop (a stop inside a group ends it after the commit).
             Input::Stop => {}
@@ -397,6 +425,7 @@ impl Core {
         let now = Instant::now();
         self.dispatch_due(now);
         if now >= self.next_fetch {
+            // Until the round ends (`FetchRound`), which sets the next.
             self.next_fetch = now + self.config.fetch_interval;
             self.fetch_own_book();
             self.couriers.fetch_mailboxes(self.me);
@@ -425,8 +454,14 @@ impl Core {
                 return Ok(None);
             };
             if self.conversations.len() >= CONVERSATION_CACHE {
-                // Everything cached is persisted: any entry may go.
-                if let Some(evict) = self.conversations.keys().next().copied() {
+                // Everything cached but this group's changes is persisted: those may go.
+                let dirty = &self.dirty;
+                if let Some(evict) = self
+                    .conversations
+                    .keys()
+                    .find(|k| !dirty.contains(*k))
+                    .copied()
+                {
                     self.conversations.remove(&evict);
                 }
             }
@@ -441,17 +476,16 @@ impl Core {
         peer: [u8; 32],
         conv: Conversation,
     ) -> Result<(), AgentStoreError> {
-        self.pending
-            .put(NS_CONVERSATIONS, &peer, &store::encode(&conv))?;
         self.conversations.insert(peer, conv);
+        self.dirty.insert(peer);
         Ok(())
     }
 
-    /// Persists the conversation with `peer` as it is in memory.
+    /// Marks the conversation with `peer` to be written with this group's batch (once, however
+    /// many of the group's messages changed it).
     pub(crate) fn persist_conversation(&mut self, peer: &[u8; 32]) -> Result<(), AgentStoreError> {
-        if let Some(conv) = self.conversations.get(peer) {
-            let bytes = store::encode(conv);
-            self.pending.put(NS_CONVERSATIONS, peer, &bytes)?;
+        if self.conversations.contains_key(peer) {
+            self.dirty.insert(*peer);
         }
         Ok(())
     }

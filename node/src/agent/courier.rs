@@ -7,9 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use libp2p::PeerId;
-use talos_identity::Multiaddr;
 use talos_messaging::{
-    AckStatus, DepositStatus, Envelope, MailboxRequest, MailboxResponse, MsgRequest, MsgResponse,
+    DepositStatus, Envelope, MailboxRequest, MailboxResponse,
     limits::{MAX_ACK_IDS, MAX_PAGE_ENVELOPES},
     mailbox_key,
 };
@@ -25,19 +24,8 @@ use super::core::Input;
 /// Delivery attempts in flight at once.
 const MAX_ATTEMPTS_IN_FLIGHT: usize = 1024;
 
-/// Delivery attempts in flight to one recipient (the network keeps at most 128 requests in
-/// flight per peer).
-const MAX_ATTEMPTS_PER_RECIPIENT: usize = 64;
-
-/// Recipients with their own attempt limit at once; past this the map starts over.
-const MAX_RECIPIENT_LIMITS: usize = 4096;
-
 /// How long one network request may take, queueing included.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(20);
-
-/// How long the recipient itself is tried before its mailboxes (an offline peer's QUIC
-/// address answers nothing: its dial only fails at the handshake timeout).
-const DIRECT_DEADLINE: Duration = Duration::from_secs(4);
 
 /// Pages fetched from one mailbox per round.
 const MAX_PAGES_PER_ROUND: usize = 64;
@@ -45,19 +33,19 @@ const MAX_PAGES_PER_ROUND: usize = 64;
 /// The agent's network errands.
 #[derive(Clone)]
 pub(crate) struct Couriers {
-    rt: Handle,
-    net: mpsc::Sender<NetCommand>,
-    core: mpsc::Sender<Input>,
+    pub(super) rt: Handle,
+    pub(super) net: mpsc::Sender<NetCommand>,
+    pub(super) core: mpsc::Sender<Input>,
     config: AgentConfig,
     local: PeerId,
-    permits: Arc<Semaphore>,
-    per_recipient: Arc<std::sync::Mutex<std::collections::HashMap<[u8; 32], Arc<Semaphore>>>>,
+    pub(super) permits: Arc<Semaphore>,
+    pub(super) lanes: super::lanes::Lanes,
     fetching: Arc<AtomicBool>,
     publish_now: Arc<Notify>,
 }
 
 /// Sends `make(reply)` to the network and waits for the answer within the deadline.
-async fn ask<T>(
+pub(super) async fn ask<T>(
     net: &mpsc::Sender<NetCommand>,
     make: impl FnOnce(oneshot::Sender<T>) -> NetCommand,
 ) -> Option<T> {
@@ -84,79 +72,10 @@ impl Couriers {
             config,
             local,
             permits: Arc::new(Semaphore::new(MAX_ATTEMPTS_IN_FLIGHT)),
-            per_recipient: Arc::default(),
+            lanes: super::lanes::Lanes::default(),
             fetching: Arc::new(AtomicBool::new(false)),
             publish_now: Arc::new(Notify::new()),
         }
-    }
-
-    /// Tries to hand `envelope` (outbox entry `number`) over: to the recipient directly, else
-    /// to its mailboxes; reports the outcome to the agent thread.
-    pub(crate) fn deliver(&self, number: u64, envelope: Envelope, addrs: Vec<Multiaddr>) {
-        let this = self.clone();
-        self.rt.spawn(async move {
-            let Ok(_permit) = this.permits.clone().acquire_owned().await else {
-                return;
-            };
-            let Ok(_own) = this
-                .recipient_limit(envelope.recipient().to_bytes())
-                .acquire_owned()
-                .await
-            else {
-                return;
-            };
-            let delivery = this.attempt(envelope, addrs).await;
-            let _ = this.core.send(Input::Attempted { number, delivery }).await;
-        });
-    }
-
-    fn recipient_limit(&self, recipient: [u8; 32]) -> Arc<Semaphore> {
-        let mut map = self
-            .per_recipient
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= MAX_RECIPIENT_LIMITS && !map.contains_key(&recipient) {
-            map.clear();
-        }
-        map.entry(recipient)
-            .or_insert_with(|| Arc::new(Semaphore::new(MAX_ATTEMPTS_PER_RECIPIENT)))
-            .clone()
-    }
-
-    async fn attempt(&self, envelope: Envelope, addrs: Vec<Multiaddr>) -> Option<Delivery> {
-        let peer = talos_identity::peer_id(envelope.recipient());
-        let request = MsgRequest::Deliver(Box::new(envelope.clone()));
-        let answer = tokio::time::timeout(
-            DIRECT_DEADLINE,
-            ask(&self.net, |reply| NetCommand::SendMsg {
-                peer,
-                addrs,
-                request,
-                reply,
-            }),
-        )
-        .await
-        .ok()
-        .flatten();
-        match answer {
-            Some(Ok(MsgResponse::Ack {
-                status: AckStatus::Accepted,
-                ..
-            })) => return Some(Delivery::Direct),
-            Some(Ok(MsgResponse::Ack {
-                status: status @ (AckStatus::NotForMe | AckStatus::Undecryptable),
-                ..
-            })) => {
-                return Some(Delivery::Refused(status));
-            }
-            // The network's per-peer window is full: try again later, directly.
-            Some(Err(talos_network::MessagingFailure::TooManyInFlight)) => return None,
-            Some(other) => {
-                debug!(%peer, answer = ?other.map(|_| ()), "direct delivery failed; trying mailboxes")
-            }
-            None => debug!(%peer, "direct delivery timed out; trying mailboxes"),
-        }
-        self.deposit(envelope).await
     }
 
     /// The `count` nodes closest to `agent`'s mailbox key.
@@ -171,7 +90,7 @@ impl Couriers {
         .unwrap_or_default()
     }
 
-    async fn deposit(&self, envelope: Envelope) -> Option<Delivery> {
+    pub(super) async fn deposit(&self, envelope: Envelope) -> Option<Delivery> {
         let replicas = self.config.mailbox_replicas;
         let boxes = self
             .mailboxes(&envelope.recipient().to_bytes(), replicas)
@@ -228,16 +147,19 @@ impl Couriers {
             // Two more than deposits go to: nodes that joined or left since a deposit (the
             // agent itself among them) move the closest set by a place or two.
             let count = this.config.mailbox_replicas + 2;
+            let mut reached = 0;
             for close in this.mailboxes(&me, count).await {
                 if close.peer != this.local {
-                    this.fetch_from(close).await;
+                    reached += usize::from(this.fetch_from(close).await);
                 }
             }
             this.fetching.store(false, Ordering::Release);
+            let _ = this.core.send(Input::FetchRound { reached }).await;
         });
     }
 
-    async fn fetch_from(&self, close: ClosePeer) {
+    /// Fetches from one mailbox node; whether it answered.
+    async fn fetch_from(&self, close: ClosePeer) -> bool {
         let mut cursor = 0;
         for _ in 0..MAX_PAGES_PER_ROUND {
             let (peer, addrs) = (close.peer, close.addrs.clone());
@@ -254,10 +176,10 @@ impl Couriers {
                 })
                 .await
             else {
-                return;
+                return cursor > 0;
             };
             if page.envelopes.is_empty() {
-                return;
+                return true;
             }
             let (reply, answer) = oneshot::channel();
             let fetched = Input::Fetched {
@@ -265,9 +187,11 @@ impl Couriers {
                 reply,
             };
             if self.core.send(fetched).await.is_err() {
-                return;
+                return true;
             }
-            let Ok(acked) = answer.await else { return };
+            let Ok(acked) = answer.await else {
+                return true;
+            };
             for chunk in acked.chunks(MAX_ACK_IDS) {
                 let request = MailboxRequest::Acknowledge(chunk.to_vec());
                 let addrs = close.addrs.clone();
@@ -280,10 +204,11 @@ impl Couriers {
                 .await;
             }
             if !page.more {
-                return;
+                return true;
             }
             cursor = page.next_cursor;
         }
+        true
     }
 
     /// Asks for the DID record to be republished now (the signed prekey changed).

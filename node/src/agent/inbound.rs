@@ -7,7 +7,7 @@ use std::time::Instant;
 use libp2p::PeerId;
 use rand::rngs::OsRng;
 use talos_messaging::{
-    AckStatus, Acked, Conversation, Envelope, MsgRequest, MsgResponse, OpenError,
+    Ack, AckStatus, Acked, Conversation, Envelope, MsgRequest, MsgResponse, OpenError,
 };
 use tracing::debug;
 
@@ -53,17 +53,23 @@ impl Core {
                 let _ = self.keys.persist(&mut self.pending);
                 MsgResponse::Prekeys(bundle)
             }
-            MsgRequest::Deliver(envelope) => {
-                let message_id = envelope.message_id();
-                let status = match self.open_envelope(*envelope, Some(peer)) {
-                    Ok(()) => AckStatus::Accepted,
-                    Err(refusal) => {
-                        self.config.metrics.refused.inc();
-                        debug!(%peer, reason = %refusal, "envelope refused");
-                        refusal.status()
-                    }
-                };
-                MsgResponse::Ack { message_id, status }
+            MsgRequest::Deliver(envelopes) => {
+                let acks = envelopes
+                    .into_iter()
+                    .map(|envelope| {
+                        let message_id = envelope.message_id();
+                        let status = match self.open_envelope(envelope, Some(peer)) {
+                            Ok(()) => AckStatus::Accepted,
+                            Err(refusal) => {
+                                self.config.metrics.refused.inc();
+                                debug!(%peer, reason = %refusal, "envelope refused");
+                                refusal.status()
+                            }
+                        };
+                        Ack { message_id, status }
+                    })
+                    .collect();
+                MsgResponse::Acks(acks)
             }
         }
     }

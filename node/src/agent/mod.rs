@@ -16,6 +16,7 @@ mod core;
 mod courier;
 mod inbound;
 mod keys;
+mod lanes;
 mod mailboxes;
 mod metrics;
 mod outbound;
@@ -47,7 +48,9 @@ pub struct AgentConfig {
     /// Deposits that must be acknowledged before a message counts as handed over (at most the
     /// number of mailboxes found).
     pub min_deposits: usize,
-    /// How often the agent fetches its own mailboxes.
+    /// How often the agent fetches its own mailboxes (senders deliver directly while it is
+    /// online; the mailboxes hold what came while it was not). A round that reaches no
+    /// mailbox node is repeated after 2 s.
     pub fetch_interval: Duration,
     /// First retry delay of an unacknowledged message (doubling, at most 5 minutes).
     pub retry_interval: Duration,
@@ -66,7 +69,7 @@ impl Default for AgentConfig {
             mailbox: MailboxConfig::default(),
             mailbox_replicas: 3,
             min_deposits: 2,
-            fetch_interval: Duration::from_secs(10),
+            fetch_interval: Duration::from_secs(30),
             retry_interval: Duration::from_secs(2),
             republish_interval: Duration::from_secs(12 * 3600),
             first_contacts_per_minute: 30,

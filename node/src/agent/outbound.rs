@@ -196,11 +196,11 @@ impl Core {
                 if let Some(out) = self.outbox.remove(&number) {
                     let _ = self.pending.delete(NS_OUTBOX, &number.to_be_bytes());
                     self.set_outbox_gauge();
-                    self.later(move || {
-                        for waiter in out.waiters {
-                            let _ = waiter.send(delivery);
-                        }
-                    });
+                    // The hand-over is a fact already: no need to wait for the deletion to be
+                    // durable (a resend after a crash is acknowledged as a duplicate).
+                    for waiter in out.waiters {
+                        let _ = waiter.send(delivery);
+                    }
                 }
             }
             None => {

@@ -10,8 +10,8 @@ use talos_proto::msg as pb;
 use crate::envelope::{ENVELOPE_VERSION, Envelope, MessageId, SealedParts};
 use crate::error::{DecodeError, EnvelopeError};
 use crate::limits::{
-    MAX_ACK_IDS, MAX_BUNDLE_BYTES, MAX_DID_BYTES, MAX_ENVELOPE_BYTES, MAX_MAILBOX_FRAME_BYTES,
-    MAX_MSG_FRAME_BYTES, MAX_PAGE_ENVELOPES,
+    MAX_ACK_IDS, MAX_BUNDLE_BYTES, MAX_DELIVER_BATCH, MAX_DID_BYTES, MAX_ENVELOPE_BYTES,
+    MAX_MAILBOX_FRAME_BYTES, MAX_MSG_FRAME_BYTES, MAX_PAGE_ENVELOPES,
 };
 use crate::mailbox::{Acked, DepositStatus, Page};
 
@@ -59,11 +59,20 @@ impl AckStatus {
     }
 }
 
+/// The recipient's word on one delivered envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ack {
+    /// The delivered message.
+    pub message_id: MessageId,
+    /// What became of it.
+    pub status: AckStatus,
+}
+
 /// A request of `/talos/<network>/msg/1.0.0`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MsgRequest {
-    /// An envelope for the peer's agent.
-    Deliver(Box<Envelope>),
+    /// Envelopes for the peer's agent, in the sender's order: 1 to [`MAX_DELIVER_BATCH`].
+    Deliver(Vec<Envelope>),
     /// The peer's prekey bundle, please.
     Prekeys,
 }
@@ -71,13 +80,8 @@ pub enum MsgRequest {
 /// A response of `/talos/<network>/msg/1.0.0`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MsgResponse {
-    /// The answer to a delivery.
-    Ack {
-        /// The delivered message.
-        message_id: MessageId,
-        /// What became of it.
-        status: AckStatus,
-    },
+    /// The answer to a delivery: one per envelope, in its order.
+    Acks(Vec<Ack>),
     /// A prekey bundle in `talos-identity`'s encoding (checked by the asker).
     Prekeys(Vec<u8>),
 }
@@ -196,8 +200,8 @@ fn message_id(bytes: &[u8]) -> Result<MessageId, DecodeError> {
 pub fn encode_msg_request(request: &MsgRequest) -> Vec<u8> {
     use pb::msg_request::Request;
     let request = match request {
-        MsgRequest::Deliver(envelope) => Request::Deliver(pb::Deliver {
-            envelope: encode_envelope(envelope),
+        MsgRequest::Deliver(envelopes) => Request::Deliver(pb::Deliver {
+            envelopes: envelopes.iter().map(encode_envelope).collect(),
         }),
         MsgRequest::Prekeys => Request::Prekeys(pb::PrekeyRequest {}),
     };
@@ -213,7 +217,19 @@ pub fn decode_msg_request(bytes: &[u8]) -> Result<MsgRequest, DecodeError> {
     check_len("msg request", bytes.len(), MAX_MSG_FRAME_BYTES)?;
     let wire = pb::MsgRequest::decode(bytes).map_err(malformed("msg request"))?;
     match wire.request.ok_or(DecodeError::Empty("msg request"))? {
-        Request::Deliver(d) => Ok(MsgRequest::Deliver(Box::new(decode_envelope(&d.envelope)?))),
+        Request::Deliver(d) => {
+            // Counted before any envelope is decoded (each costs a signature check).
+            check_count("delivered envelopes", d.envelopes.len(), MAX_DELIVER_BATCH)?;
+            if d.envelopes.is_empty() {
+                return Err(DecodeError::Empty("delivery"));
+            }
+            let envelopes = d
+                .envelopes
+                .iter()
+                .map(|e| decode_envelope(e))
+                .collect::<Result<_, _>>()?;
+            Ok(MsgRequest::Deliver(envelopes))
+        }
         Request::Prekeys(_) => Ok(MsgRequest::Prekeys),
     }
 }
@@ -222,9 +238,14 @@ pub fn decode_msg_request(bytes: &[u8]) -> Result<MsgRequest, DecodeError> {
 pub fn encode_msg_response(response: &MsgResponse) -> Vec<u8> {
     use pb::msg_response::Response;
     let response = match response {
-        MsgResponse::Ack { message_id, status } => Response::Ack(pb::DeliverAck {
-            message_id: message_id.0.to_vec(),
-            status: status.to_wire(),
+        MsgResponse::Acks(acks) => Response::Acks(pb::DeliverAcks {
+            acks: acks
+                .iter()
+                .map(|a| pb::DeliverAck {
+                    message_id: a.message_id.0.to_vec(),
+                    status: a.status.to_wire(),
+                })
+                .collect(),
         }),
         MsgResponse::Prekeys(bundle) => Response::Prekeys(pb::PrekeyBundleResponse {
             bundle: bundle.clone(),
@@ -242,10 +263,20 @@ pub fn decode_msg_response(bytes: &[u8]) -> Result<MsgResponse, DecodeError> {
     check_len("msg response", bytes.len(), MAX_MSG_FRAME_BYTES)?;
     let wire = pb::MsgResponse::decode(bytes).map_err(malformed("msg response"))?;
     match wire.response.ok_or(DecodeError::Empty("msg response"))? {
-        Response::Ack(ack) => Ok(MsgResponse::Ack {
-            message_id: message_id(&ack.message_id)?,
-            status: AckStatus::from_wire(ack.status)?,
-        }),
+        Response::Acks(acks) => {
+            check_count("acknowledgements", acks.acks.len(), MAX_DELIVER_BATCH)?;
+            let acks = acks
+                .acks
+                .iter()
+                .map(|a| {
+                    Ok(Ack {
+                        message_id: message_id(&a.message_id)?,
+                        status: AckStatus::from_wire(a.status)?,
+                    })
+                })
+                .collect::<Result<_, DecodeError>>()?;
+            Ok(MsgResponse::Acks(acks))
+        }
         Response::Prekeys(p) => {
             check_len("prekey bundle", p.bundle.len(), MAX_BUNDLE_BYTES)?;
             Ok(MsgResponse::Prekeys(p.bundle))

@@ -29,7 +29,7 @@ pub mod payload;
 pub mod rr_codec;
 
 pub use codec::{
-    AckStatus, MailboxRequest, MailboxResponse, MsgRequest, MsgResponse, decode_envelope,
+    Ack, AckStatus, MailboxRequest, MailboxResponse, MsgRequest, MsgResponse, decode_envelope,
     decode_mailbox_request, decode_mailbox_response, decode_msg_request, decode_msg_response,
     encode_envelope, encode_mailbox_request, encode_mailbox_response, encode_msg_request,
     encode_msg_response,

@@ -38,8 +38,16 @@ pub const MAX_ACK_IDS: usize = 256;
 /// Largest prekey bundle carried in a prekey response.
 pub const MAX_BUNDLE_BYTES: usize = 4096;
 
-/// Largest msg request or response frame.
-pub const MAX_MSG_FRAME_BYTES: usize = MAX_ENVELOPE_BYTES + 64;
+/// Most envelopes one delivery carries.
+pub const MAX_DELIVER_BATCH: usize = 64;
+
+/// Most envelope bytes a sender puts in one delivery (always room for one envelope at its cap).
+pub const MAX_DELIVER_BYTES: usize = 256 * 1024;
+
+/// Largest msg request or response frame: a full delivery with its framing.
+pub const MAX_MSG_FRAME_BYTES: usize = MAX_DELIVER_BYTES + MAX_DELIVER_BATCH * 8 + 64;
+
+const _: () = assert!(MAX_DELIVER_BYTES >= MAX_ENVELOPE_BYTES);
 
 /// Largest mailbox request or response frame (a full page).
 pub const MAX_MAILBOX_FRAME_BYTES: usize = MAX_PAGE_ENVELOPES * (MAX_ENVELOPE_BYTES + 8) + 64;

@@ -7,7 +7,7 @@ use support::*;
 use talos_messaging::codec::{MailboxRequest, MailboxResponse, MsgRequest, MsgResponse};
 use talos_messaging::limits::{MAX_ACK_IDS, MAX_ENVELOPE_BYTES, MAX_HEADER_BYTES};
 use talos_messaging::{
-    AckStatus, Acked, DecodeError, DepositStatus, Envelope, EnvelopeError, Page, SealedParts,
+    Ack, AckStatus, Acked, DecodeError, DepositStatus, Envelope, EnvelopeError, Page, SealedParts,
     decode_envelope, decode_mailbox_request, decode_mailbox_response, decode_msg_request,
     decode_msg_response, encode_envelope, encode_mailbox_request, encode_mailbox_response,
     encode_msg_request, encode_msg_response,
@@ -201,17 +201,14 @@ fn sealing_refuses_what_decoding_would() {
 #[test]
 fn every_protocol_message_round_trips() {
     let e = envelope(1, 2, 9, 100);
-    for r in [
-        MsgRequest::Deliver(Box::new(e.clone())),
-        MsgRequest::Prekeys,
-    ] {
+    for r in [MsgRequest::Deliver(vec![e.clone()]), MsgRequest::Prekeys] {
         assert_eq!(decode_msg_request(&encode_msg_request(&r)).unwrap(), r);
     }
     for r in [
-        MsgResponse::Ack {
+        MsgResponse::Acks(vec![Ack {
             message_id: id(9),
             status: AckStatus::Undecryptable,
-        },
+        }]),
         MsgResponse::Prekeys(vec![1, 2, 3]),
     ] {
         assert_eq!(decode_msg_response(&encode_msg_response(&r)).unwrap(), r);
@@ -282,9 +279,11 @@ fn hostile_protocol_messages_are_typed_errors() {
         "too_many"
     );
     let status = pb::MsgResponse {
-        response: Some(pb::msg_response::Response::Ack(pb::DeliverAck {
-            message_id: vec![0; 16],
-            status: 99,
+        response: Some(pb::msg_response::Response::Acks(pb::DeliverAcks {
+            acks: vec![pb::DeliverAck {
+                message_id: vec![0; 16],
+                status: 99,
+            }],
         })),
     };
     assert_eq!(
@@ -293,6 +292,25 @@ fn hostile_protocol_messages_are_typed_errors() {
             .code(),
         "unknown_status"
     );
+    // A delivery of more envelopes than a batch may hold is refused before any is decoded,
+    // and an empty one is refused.
+    let one = encode_envelope(&envelope(1, 2, 1, 0));
+    for (n, code) in [
+        (talos_messaging::limits::MAX_DELIVER_BATCH + 1, "too_many"),
+        (0, "empty"),
+    ] {
+        let deliver = pb::MsgRequest {
+            request: Some(pb::msg_request::Request::Deliver(pb::Deliver {
+                envelopes: vec![one.clone(); n],
+            })),
+        };
+        assert_eq!(
+            decode_msg_request(&deliver.encode_to_vec())
+                .unwrap_err()
+                .code(),
+            code
+        );
+    }
     // A page whose envelope was tampered with is refused whole.
     let mut bad = wire(&envelope(1, 2, 1, 0));
     bad.ciphertext[0] ^= 1;

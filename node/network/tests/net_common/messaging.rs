@@ -4,8 +4,8 @@
 use libp2p::{Multiaddr, PeerId};
 use talos_identity::SigningKey;
 use talos_messaging::{
-    AckStatus, DepositStatus, Envelope, MailboxRequest, MailboxResponse, MessageId, MsgRequest,
-    MsgResponse, Page, SealedParts,
+    Ack, AckStatus, DepositStatus, Envelope, MailboxRequest, MailboxResponse, MessageId,
+    MsgRequest, MsgResponse, Page, SealedParts,
 };
 use talos_network::{ClosePeer, InboundMessaging, MailboxResult, MsgResult, NetCommand};
 use tokio::sync::{mpsc, oneshot};
@@ -45,10 +45,15 @@ pub(crate) fn agent(node: &mut Node) -> JoinHandle<()> {
                 } => {
                     let _ = respond.send(match request {
                         MsgRequest::Prekeys => MsgResponse::Prekeys(vec![1, 2, 3]),
-                        MsgRequest::Deliver(envelope) => MsgResponse::Ack {
-                            message_id: envelope.message_id(),
-                            status: AckStatus::Accepted,
-                        },
+                        MsgRequest::Deliver(envelopes) => MsgResponse::Acks(
+                            envelopes
+                                .iter()
+                                .map(|e| Ack {
+                                    message_id: e.message_id(),
+                                    status: AckStatus::Accepted,
+                                })
+                                .collect(),
+                        ),
                     });
                 }
                 InboundMessaging::Mailbox {

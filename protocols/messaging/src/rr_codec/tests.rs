@@ -9,7 +9,7 @@ use libp2p::StreamProtocol;
 use libp2p::request_response::Codec;
 
 use super::*;
-use crate::codec::AckStatus;
+use crate::codec::{Ack, AckStatus};
 use crate::envelope::{Envelope, MessageId, SealedParts};
 use crate::error::EnvelopeError;
 use crate::mailbox::{Acked, DepositStatus, Page};
@@ -76,10 +76,7 @@ fn read_response<C: Codec<Protocol = StreamProtocol>>(
 #[test]
 fn msg_requests_and_responses_round_trip() {
     let mut codec = MsgCodec;
-    for request in [
-        MsgRequest::Deliver(Box::new(envelope(3))),
-        MsgRequest::Prekeys,
-    ] {
+    for request in [MsgRequest::Deliver(vec![envelope(3)]), MsgRequest::Prekeys] {
         let wire = write_request(&mut codec, request.clone().into());
         assert_eq!(
             read_request(&mut codec, wire).expect("read"),
@@ -87,14 +84,14 @@ fn msg_requests_and_responses_round_trip() {
         );
     }
     let responses = [
-        MsgResponse::Ack {
+        MsgResponse::Acks(vec![Ack {
             message_id: MessageId([3; 16]),
             status: AckStatus::Accepted,
-        },
-        MsgResponse::Ack {
+        }]),
+        MsgResponse::Acks(vec![Ack {
             message_id: MessageId([4; 16]),
             status: AckStatus::Busy,
-        },
+        }]),
         MsgResponse::Prekeys(vec![1, 2, 3]),
     ];
     for response in responses {
@@ -152,7 +149,7 @@ fn mailbox_requests_and_responses_round_trip() {
 fn several_frames_on_one_stream_stay_separate() {
     let mut codec = MsgCodec;
     let a = MsgRequest::Prekeys;
-    let b = MsgRequest::Deliver(Box::new(envelope(8)));
+    let b = MsgRequest::Deliver(vec![envelope(8)]);
     let mut wire = write_request(&mut codec, a.clone().into());
     wire.extend(write_request(&mut codec, b.clone().into()));
     let mut reader = Cursor::new(wire);
@@ -243,10 +240,7 @@ fn junk_within_the_cap_is_an_invalid_value() {
 
 #[test]
 fn a_tampered_envelope_is_an_invalid_request() {
-    let mut wire = write_request(
-        &mut MsgCodec,
-        MsgRequest::Deliver(Box::new(envelope(9))).into(),
-    );
+    let mut wire = write_request(&mut MsgCodec, MsgRequest::Deliver(vec![envelope(9)]).into());
     // Flip one ciphertext byte (the run of 9s): the signature no longer verifies.
     let at = wire
         .windows(32)
