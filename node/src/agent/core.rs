@@ -131,6 +131,10 @@ pub(crate) struct Core {
     pub(crate) couriers: Couriers,
     pub(crate) pending: Pending,
     pub(crate) after: Vec<After>,
+    /// Who deposited the envelopes kept here.
+    pub(crate) depositors: super::mailboxes::Depositors,
+    /// Where the next pruning of (sender, id) records starts.
+    pub(crate) seen_cursor: Option<Vec<u8>>,
     /// Conversations this group changed, written at its commit.
     pub(crate) dirty: std::collections::HashSet<[u8; 32]>,
     /// (sender, id) of envelopes opened in the batch being built.
@@ -208,7 +212,7 @@ pub fn spawn_agent(
 }
 
 impl Core {
-    fn load(
+    pub(crate) fn load(
         config: AgentConfig,
         kv: Arc<dyn KvStore>,
         signing: SigningKey,
@@ -240,6 +244,8 @@ impl Core {
             after: Vec::new(),
             batch_seen: std::collections::HashSet::new(),
             dirty: std::collections::HashSet::new(),
+            seen_cursor: None,
+            depositors: super::mailboxes::Depositors::default(),
             next_fetch: Instant::now() + Duration::from_secs(1),
             next_expire: Instant::now(),
         };
@@ -322,7 +328,7 @@ impl Core {
         self.after.push(Box::new(f));
     }
 
-    fn handle(&mut self, input: Input) {
+    pub(crate) fn handle(&mut self, input: Input) {
         match input {
             Input::Inbound(InboundMessaging::Msg {
                 peer,
@@ -400,7 +406,7 @@ impl Core {
                 let _ = reply.send(record.ok());
             }
             Input::DepositLocal { envelope, reply } => {
-                let status = self.deposit(*envelope);
+                let status = self.deposit(*envelope, None);
                 self.later(move || {
                     let _ = reply.send(status);
                 });
@@ -437,6 +443,9 @@ impl Core {
                 self.couriers.publish_did_soon();
             }
             let _ = self.keys.persist(&mut self.pending);
+            if let Err(e) = self.prune_seen() {
+                warn!(error = %e, "cannot prune the seen-envelope records");
+            }
             self.first_contacts
                 .retain(|_, (since, _)| now.duration_since(*since) < Duration::from_secs(60));
         }

@@ -49,9 +49,9 @@ impl Core {
     pub(crate) fn on_msg_request(&mut self, peer: PeerId, request: MsgRequest) -> MsgResponse {
         match request {
             MsgRequest::Prekeys => {
-                let bundle = self.keys.served_bundle(&self.signing, now_ms());
-                let _ = self.keys.persist(&mut self.pending);
-                MsgResponse::Prekeys(bundle)
+                // Which one-time prekey goes out next is not worth a write: after a restart
+                // the first ones are handed out again, and each is still consumed only once.
+                MsgResponse::Prekeys(self.keys.served_bundle(&self.signing, now_ms()))
             }
             MsgRequest::Deliver(envelopes) => {
                 let acks = envelopes
@@ -194,6 +194,28 @@ impl Core {
             return Err(Refusal::FirstContactQuota);
         }
         *count += 1;
+        Ok(())
+    }
+
+    /// Deletes (sender, id) records older than an envelope may be, a page per call (the
+    /// maintenance timer walks the whole namespace over time).
+    pub(crate) fn prune_seen(&mut self) -> Result<(), super::store::AgentStoreError> {
+        const PAGE: usize = 1024;
+        let oldest = now_ms().saturating_sub(self.max_age_ms());
+        let page = self
+            .kv
+            .kv_scan(NS_SEEN, self.seen_cursor.as_deref(), PAGE)?;
+        self.seen_cursor = if page.len() < PAGE {
+            None
+        } else {
+            page.last().map(|(k, _)| k.clone())
+        };
+        for (key, value) in page {
+            let at = <[u8; 8]>::try_from(value.as_slice()).map_or(0, u64::from_be_bytes);
+            if at < oldest && self.pending.room() > 64 {
+                self.pending.delete(NS_SEEN, &key)?;
+            }
+        }
         Ok(())
     }
 }

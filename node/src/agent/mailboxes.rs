@@ -18,11 +18,46 @@ use super::store::{self, AgentStoreError, NS_MAILBOX, NS_MAILBOX_META};
 
 const NEXT_KEY: &[u8] = b"next";
 
+/// Envelopes one depositing peer may have kept here at once, whatever identities signed them
+/// (identities are free; peers are bounded by the connection limits and bans).
+pub(crate) const MAX_PER_DEPOSITOR: usize = 2_000;
+
 /// A kept envelope as stored.
 #[derive(Serialize, Deserialize)]
 struct Kept {
     stored_at_ms: u64,
     envelope: Vec<u8>,
+    /// The PeerId that deposited it (empty: this node's own agent).
+    depositor: Vec<u8>,
+}
+
+/// Who deposited what is kept here, for the per-depositor quota.
+#[derive(Default)]
+pub(crate) struct Depositors {
+    count: std::collections::HashMap<PeerId, usize>,
+    by_seq: std::collections::HashMap<u64, PeerId>,
+}
+
+impl Depositors {
+    fn add(&mut self, seq: u64, peer: PeerId) {
+        *self.count.entry(peer).or_default() += 1;
+        self.by_seq.insert(seq, peer);
+    }
+
+    fn remove(&mut self, seq: u64) {
+        if let Some(peer) = self.by_seq.remove(&seq)
+            && let Some(n) = self.count.get_mut(&peer)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.count.remove(&peer);
+            }
+        }
+    }
+
+    fn full(&self, peer: &PeerId) -> bool {
+        self.count.get(peer).copied().unwrap_or(0) >= MAX_PER_DEPOSITOR
+    }
 }
 
 impl Core {
@@ -38,6 +73,7 @@ impl Core {
         }
         let now = now_ms();
         let mut dropped = Vec::new();
+        let depositors = &mut self.depositors;
         store::scan_all(&*self.kv, NS_MAILBOX, |key, value| {
             let seq = key.try_into().map(u64::from_be_bytes).unwrap_or(u64::MAX);
             let kept: Kept = store::decode("kept envelope", value)?;
@@ -50,6 +86,8 @@ impl Core {
                     };
                     if !book.restore(stored, now) {
                         dropped.push(seq);
+                    } else if let Ok(peer) = PeerId::from_bytes(&kept.depositor) {
+                        depositors.add(seq, peer);
                     }
                 }
                 Err(e) => {
@@ -75,7 +113,7 @@ impl Core {
         Some(match request {
             MailboxRequest::Deposit(envelope) => {
                 let message_id = envelope.message_id();
-                let status = self.deposit(*envelope);
+                let status = self.deposit(*envelope, Some(peer));
                 MailboxResponse::Deposit { message_id, status }
             }
             MailboxRequest::Fetch { cursor, limit } => {
@@ -88,7 +126,7 @@ impl Core {
                 let seqs = self.book.as_mut()?.acknowledge(&owner, &acked);
                 let deleted = u32::try_from(seqs.len()).unwrap_or(u32::MAX);
                 for seq in seqs {
-                    let _ = self.pending.delete(NS_MAILBOX, &seq.to_be_bytes());
+                    self.forget_kept(seq);
                 }
                 self.set_mailbox_gauge();
                 MailboxResponse::Acknowledged(deleted)
@@ -96,7 +134,21 @@ impl Core {
         })
     }
 
-    pub(crate) fn deposit(&mut self, envelope: Envelope) -> DepositStatus {
+    /// Keeps `envelope` for its recipient; `depositor` is the peer that asked (`None`: this
+    /// node's own agent).
+    pub(crate) fn deposit(
+        &mut self,
+        envelope: Envelope,
+        depositor: Option<PeerId>,
+    ) -> DepositStatus {
+        if depositor.is_some_and(|peer| self.depositors.full(&peer)) {
+            return DepositStatus::SenderOverQuota;
+        }
+        // Never keep in memory what this batch cannot write (the agent thread commits long
+        // before; this is the guard).
+        if self.pending.room() < 2 {
+            return DepositStatus::NodeFull;
+        }
         let Some(book) = self.book.as_mut() else {
             return DepositStatus::NotResponsible;
         };
@@ -111,9 +163,14 @@ impl Core {
         };
         let next = book.next_seq();
         let (seq, stored_at_ms, envelope) = stored;
+        if let Some(peer) = depositor {
+            self.depositors.add(seq, peer);
+        }
+        let depositor = depositor.map(|p| p.to_bytes()).unwrap_or_default();
         let kept = Kept {
             stored_at_ms,
             envelope,
+            depositor,
         };
         let result = self
             .pending
@@ -136,7 +193,7 @@ impl Core {
             return;
         };
         for (_, seq) in book.expire(now_ms()) {
-            let _ = self.pending.delete(NS_MAILBOX, &seq.to_be_bytes());
+            self.forget_kept(seq);
         }
         self.set_mailbox_gauge();
     }
@@ -154,7 +211,7 @@ impl Core {
         let me = self.me;
         if let Some(book) = self.book.as_mut() {
             for seq in book.acknowledge(&me, &acked) {
-                let _ = self.pending.delete(NS_MAILBOX, &seq.to_be_bytes());
+                self.forget_kept(seq);
             }
         }
     }
@@ -168,5 +225,11 @@ impl Core {
             .metrics
             .mailbox_envelopes
             .set(i64::try_from(kept).unwrap_or(i64::MAX));
+    }
+
+    /// A kept envelope left the book: out of the store and the depositor's count.
+    fn forget_kept(&mut self, seq: u64) {
+        self.depositors.remove(seq);
+        let _ = self.pending.delete(NS_MAILBOX, &seq.to_be_bytes());
     }
 }

@@ -21,6 +21,8 @@ mod mailboxes;
 mod metrics;
 mod outbound;
 pub mod store;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
