@@ -77,24 +77,6 @@ fn wait_confirmed(c: &mut Cluster, full: Id, light: Id, item: Hash256) -> u64 {
     height
 }
 
-/// Runs `talos <args>` against node `id`'s data dir; its stdout.
-fn cli(c: &Cluster, id: Id, args: &[&str]) -> String {
-    let data_dir = c.node(id).data_dir.display().to_string();
-    let spec = c.spec_path.display().to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
-        .args(["--network", &spec, "--data-dir", &data_dir])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run talos");
-    assert!(
-        out.status.success(),
-        "talos {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
 fn ask(c: &Cluster, light: Id, path: &str) -> LightAnswerJson {
     c.node(light)
         .get_json(path)
@@ -248,8 +230,7 @@ fn check_cli(c: &Cluster, light: Id, id: Hash256) {
     let capability = Hash256::sha256(b"a capability issued to an agent");
     // The same questions through the command line.
     let proof_file = c.root().join("revoked.json");
-    let out = cli(
-        c,
+    let out = c.cli(
         light,
         &[
             "light",
@@ -261,13 +242,12 @@ fn check_cli(c: &Cluster, light: Id, id: Hash256) {
     );
     assert!(out.starts_with("revoked"), "{out}");
     assert!(out.contains("asked      2 full nodes"), "{out}");
-    let out = cli(
-        c,
+    let out = c.cli(
         light,
         &["verify-proof", proof_file.to_str().expect("utf-8")],
     );
     assert!(out.starts_with("revoked"), "{out}");
-    let json = cli(c, light, &["light", "verify", &id.to_hex(), "--json"]);
+    let json = c.cli(light, &["light", "verify", &id.to_hex(), "--json"]);
     let parsed: LightAnswerJson = serde_json::from_str(&json).expect("--json prints the answer");
     assert_eq!(parsed.outcome, "verified");
 }
@@ -315,6 +295,6 @@ fn a_saved_proof_whose_block_a_reorg_dropped_is_reported_off_the_best_chain() {
     c.stop(light);
     let file = c.root().join("lost.json");
     std::fs::write(&file, serde_json::to_string(&saved).expect("json")).expect("write");
-    let out = cli(&c, light, &["verify-proof", file.to_str().expect("utf-8")]);
+    let out = c.cli(light, &["verify-proof", file.to_str().expect("utf-8")]);
     assert!(out.starts_with("off best chain"), "{out}");
 }

@@ -68,24 +68,6 @@ fn texts_from(messages: &[InboxMessageJson], sender: &str) -> Vec<String> {
         .collect()
 }
 
-/// Runs `talos <args>` against node `id`'s data dir; its stdout.
-fn cli(c: &Cluster, id: Id, args: &[&str]) -> String {
-    let data_dir = c.node(id).data_dir.display().to_string();
-    let spec = c.spec_path.display().to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
-        .args(["--network", &spec, "--data-dir", &data_dir])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run talos");
-    assert!(
-        out.status.success(),
-        "talos {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
 /// Whether `id` can resolve `did`'s record (its DHT has it).
 fn resolves(c: &Cluster, id: Id, did: &str) -> bool {
     c.node(id)
@@ -96,8 +78,7 @@ fn resolves(c: &Cluster, id: Id, did: &str) -> bool {
 /// `--anchor`: the envelope hash goes on chain; a light client verifies its proof.
 fn anchored_message_is_verified_by_a_light_client(c: &mut Cluster, alice: Id, bob_did: &str) {
     let light = c.start("light", NodeOptions::light().bootnode(c.node(alice).addr()));
-    let out = cli(
-        c,
+    let out = c.cli(
         alice,
         &["send", bob_did, "proof of this", "--anchor", "--json"],
     );
@@ -156,7 +137,7 @@ fn two_agents_exchange_messages_by_did_and_anchor_one_for_a_light_client() {
     c.wait_until("each resolves the other's DID record", WAIT, |c| {
         resolves(c, alice, &bob_did) && resolves(c, bob, &alice_did)
     });
-    let document = cli(&c, alice, &["did", "resolve", &bob_did, "--json"]);
+    let document = c.cli(alice, &["did", "resolve", &bob_did, "--json"]);
     assert!(
         document.contains(&bob_did) && document.contains("keyAgreement"),
         "{document}"
@@ -175,7 +156,7 @@ fn two_agents_exchange_messages_by_did_and_anchor_one_for_a_light_client() {
         "{sent:?}"
     );
     let alice_peer = c.node(alice).peer_id.clone();
-    let out = cli(&c, bob, &["send", &alice_peer, "hello alice"]);
+    let out = c.cli(bob, &["send", &alice_peer, "hello alice"]);
     assert!(out.contains("(direct)"), "{out}");
     c.wait_until("both have their messages", WAIT, |c| {
         texts_from(&inbox(c, bob), &alice_did) == ["hello bob", "second"]
@@ -199,7 +180,7 @@ fn two_agents_exchange_messages_by_did_and_anchor_one_for_a_light_client() {
             .expect("a session");
         assert!(session.confirmed && session.outbox == 0, "{session:?}");
     }
-    let listed = cli(&c, bob, &["inbox"]);
+    let listed = c.cli(bob, &["inbox"]);
     assert!(
         listed.contains("hello bob") && listed.contains(&alice_did),
         "{listed}"

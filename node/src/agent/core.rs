@@ -429,7 +429,7 @@ impl Core {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
-        self.dispatch_due(now);
+        self.dispatch_due(now, 0);
         if now >= self.next_fetch {
             // Until the round ends (`FetchRound`), which sets the next.
             self.next_fetch = now + self.config.fetch_interval;

@@ -102,6 +102,7 @@ impl Core {
         }
         self.persist_conversation(&to)?;
         let now = now_ms();
+        let first_number = self.next_outbox;
         let mut sent = Vec::with_capacity(sealed.len());
         for parts in sealed {
             let mut id = [0u8; 16];
@@ -143,16 +144,17 @@ impl Core {
         self.config.metrics.sent.inc_by(sent.len() as u64);
         self.set_outbox_gauge();
         // Sent as soon as the batch is durable (the next tick at the latest).
-        self.dispatch_due(Instant::now());
+        self.dispatch_due(Instant::now(), first_number);
         Ok(SendOutcome::Sealed(sent))
     }
 
     /// Starts an attempt for every message that is due and not in flight.
-    pub(crate) fn dispatch_due(&mut self, now: Instant) {
+    /// (Outbox numbers from `from` on: a send dispatches only what it queued.)
+    pub(crate) fn dispatch_due(&mut self, now: Instant, from: u64) {
         let max_age = self.max_age_ms();
         let now_ms = now_ms();
         let mut expired = Vec::new();
-        for (number, out) in &mut self.outbox {
+        for (number, out) in self.outbox.range_mut(from..) {
             if out.in_flight || out.due > now {
                 continue;
             }

@@ -297,6 +297,25 @@ impl Cluster {
         panic!("{msg}\n{diag}");
     }
 
+    /// Runs `talos <args>` against node `id`'s data dir (the CLI finds the running node's API
+    /// there); its stdout. Fails the test when the command fails.
+    pub(crate) fn cli(&self, id: Id, args: &[&str]) -> String {
+        let data_dir = self.node(id).data_dir.display().to_string();
+        let spec = self.spec_path.display().to_string();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+            .args(["--network", &spec, "--data-dir", &data_dir])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run talos");
+        assert!(
+            out.status.success(),
+            "talos {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
     /// Polls `cond` every [`POLL`] until it holds; fails after `timeout` with `what`, every
     /// node's status and log tail. Returns how long it took.
     pub(crate) fn wait_until(

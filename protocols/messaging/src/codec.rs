@@ -130,8 +130,8 @@ fn to_wire(envelope: &Envelope) -> pb::Envelope {
     let parts = envelope.parts();
     pb::Envelope {
         version: ENVELOPE_VERSION,
-        sender: envelope.sender_did(),
-        recipient: envelope.recipient_did(),
+        sender: crate::did_memo::did_of(envelope.sender()),
+        recipient: crate::did_memo::did_of(envelope.recipient()),
         message_id: envelope.message_id().0.to_vec(),
         header: parts.header.clone(),
         ciphertext: parts.ciphertext.clone(),
@@ -184,7 +184,7 @@ fn parse_did(side: &'static str, did: &str) -> Result<ed25519_dalek::VerifyingKe
             max: MAX_DID_BYTES,
         });
     }
-    talos_identity::parse_did_key(did).map_err(|error| EnvelopeError::BadDid { side, error })
+    crate::did_memo::key_of(did).map_err(|error| EnvelopeError::BadDid { side, error })
 }
 
 fn message_id(bytes: &[u8]) -> Result<MessageId, DecodeError> {

@@ -20,6 +20,7 @@
 
 pub mod codec;
 pub mod conversation;
+mod did_memo;
 pub mod envelope;
 pub mod error;
 pub mod limits;

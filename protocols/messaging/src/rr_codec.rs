@@ -121,145 +121,77 @@ where
     write_frame(io, &payload, max).await
 }
 
-/// The request-response codec of `/talos/<network>/msg/1.0.0`: direct delivery and prekey
-/// requests, frames of at most [`MAX_MSG_FRAME_BYTES`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MsgCodec;
+/// Declares a request-response codec: frames of at most `$max` bytes, each side decoded by
+/// its decoder into its `Inbound…` wrapper.
+macro_rules! codec {
+    (
+        $(#[$doc:meta])* $name:ident, $max:expr,
+        request: $request:ident = $decode_request:ident / $encode_request:ident, $request_what:literal,
+        response: $response:ident = $decode_response:ident / $encode_response:ident, $response_what:literal $(,)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name;
 
-impl request_response::Codec for MsgCodec {
-    type Protocol = StreamProtocol;
-    type Request = InboundMsgRequest;
-    type Response = InboundMsgResponse;
+        impl request_response::Codec for $name {
+            type Protocol = StreamProtocol;
+            type Request = $request;
+            type Response = $response;
 
-    async fn read_request<T>(
-        &mut self,
-        _protocol: &StreamProtocol,
-        io: &mut T,
-    ) -> io::Result<InboundMsgRequest>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        read_message(io, MAX_MSG_FRAME_BYTES, "msg request", decode_msg_request)
-            .await
-            .map(Into::into)
-    }
+            async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<$request>
+            where
+                T: AsyncRead + Unpin + Send,
+            {
+                read_message(io, $max, $request_what, $decode_request).await.map(Into::into)
+            }
 
-    async fn read_response<T>(
-        &mut self,
-        _protocol: &StreamProtocol,
-        io: &mut T,
-    ) -> io::Result<InboundMsgResponse>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        read_message(io, MAX_MSG_FRAME_BYTES, "msg response", decode_msg_response)
-            .await
-            .map(Into::into)
-    }
+            async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<$response>
+            where
+                T: AsyncRead + Unpin + Send,
+            {
+                read_message(io, $max, $response_what, $decode_response).await.map(Into::into)
+            }
 
-    async fn write_request<T>(
-        &mut self,
-        _protocol: &StreamProtocol,
-        io: &mut T,
-        request: InboundMsgRequest,
-    ) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        let payload = match request {
-            InboundMsgRequest::Valid(request) => Some(encode_msg_request(&request)),
-            InboundMsgRequest::Invalid(_) => None,
-        };
-        write_message(io, payload, MAX_MSG_FRAME_BYTES).await
-    }
+            async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, request: $request) -> io::Result<()>
+            where
+                T: AsyncWrite + Unpin + Send,
+            {
+                let payload = match request {
+                    $request::Valid(request) => Some($encode_request(&request)),
+                    $request::Invalid(_) => None,
+                };
+                write_message(io, payload, $max).await
+            }
 
-    async fn write_response<T>(
-        &mut self,
-        _protocol: &StreamProtocol,
-        io: &mut T,
-        response: InboundMsgResponse,
-    ) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        let payload = match response {
-            InboundMsgResponse::Valid(response) => Some(encode_msg_response(&response)),
-            InboundMsgResponse::Invalid(_) => None,
-        };
-        write_message(io, payload, MAX_MSG_FRAME_BYTES).await
-    }
+            async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, response: $response) -> io::Result<()>
+            where
+                T: AsyncWrite + Unpin + Send,
+            {
+                let payload = match response {
+                    $response::Valid(response) => Some($encode_response(&response)),
+                    $response::Invalid(_) => None,
+                };
+                write_message(io, payload, $max).await
+            }
+        }
+    };
 }
 
-/// The request-response codec of `/talos/<network>/mailbox/1.0.0`: deposit, paged fetch and
-/// acknowledgement, frames of at most [`MAX_MAILBOX_FRAME_BYTES`] (a full page).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MailboxCodec;
+codec!(
+    /// The request-response codec of `/talos/<network>/msg/1.0.0`: direct delivery and prekey
+    /// requests, frames of at most [`MAX_MSG_FRAME_BYTES`].
+    MsgCodec, MAX_MSG_FRAME_BYTES,
+    request: InboundMsgRequest = decode_msg_request / encode_msg_request, "msg request",
+    response: InboundMsgResponse = decode_msg_response / encode_msg_response, "msg response",
+);
 
-impl request_response::Codec for MailboxCodec {
-    type Protocol = StreamProtocol;
-    type Request = InboundMailboxRequest;
-    type Response = InboundMailboxResponse;
-
-    async fn read_request<T>(
-        &mut self,
-        _protocol: &StreamProtocol,
-        io: &mut T,
-    ) -> io::Result<InboundMailboxRequest>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        let what = "mailbox request";
-        read_message(io, MAX_MAILBOX_FRAME_BYTES, what, decode_mailbox_request)
-            .await
-            .map(Into::into)
-    }
-
-    async fn read_response<T>(
-        &mut self,
-        _protocol: &StreamProtocol,
-        io: &mut T,
-    ) -> io::Result<InboundMailboxResponse>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        let what = "mailbox response";
-        read_message(io, MAX_MAILBOX_FRAME_BYTES, what, decode_mailbox_response)
-            .await
-            .map(Into::into)
-    }
-
-    async fn write_request<T>(
-        &mut self,
-        _protocol: &StreamProtocol,
-        io: &mut T,
-        request: InboundMailboxRequest,
-    ) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        let payload = match request {
-            InboundMailboxRequest::Valid(request) => Some(encode_mailbox_request(&request)),
-            InboundMailboxRequest::Invalid(_) => None,
-        };
-        write_message(io, payload, MAX_MAILBOX_FRAME_BYTES).await
-    }
-
-    async fn write_response<T>(
-        &mut self,
-        _protocol: &StreamProtocol,
-        io: &mut T,
-        response: InboundMailboxResponse,
-    ) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        let payload = match response {
-            InboundMailboxResponse::Valid(response) => Some(encode_mailbox_response(&response)),
-            InboundMailboxResponse::Invalid(_) => None,
-        };
-        write_message(io, payload, MAX_MAILBOX_FRAME_BYTES).await
-    }
-}
+codec!(
+    /// The request-response codec of `/talos/<network>/mailbox/1.0.0`: deposit, paged fetch and
+    /// acknowledgement, frames of at most [`MAX_MAILBOX_FRAME_BYTES`] (a full page).
+    MailboxCodec, MAX_MAILBOX_FRAME_BYTES,
+    request: InboundMailboxRequest = decode_mailbox_request / encode_mailbox_request, "mailbox request",
+    response: InboundMailboxResponse = decode_mailbox_response / encode_mailbox_response, "mailbox response",
+);
 
 #[cfg(test)]
 mod tests;
