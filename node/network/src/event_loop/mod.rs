@@ -127,6 +127,8 @@ pub(crate) struct NetLoop {
     queries: PendingQueries,
     /// DID records being published or resolved.
     dids: crate::did::PendingDids,
+    /// Which peer put which stored DHT record (a share each).
+    record_quota: crate::records::quota::SourceQuota,
     /// Messaging requests both ways, and closest-peer queries.
     messaging: crate::messaging::Messaging,
     listen_addrs: Vec<Multiaddr>,
@@ -292,6 +294,7 @@ impl NetLoop {
             backend,
             queries: PendingQueries::default(),
             dids: crate::did::PendingDids::default(),
+            record_quota: crate::records::quota::SourceQuota::default(),
             messaging: crate::messaging::Messaging::new(messaging),
             listen_addrs: Vec::new(),
             settings,

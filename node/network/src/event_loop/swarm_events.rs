@@ -196,8 +196,16 @@ impl NetLoop {
         });
         match outcome {
             Ok(Admission::Store(record)) => {
-                if let Err(e) = store.put(record) {
-                    debug!(peer = %source, error = %e, "kad record not stored");
+                let now = Instant::now();
+                if !self.record_quota.allows(&source, &record.key, now) {
+                    // Not an offence: an honest node replicating many records may reach it.
+                    debug!(peer = %source, "kad record refused: the peer's share is full");
+                    return;
+                }
+                let (key, expiry) = (record.key.clone(), record.expires.unwrap_or(now));
+                match self.swarm.behaviour_mut().kad.store_mut().put(record) {
+                    Ok(()) => self.record_quota.stored(source, &key, expiry),
+                    Err(e) => debug!(peer = %source, error = %e, "kad record not stored"),
                 }
             }
             Ok(Admission::Unchanged) => {}

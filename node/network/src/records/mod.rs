@@ -102,5 +102,7 @@ pub fn admit(
     Ok(Admission::Store(record))
 }
 
+pub mod quota;
+
 #[cfg(test)]
 mod tests;
