@@ -40,6 +40,9 @@ pub enum SimError {
     /// An adversary failed to start.
     #[error("adversary: {0}")]
     Adversary(#[from] AdversaryError),
+    /// A messaging agent refused what the messaging scenario asked of it.
+    #[error("messaging: {0}")]
+    Messaging(String),
     /// A plot could not be drawn.
     #[error("plot: {0}")]
     Plot(#[from] plotters::drawing::DrawingAreaErrorKind<std::io::Error>),

@@ -13,6 +13,7 @@ pub mod adversary;
 pub mod error;
 pub mod expect;
 pub mod link;
+pub mod messaging;
 pub mod model;
 pub mod plot;
 pub mod record;

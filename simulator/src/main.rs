@@ -52,6 +52,31 @@ enum Command {
         #[arg(long, default_value = "warn")]
         log: String,
     },
+    /// Runs the messaging scenario: agents among real nodes, offline recipients, mailbox churn;
+    /// prints delivery ratio and latency percentiles and writes `report.json`.
+    Messaging {
+        /// Seed.
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+        /// Nodes in all.
+        #[arg(long, default_value_t = 50)]
+        nodes: usize,
+        /// Messaging agents among them.
+        #[arg(long, default_value_t = 10)]
+        agents: usize,
+        /// Messages each online agent sends.
+        #[arg(long, default_value_t = 10)]
+        messages: usize,
+        /// Agents offline while messages are sent.
+        #[arg(long, default_value_t = 3)]
+        offline: usize,
+        /// Mailbox nodes that leave and come back while messages are in flight.
+        #[arg(long, default_value_t = 8)]
+        churn: usize,
+        /// Output directory.
+        #[arg(long, default_value = "target/sim/messaging")]
+        out: PathBuf,
+    },
     /// Lists the scenarios in a directory.
     List {
         /// Directory (default `simulator/scenarios`).
@@ -84,6 +109,33 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Messaging {
+            seed,
+            nodes,
+            agents,
+            messages,
+            offline,
+            churn,
+            out,
+        } => {
+            let scenario = talos_simulator::messaging::MessagingScenario {
+                seed,
+                nodes,
+                agents,
+                messages_per_agent: messages,
+                offline_agents: offline,
+                churned_mailboxes: churn,
+                ..Default::default()
+            };
+            match messaging(&scenario, &out) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("talos-sim: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::List { dir } => match list(&dir) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -92,6 +144,29 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// Runs the messaging scenario; `Ok(false)` when a message was lost or opened twice.
+fn messaging(
+    scenario: &talos_simulator::messaging::MessagingScenario,
+    out: &std::path::Path,
+) -> Result<bool, SimError> {
+    if scenario.agents < 2 + scenario.offline_agents || scenario.nodes < scenario.agents + 2 {
+        return Err(SimError::InvalidScenario(
+            "need at least 2 online agents and 2 bootstrap nodes besides the agents".into(),
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("talos-sim")
+        .build()?;
+    let report = runtime.block_on(talos_simulator::messaging::run(scenario))?;
+    println!("{}", report.table());
+    std::fs::create_dir_all(out)?;
+    let path = out.join("report.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
+    println!("wrote {}", path.display());
+    Ok(report.delivery_ratio == 1.0 && report.duplicates == 0)
 }
 
 /// Runs one scenario; `Ok(false)` when an expectation was not met.
