@@ -23,30 +23,6 @@
 //! at_s = 25
 //! action = "heal"
 //! ```
-//!
-//! Messaging agents (see [`Messaging`]): the last `agents` nodes started at t = 0 send each
-//! other end-to-end encrypted messages through their nodes' agents; the report counts what
-//! arrived within `ttl_s`, directly or through the recipients' mailboxes.
-//!
-//! ```toml
-//! [messaging]
-//! agents = 10               # nodes nodes-10..nodes (never bootnodes or miners)
-//! messages_per_min = 30     # per agent (Poisson), each to a random other agent
-//! start_s = 2
-//! stop_s = 22               # stop_s + ttl_s <= duration_s: every message gets its full TTL
-//! ttl_s = 18                # a message is delivered if it is opened within this of its send
-//! body_bytes = 64
-//! churn_agents = false      # [churn] picks mailbox (non-agent full) nodes only
-//!
-//! [[messaging.offline]]     # `count` agents (seeded pick among those up) leave for `for_s`
-//! at_s = 6
-//! count = 3
-//! for_s = 10
-//!
-//! [expect]
-//! min_delivery_ratio = 1.0
-//! min_via_mailbox = 1
-//! ```
 
 use std::path::Path;
 use std::time::Duration;
@@ -148,59 +124,6 @@ pub struct Churn {
     pub downtime_s: f64,
 }
 
-/// Agents that leave for a while (their nodes stop and restart on their stores), so that
-/// messages for them go to their mailboxes.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgentsOffline {
-    /// When they leave (seconds).
-    pub at_s: f64,
-    /// How many (a seeded pick among the agents up then).
-    pub count: usize,
-    /// How long they stay away.
-    pub for_s: f64,
-}
-
-/// Messaging agents sending each other messages.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Messaging {
-    /// How many nodes send and receive: the last `agents` of the nodes started at t = 0
-    /// (never bootnodes or miners). Every node hosts mailboxes.
-    pub agents: usize,
-    /// Mean messages per minute each agent sends (Poisson), each to a random other agent.
-    pub messages_per_min: f64,
-    /// When sending starts (seconds).
-    #[serde(default)]
-    pub start_s: f64,
-    /// When it stops.
-    pub stop_s: f64,
-    /// A message counts as delivered when its recipient opens it within this many seconds of
-    /// its send; `stop_s + ttl_s` must be within `duration_s` (the drain).
-    pub ttl_s: f64,
-    /// Size of each message body (at least 16: a tag that identifies the message).
-    #[serde(default = "default_body_bytes")]
-    pub body_bytes: usize,
-    /// Whether `[churn]` may pick agents too (default: only non-agent full nodes, which are
-    /// mailbox nodes, churn).
-    #[serde(default)]
-    pub churn_agents: bool,
-    /// Agents leaving for a while.
-    #[serde(default)]
-    pub offline: Vec<AgentsOffline>,
-}
-
-fn default_body_bytes() -> usize {
-    64
-}
-
-impl Messaging {
-    /// The node indices of the agents in a scenario of `nodes` initial nodes.
-    pub fn agent_nodes(&self, nodes: usize) -> Vec<usize> {
-        (nodes.saturating_sub(self.agents)..nodes).collect()
-    }
-}
-
 /// A group of hostile peers.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -250,13 +173,6 @@ pub struct Expectations {
     /// No live honest node stores more side-branch blocks than this at the end.
     #[serde(default)]
     pub side_blocks_at_most: Option<u64>,
-    /// At least this share of the messages sent (`[messaging]`) was opened by its recipient
-    /// within the TTL.
-    #[serde(default)]
-    pub min_delivery_ratio: Option<f64>,
-    /// At least this many messages reached their recipient through a mailbox.
-    #[serde(default)]
-    pub min_via_mailbox: Option<usize>,
 }
 
 /// A scenario.
@@ -316,9 +232,6 @@ pub struct Scenario {
     /// Hostile peers.
     #[serde(default)]
     pub adversaries: Vec<AdversarySpec>,
-    /// Messaging agents.
-    #[serde(default)]
-    pub messaging: Option<Messaging>,
     /// What the run must show.
     #[serde(default)]
     pub expect: Expectations,
@@ -371,7 +284,6 @@ impl Scenario {
             events: Vec::new(),
             churn: None,
             adversaries: Vec::new(),
-            messaging: None,
             expect: Expectations::default(),
         }
     }
@@ -451,13 +363,6 @@ impl Scenario {
     #[must_use]
     pub fn with_adversaries(mut self, adversaries: AdversarySpec) -> Self {
         self.adversaries.push(adversaries);
-        self
-    }
-
-    /// Sets the messaging agents.
-    #[must_use]
-    pub fn with_messaging(mut self, messaging: Messaging) -> Self {
-        self.messaging = Some(messaging);
         self
     }
 
@@ -552,16 +457,6 @@ impl Scenario {
                 return bad("churn needs nodes that are neither bootnodes nor miners".into());
             }
         }
-        if let Some(messaging) = &self.messaging {
-            self.validate_messaging(messaging)?;
-        }
-        if self
-            .expect
-            .min_delivery_ratio
-            .is_some_and(|r| !(0.0..=1.0).contains(&r))
-        {
-            return bad("min_delivery_ratio must be within 0..=1".into());
-        }
         for adversary in &self.adversaries {
             if adversary.count == 0 || adversary.targets == 0 {
                 return bad("adversaries need a count and targets".into());
@@ -569,57 +464,6 @@ impl Scenario {
             if !(adversary.rate_per_s.is_finite() && adversary.rate_per_s > 0.0) {
                 return bad("adversary rate_per_s must be positive".into());
             }
-        }
-        Ok(())
-    }
-
-    fn validate_messaging(&self, m: &Messaging) -> Result<(), SimError> {
-        let bad = |m: String| Err(SimError::InvalidScenario(m));
-        let plain = self.nodes - self.bootnodes - self.miners;
-        if m.agents < 2 || m.agents > plain {
-            return bad(format!(
-                "messaging needs 2..={plain} agents (nodes that are neither bootnodes nor miners)"
-            ));
-        }
-        if !(m.messages_per_min.is_finite() && m.messages_per_min > 0.0) {
-            return bad("messages_per_min must be positive".into());
-        }
-        let times_ok = m.start_s.is_finite()
-            && m.start_s >= 0.0
-            && m.stop_s.is_finite()
-            && m.stop_s > m.start_s
-            && m.ttl_s.is_finite()
-            && m.ttl_s > 0.0;
-        if !times_ok {
-            return bad("messaging needs 0 <= start_s < stop_s and a positive ttl_s".into());
-        }
-        if m.stop_s + m.ttl_s > self.duration_s {
-            return bad(format!(
-                "messaging stop_s + ttl_s ({} s) must be within duration_s: every message gets \
-                 its TTL",
-                m.stop_s + m.ttl_s
-            ));
-        }
-        if m.body_bytes < 16 || m.body_bytes > 32 * 1024 {
-            return bad("body_bytes must be 16..=32768".into());
-        }
-        for off in &m.offline {
-            let ok = off.count > 0
-                && off.count <= m.agents
-                && off.at_s.is_finite()
-                && off.at_s >= 0.0
-                && off.for_s.is_finite()
-                && off.for_s > 0.0
-                && off.at_s + off.for_s <= self.duration_s;
-            if !ok {
-                return bad(format!(
-                    "messaging offline at {} s needs 1..={} agents and to end within duration_s",
-                    off.at_s, m.agents
-                ));
-            }
-        }
-        if self.churn.is_some() && !m.churn_agents && plain <= m.agents {
-            return bad("churn without churn_agents needs full nodes that are not agents".into());
         }
         Ok(())
     }
