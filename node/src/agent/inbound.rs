@@ -49,9 +49,12 @@ impl Core {
     pub(crate) fn on_msg_request(&mut self, peer: PeerId, request: MsgRequest) -> MsgResponse {
         match request {
             MsgRequest::Prekeys => {
-                // Which one-time prekey goes out next is not worth a write: after a restart
-                // the first ones are handed out again, and each is still consumed only once.
-                MsgResponse::Prekeys(self.keys.served_bundle(&self.signing, now_ms()))
+                // Which one-time prekey went out last is written with the batch: handed out
+                // again after a restart, one key would reach two senders and the second
+                // sender's handshake would be refused.
+                let bundle = self.keys.served_bundle(&self.signing, now_ms());
+                let _ = self.keys.persist(&mut self.pending);
+                MsgResponse::Prekeys(bundle)
             }
             MsgRequest::Deliver(envelopes) => {
                 let acks = envelopes
