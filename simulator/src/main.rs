@@ -76,6 +76,9 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "target/sim/messaging")]
         out: PathBuf,
+        /// Log filter (tracing `EnvFilter` syntax), written to stderr.
+        #[arg(long, default_value = "warn")]
+        log: String,
     },
     /// Lists the scenarios in a directory.
     List {
@@ -117,7 +120,12 @@ fn main() -> ExitCode {
             offline,
             churn,
             out,
+            log,
         } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(log))
+                .with_writer(std::io::stderr)
+                .init();
             let scenario = talos_simulator::messaging::MessagingScenario {
                 seed,
                 nodes,

@@ -293,10 +293,8 @@ pub async fn run(scenario: &MessagingScenario) -> Result<MessagingReport, SimErr
         nodes[i].stop().await;
     }
 
-    let sent = send_phase(scenario, &mut rng, &mut nodes, &world, &agents, &offline).await?;
-    for &i in &offline {
-        nodes[i].start(&world).await?;
-    }
+    let mut sent = send_phase(scenario, &mut rng, &mut nodes, &world, &agents, &offline).await?;
+    sent.extend(returning_wave(&mut nodes, &world, &agents, &offline).await?);
     // Wait for everything, or the deadline.
     let waited = Instant::now();
     loop {
@@ -423,6 +421,41 @@ async fn send_phase(
         nodes[i].start(world).await?;
     }
 
+    Ok(sent)
+}
+
+/// The offline agents come back and write at once, before their routing tables have filled,
+/// to as many other agents that have just gone away (so every message goes to mailboxes found
+/// by a lookup started moments after the start); those come back afterwards.
+async fn returning_wave(
+    nodes: &mut [Node],
+    world: &World,
+    agents: &[usize],
+    offline: &[usize],
+) -> Result<HashMap<[u8; 16], Instant>, SimError> {
+    let leaving: Vec<usize> = agents
+        .iter()
+        .copied()
+        .filter(|i| !offline.contains(i))
+        .take(offline.len())
+        .collect();
+    for &i in &leaving {
+        nodes[i].stop().await;
+    }
+    let mut sent = HashMap::new();
+    for &from in offline {
+        nodes[from].start(world).await?;
+        for &to in &leaving {
+            let text = format!("back: from {from} to {to}").into_bytes();
+            if let Some(id) = send(&nodes[from], nodes[to].recipient(), text).await? {
+                sent.insert(id, Instant::now());
+            }
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for &i in &leaving {
+        nodes[i].start(world).await?;
+    }
     Ok(sent)
 }
 

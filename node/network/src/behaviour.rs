@@ -26,6 +26,10 @@ use crate::protocols::ProtocolNames;
 /// machine's own timeout (which retries on another peer) fires first.
 const REQUEST_TIMEOUT_MARGIN: Duration = Duration::from_secs(5);
 
+/// Peers a DHT record is put to: the record's closest peers, each of which republishes it to
+/// the others as they change.
+pub(crate) const DHT_REPLICATION: usize = 3;
+
 pub use composed::{NodeBehaviour, NodeBehaviourEvent};
 
 /// The derive's generated event enum (`NodeBehaviourEvent`, one variant per field, named after
@@ -175,7 +179,7 @@ fn kad(
         .set_kbucket_inserts(kad::BucketInserts::Manual)
         // Nothing a peer puts is stored unless `records::judge` accepts it.
         .set_record_filtering(kad::StoreInserts::FilterBoth);
-    if let Some(n) = NonZeroUsize::new(3) {
+    if let Some(n) = NonZeroUsize::new(DHT_REPLICATION) {
         cfg.set_replication_factor(n);
     }
     // Records are DID records (≤ 4 KiB each, `talos_identity::MAX_RECORD_BYTES`): 8,192 of

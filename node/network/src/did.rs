@@ -55,8 +55,7 @@ impl DidQueryError {
 /// What publishing came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Published {
-    /// Peers known to have stored it besides this node (at least this many: a put that
-    /// reached its quorum reports 1).
+    /// Peers that stored it besides this node (of the closest ones it was put to).
     pub peers: usize,
 }
 

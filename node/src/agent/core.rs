@@ -29,6 +29,14 @@ const CONVERSATION_CACHE: usize = 4096;
 /// How soon a mailbox fetch round that reached no mailbox is repeated.
 const FETCH_RETRY: Duration = Duration::from_secs(2);
 
+/// Rounds after the first that follow it quickly, [`FETCH_WARMUP_GAP`] apart: the node's
+/// first lookups, with the routing table still filling, can miss mailbox nodes that later
+/// ones find.
+const FETCH_WARMUP_ROUNDS: u8 = 3;
+
+/// The gap between the first rounds.
+const FETCH_WARMUP_GAP: Duration = Duration::from_secs(5);
+
 /// How often timers run.
 const TICK: Duration = Duration::from_millis(500);
 
@@ -140,6 +148,8 @@ pub(crate) struct Core {
     /// (sender, id) of envelopes opened in the batch being built.
     pub(crate) batch_seen: std::collections::HashSet<[u8; 48]>,
     next_fetch: Instant,
+    /// Quick fetch rounds still to come ([`FETCH_WARMUP_ROUNDS`]).
+    warmup_rounds: u8,
     next_expire: Instant,
 }
 
@@ -247,6 +257,7 @@ impl Core {
             seen_cursor: None,
             depositors: super::mailboxes::Depositors::default(),
             next_fetch: Instant::now() + Duration::from_secs(1),
+            warmup_rounds: FETCH_WARMUP_ROUNDS,
             next_expire: Instant::now(),
         };
         core.load_outbox()?;
@@ -416,6 +427,9 @@ impl Core {
                 // soon rather than a whole interval later.
                 let wait = if reached == 0 {
                     FETCH_RETRY
+                } else if self.warmup_rounds > 0 {
+                    self.warmup_rounds -= 1;
+                    FETCH_WARMUP_GAP.min(self.config.fetch_interval)
                 } else {
                     self.config.fetch_interval
                 };

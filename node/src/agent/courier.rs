@@ -98,6 +98,7 @@ impl Couriers {
         if boxes.is_empty() {
             return None;
         }
+        let peers: Vec<PeerId> = boxes.iter().map(|c| c.peer).collect();
         let attempts = boxes.into_iter().map(|close| {
             let envelope = envelope.clone();
             async move { self.deposit_at(close, envelope).await }
@@ -109,6 +110,14 @@ impl Couriers {
             .filter(|s| **s == Some(DepositStatus::Stored))
             .count();
         let needed = self.config.min_deposits.min(found).max(1);
+        debug!(
+            mailbox = %hex::encode(&mailbox_key(&envelope.recipient().to_bytes())[..6]),
+            id = %envelope.message_id().to_hex(),
+            local = %self.local,
+            boxes = ?peers,
+            stored,
+            "deposited"
+        );
         (stored >= needed).then_some(Delivery::Mailboxes(stored))
     }
 
@@ -147,12 +156,24 @@ impl Couriers {
             // Two more than deposits go to: nodes that joined or left since a deposit (the
             // agent itself among them) move the closest set by a place or two.
             let count = this.config.mailbox_replicas + 2;
-            let mut reached = 0;
-            for close in this.mailboxes(&me, count).await {
-                if close.peer != this.local {
-                    reached += usize::from(this.fetch_from(close).await);
-                }
-            }
+            let boxes = this.mailboxes(&me, count).await;
+            let peers: Vec<PeerId> = boxes.iter().map(|c| c.peer).collect();
+            // All at once: one that is gone costs the round a dial timeout, not each after it.
+            let rounds = boxes
+                .into_iter()
+                .filter(|close| close.peer != this.local)
+                .map(|close| this.fetch_from(close));
+            let reached = futures::future::join_all(rounds)
+                .await
+                .into_iter()
+                .filter(|answered| *answered)
+                .count();
+            debug!(
+                mailbox = %hex::encode(&mailbox_key(&me)[..6]),
+                boxes = ?peers,
+                reached,
+                "mailboxes fetched"
+            );
             this.fetching.store(false, Ordering::Release);
             let _ = this.core.send(Input::FetchRound { reached }).await;
         });

@@ -44,7 +44,7 @@ impl NetLoop {
             .swarm
             .behaviour_mut()
             .kad
-            .put_record(record, Quorum::One)
+            .put_record(record, Quorum::All)
         {
             Ok(id) => self.dids.insert(id, PendingDid::Publish(reply)),
             Err(e) => {
@@ -113,8 +113,9 @@ impl NetLoop {
                 let Some(PendingDid::Publish(reply)) = self.dids.take(&id) else {
                     return;
                 };
+                // `Quorum::All`: success is every one of the closest peers it went to.
                 let peers = match &outcome {
-                    Ok(_) => 1,
+                    Ok(_) => crate::behaviour::DHT_REPLICATION,
                     Err(kad::PutRecordError::QuorumFailed { success, .. }) => success.len(),
                     Err(_) => 0,
                 };

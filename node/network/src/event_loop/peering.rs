@@ -45,7 +45,8 @@ impl NetLoop {
     /// Disconnects peers above the limit (`target_peers` × 3/2, × 4 for a bootnode) down to
     /// `target_peers`, sparing bootnodes and the peers the peer manager protects for what they
     /// did (deliveries, latency, age; see [`crate::peers::Eviction`]), never for what they
-    /// claim. Kademlia queries connect to many peers; without this every node of a small
+    /// claim, and the peers this node has messaging requests out to (its own errands: cut,
+    /// they would fail over to mailboxes for nothing). Kademlia queries connect to many peers; without this every node of a small
     /// network ends up connected to every other.
     fn prune_excess_peers(&mut self) {
         let target = self.settings.target_peers.max(1);
@@ -59,6 +60,7 @@ impl NetLoop {
             .bootnodes
             .iter()
             .map(|(peer, _)| *peer)
+            .chain(self.messaging.outbound.peers().copied())
             .collect();
         let eviction = Eviction {
             limit,

@@ -239,6 +239,11 @@ impl OutboundBook {
         self.peers.contains_key(peer)
     }
 
+    /// The peers something is queued or in flight for.
+    pub(crate) fn peers(&self) -> impl Iterator<Item = &PeerId> {
+        self.peers.keys()
+    }
+
     /// Requests queued or in flight over all peers.
     pub(crate) fn len(&self) -> usize {
         self.total
