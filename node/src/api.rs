@@ -232,6 +232,14 @@ impl NodeApi for NodeHandle {
         crate::api_agent::inbox(self, query).await
     }
 
+    async fn delete_messages(
+        &self,
+        through: u64,
+    ) -> Result<talos_api::agent::DeletedJson, BackendError> {
+        let deleted = crate::api_agent::agent(self)?.delete_inbox(through).await?;
+        Ok(talos_api::agent::DeletedJson { deleted })
+    }
+
     fn messages(
         &self,
     ) -> impl Stream<Item = Result<talos_api::agent::InboxMessageJson, u64>> + Send + Unpin + use<>

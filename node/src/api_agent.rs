@@ -47,7 +47,7 @@ impl From<AgentError> for BackendError {
     }
 }
 
-fn agent(handle: &NodeHandle) -> Result<&AgentClient, BackendError> {
+pub(crate) fn agent(handle: &NodeHandle) -> Result<&AgentClient, BackendError> {
     handle.agent().ok_or(BackendError::WrongRole {
         role: handle.info().role.as_str(),
     })

@@ -185,6 +185,16 @@ fn two_agents_exchange_messages_by_did_and_anchor_one_for_a_light_client() {
         listed.contains("hello bob") && listed.contains(&alice_did),
         "{listed}"
     );
+    // Bob deletes what he read: his inbox is empty, Alice's untouched.
+    let last = inbox(&c, bob)
+        .iter()
+        .map(|m| m.number)
+        .max()
+        .expect("messages");
+    let deleted = c.cli(bob, &["inbox", "--delete-through", &last.to_string()]);
+    assert!(deleted.contains("deleted 2 messages"), "{deleted}");
+    assert!(inbox(&c, bob).is_empty());
+    assert_eq!(texts_from(&inbox(&c, alice), &bob_did), ["hello alice"]);
 
     anchored_message_is_verified_by_a_light_client(&mut c, alice, &bob_did);
 }

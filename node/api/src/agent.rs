@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `POST /v1/messages` | body [`SendRequest`] → 202 [`SendResponse`] (sealed and queued durably; with `"wait": true`, after each is handed over or 30 s) |
 //! | `GET /v1/messages?after=N&limit=M&from=DID` | [`InboxJson`]: received messages in arrival order (`from`: one sender's, in its sequence order) |
+//! | `DELETE /v1/messages?through=N` | [`DeletedJson`]: deletes received messages numbered up to `N` (the inbox is bounded per sender and in total; deleting makes room) |
 //! | `GET /v1/messages/stream` | server-sent `message` events, each an [`InboxMessageJson`] |
 //! | `GET /v1/sessions` | [`SessionsJson`] |
 //! | `POST /v1/did/publish` | [`DidPublishJson`] |
@@ -91,6 +92,20 @@ pub struct InboxJson {
     pub messages: Vec<InboxMessageJson>,
 }
 
+/// `DELETE /v1/messages`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedJson {
+    /// Messages deleted.
+    pub deleted: u64,
+}
+
+/// Query of `DELETE /v1/messages`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DeleteQuery {
+    /// Delete the messages numbered up to this one.
+    pub through: u64,
+}
+
 /// One conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionJson {
@@ -172,6 +187,14 @@ pub(crate) async fn inbox<N: NodeApi>(
     Query(query): Query<InboxQuery>,
 ) -> Result<Json<InboxJson>, ApiError> {
     Ok(Json(s.node.inbox(query).await?))
+}
+
+/// `DELETE /v1/messages`.
+pub(crate) async fn delete<N: NodeApi>(
+    State(s): State<ApiState<N>>,
+    Query(query): Query<DeleteQuery>,
+) -> Result<Json<DeletedJson>, ApiError> {
+    Ok(Json(s.node.delete_messages(query.through).await?))
 }
 
 /// `GET /v1/messages/stream`.

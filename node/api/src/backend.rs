@@ -10,8 +10,8 @@ use talos_storage::{ChainTip, ItemLocation, StorageError};
 use talos_light::saved::SavedProof;
 
 use crate::agent::{
-    DidPublishJson, DidRecordJson, InboxJson, InboxMessageJson, InboxQuery, SendRequest,
-    SendResponse, SessionsJson,
+    DeletedJson, DidPublishJson, DidRecordJson, InboxJson, InboxMessageJson, InboxQuery,
+    SendRequest, SendResponse, SessionsJson,
 };
 use crate::light::{LightAnswerJson, LightQuestion};
 use crate::types::{EventJson, NodeStatus, PeerJson};
@@ -167,6 +167,14 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
         query: InboxQuery,
     ) -> impl Future<Output = Result<InboxJson, BackendError>> + Send {
         let _ = query;
+        async { Err(no_agent()) }
+    }
+    /// Deletes received messages numbered up to `through`.
+    fn delete_messages(
+        &self,
+        through: u64,
+    ) -> impl Future<Output = Result<DeletedJson, BackendError>> + Send {
+        let _ = through;
         async { Err(no_agent()) }
     }
     /// Messages received from now on (a bounded buffer per subscriber; `Err` counts missed).

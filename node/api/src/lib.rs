@@ -16,7 +16,7 @@
 //! | `GET /v1/proof/{id}` | [`types::ProofJson`] (verified here before it is returned) |
 //! | `POST /v1/items` | body [`types::SubmitRequest`] `{"item": "<hex protobuf SignedItem>"}` → 202 [`types::SubmitResponse`] |
 //! | `GET /v1/events` | server-sent [`types::EventJson`]s: `new_tip`, `block_imported`, `new_item`, `lagged` |
-//! | `POST /v1/messages`, `GET /v1/messages`, `GET /v1/messages/stream`, `GET /v1/sessions`, `POST /v1/did/publish`, `GET /v1/did/{did}` | agent messaging: see [`agent`] |
+//! | `POST /v1/messages`, `GET /v1/messages`, `DELETE /v1/messages`, `GET /v1/messages/stream`, `GET /v1/sessions`, `POST /v1/did/publish`, `GET /v1/did/{did}` | agent messaging: see [`agent`] |
 //!
 //! Metrics: `GET /metrics` on the metrics port (no cookie; loopback only), OpenMetrics text.
 //!
@@ -106,7 +106,9 @@ fn router<N: NodeApi>(node: N, cookie: Arc<str>, stop: watch::Receiver<bool>) ->
         .route("/v1/events", get(events::events::<N>))
         .route(
             "/v1/messages",
-            post(agent::send::<N>).get(agent::inbox::<N>),
+            post(agent::send::<N>)
+                .get(agent::inbox::<N>)
+                .delete(agent::delete::<N>),
         )
         .route("/v1/messages/stream", get(agent::stream::<N>))
         .route("/v1/sessions", get(agent::sessions::<N>))

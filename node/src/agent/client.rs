@@ -325,6 +325,20 @@ impl AgentClient {
             .await??)
     }
 
+    /// Deletes received messages numbered up to `through`; how many were deleted.
+    pub async fn delete_inbox(&self, through: u64) -> Result<u64, AgentError> {
+        let mut deleted = 0u64;
+        loop {
+            let page = self
+                .call(|reply| Input::DeleteInbox { through, reply })
+                .await??;
+            deleted += page.count as u64;
+            if !page.more {
+                return Ok(deleted);
+            }
+        }
+    }
+
     /// Conversations.
     pub async fn sessions(&self) -> Result<Vec<SessionInfo>, AgentError> {
         Ok(self.call(|reply| Input::Sessions { reply }).await??)

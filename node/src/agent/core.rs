@@ -102,6 +102,11 @@ pub(crate) enum Input {
     },
     /// A round of mailbox fetches ended; `reached` mailbox nodes answered.
     FetchRound { reached: usize },
+    /// Delete received messages numbered up to `through` (a page of them).
+    DeleteInbox {
+        through: u64,
+        reply: oneshot::Sender<Result<super::inbox::Deleted, AgentStoreError>>,
+    },
     /// Timers.
     Tick,
     /// The node stops.
@@ -133,6 +138,8 @@ pub(crate) struct Core {
     pub(crate) outbox: BTreeMap<u64, Outgoing>,
     pub(crate) next_outbox: u64,
     pub(crate) next_inbox: u64,
+    /// What the inbox holds, against [`AgentConfig::inbox`].
+    pub(crate) inbox_usage: super::inbox::InboxUsage,
     pub(crate) book: Option<MailboxBook>,
     pub(crate) first_contacts: HashMap<PeerId, (Instant, u32)>,
     pub(crate) events: broadcast::Sender<InboxEntry>,
@@ -247,6 +254,7 @@ impl Core {
             outbox: BTreeMap::new(),
             next_outbox: 0,
             next_inbox: 0,
+            inbox_usage: super::inbox::InboxUsage::default(),
             first_contacts: HashMap::new(),
             events,
             couriers,
@@ -261,20 +269,9 @@ impl Core {
             next_expire: Instant::now(),
         };
         core.load_outbox()?;
-        core.load_inbox_counter()?;
+        core.load_inbox()?;
         core.load_mailboxes()?;
         Ok(core)
-    }
-
-    fn load_inbox_counter(&mut self) -> Result<(), AgentStoreError> {
-        // Arrival numbers are the keys: the next one follows the largest stored.
-        let mut last = None;
-        store::scan_all(&*self.kv, store::NS_INBOX, |key, _| {
-            last = key.try_into().ok().map(u64::from_be_bytes);
-            Ok(())
-        })?;
-        self.next_inbox = last.map_or(0, |n| n.saturating_add(1));
-        Ok(())
     }
 
     fn run(mut self, mut rx: mpsc::Receiver<Input>) {
@@ -322,6 +319,9 @@ impl Core {
                 self.pending = Pending::default();
                 self.conversations.clear();
                 self.dirty.clear();
+                if let Err(e) = self.load_inbox() {
+                    warn!(error = %e, "the inbox could not be counted again");
+                }
                 if let Ok((keys, _)) = AgentKeys::load_or_create(
                     &*self.kv,
                     &self.signing,
@@ -435,6 +435,7 @@ impl Core {
                 };
                 self.next_fetch = Instant::now() + wait;
             }
+            Input::DeleteInbox { through, reply } => self.on_delete_inbox(through, reply),
             Input::Tick => self.on_tick(),
             // Handled by the loop (a stop inside a group ends it after the commit).
             Input::Stop => {}
@@ -443,6 +444,13 @@ impl Core {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
+        let metrics = &self.config.metrics;
+        metrics
+            .outbox
+            .set(i64::try_from(self.outbox.len()).unwrap_or(i64::MAX));
+        metrics
+            .inbox
+            .set(i64::try_from(self.inbox_usage.messages()).unwrap_or(i64::MAX));
         self.dispatch_due(now, 0);
         if now >= self.next_fetch {
             // Until the round ends (`FetchRound`), which sets the next.

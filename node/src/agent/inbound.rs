@@ -26,6 +26,8 @@ pub(crate) enum Refusal {
     OutOfWindow,
     #[error("too many first contacts from the delivering peer")]
     FirstContactQuota,
+    #[error("the inbox holds as much from this sender, or in all, as it may")]
+    InboxFull,
     #[error("no conversation and no handshake")]
     NoSession,
     #[error(transparent)]
@@ -38,7 +40,7 @@ impl Refusal {
     fn status(&self) -> AckStatus {
         match self {
             Self::NotForMe => AckStatus::NotForMe,
-            Self::FirstContactQuota | Self::Store(_) => AckStatus::Busy,
+            Self::FirstContactQuota | Self::InboxFull | Self::Store(_) => AckStatus::Busy,
             Self::OutOfWindow | Self::NoSession | Self::Open(_) => AckStatus::Undecryptable,
         }
     }
@@ -125,6 +127,15 @@ impl Core {
         {
             return Ok(());
         }
+        // Before opening: refused after it, the message's key would be spent and never
+        // offered again. The ciphertext bounds the body it holds.
+        if !self.inbox_usage.admits(
+            &self.config.inbox,
+            &sender,
+            envelope.parts().ciphertext.len(),
+        ) {
+            return Err(Refusal::InboxFull);
+        }
         let parts = envelope.parts();
         let opened = if self.conversation(&sender)?.is_some() {
             let (identity, prekeys) = (&self.keys.identity, &mut self.keys.prekeys);
@@ -167,6 +178,7 @@ impl Core {
         };
         self.pending.put(NS_SEEN, &seen, &now.to_be_bytes())?;
         self.batch_seen.insert(seen);
+        self.inbox_usage.charge(sender, entry.body.len());
         self.pending.put(
             NS_INBOX,
             &entry.number.to_be_bytes(),

@@ -25,6 +25,8 @@ pub struct AgentMetrics {
     pub mailbox_envelopes: Gauge,
     /// Messages waiting in the outbox.
     pub outbox: Gauge,
+    /// Received messages held in the inbox.
+    pub inbox: Gauge,
 }
 
 impl AgentMetrics {
@@ -68,6 +70,11 @@ impl AgentMetrics {
             "outbox",
             "Messages waiting for an acknowledgement",
             m.outbox.clone(),
+        );
+        r.register(
+            "inbox",
+            "Received messages held in the inbox",
+            m.inbox.clone(),
         );
         m
     }

@@ -15,6 +15,7 @@ mod client;
 mod core;
 mod courier;
 mod inbound;
+mod inbox;
 mod keys;
 mod lanes;
 mod mailboxes;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 pub use client::{AgentClient, AgentError, Delivery, Recipient, SentMessage, SessionInfo};
 pub use core::spawn_agent;
+pub use inbox::InboxLimits;
 pub use metrics::AgentMetrics;
 pub use store::{AgentStoreError, InboxEntry};
 use talos_messaging::MailboxConfig;
@@ -60,6 +62,8 @@ pub struct AgentConfig {
     pub republish_interval: Duration,
     /// Handshakes (first contacts) one delivering peer may make per minute.
     pub first_contacts_per_minute: u32,
+    /// What the inbox may hold.
+    pub inbox: InboxLimits,
     /// Counters.
     pub metrics: AgentMetrics,
 }
@@ -75,6 +79,7 @@ impl Default for AgentConfig {
             retry_interval: Duration::from_secs(2),
             republish_interval: Duration::from_secs(12 * 3600),
             first_contacts_per_minute: 30,
+            inbox: InboxLimits::default(),
             metrics: AgentMetrics::default(),
         }
     }

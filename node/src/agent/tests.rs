@@ -1,6 +1,6 @@
 //! The agent thread's rules on its own, over a memory store: what an envelope must pass before
 //! it is opened, duplicates, the first-contact limit, the per-depositor mailbox quota, and the
-//! pruning of (sender, id) records.
+//! pruning of (sender, id) records, the inbox's bounds.
 
 use std::sync::Arc;
 
@@ -14,22 +14,25 @@ use talos_ratchet::IdentityKeyPair;
 use talos_storage::{KvStore, MemoryStore};
 use tokio::sync::{broadcast, mpsc};
 
-use super::AgentConfig;
 use super::core::{Core, now_ms};
 use super::courier::Couriers;
 use super::mailboxes::MAX_PER_DEPOSITOR;
 use super::store::{NS_INBOX, NS_SEEN};
+use super::{AgentConfig, InboxLimits};
 
 fn new_core() -> Core {
+    new_core_with(AgentConfig {
+        first_contacts_per_minute: 3,
+        ..AgentConfig::default()
+    })
+}
+
+fn new_core_with(config: AgentConfig) -> Core {
     let spec = talos_chain::NetworkSpec::local();
     let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::new(&spec.genesis()).unwrap());
     let signing = SigningKey::from_bytes(&[42; 32]);
     let (net, _) = mpsc::channel(16);
     let (tx, _) = mpsc::channel(16);
-    let config = AgentConfig {
-        first_contacts_per_minute: 3,
-        ..AgentConfig::default()
-    };
     let local = talos_identity::peer_id(&signing.verifying_key());
     let couriers = Couriers::new(
         tokio::runtime::Handle::current(),
@@ -206,4 +209,59 @@ async fn seen_records_older_than_any_envelope_are_pruned() {
         .map(|(k, _)| k)
         .collect();
     assert_eq!(left, vec![vec![2; 48]]);
+}
+
+#[tokio::test]
+async fn a_full_inbox_refuses_before_opening_and_deleting_makes_room() {
+    let mut core = new_core_with(AgentConfig {
+        inbox: InboxLimits {
+            per_sender_messages: 2,
+            ..InboxLimits::default()
+        },
+        ..AgentConfig::default()
+    });
+    let peer = PeerId::random();
+    let now = now_ms();
+    let mut alice = sender(&core, 1);
+    let first = seal(&alice, &core, alice.first.clone(), 1, now);
+    assert_eq!(deliver(&mut core, peer, first), AckStatus::Accepted);
+    let second = alice.conv.seal(2, b"second").unwrap();
+    let second = seal(&alice, &core, second, 2, now);
+    assert_eq!(deliver(&mut core, peer, second), AckStatus::Accepted);
+    // Alice's share is full: her third is refused as busy, before it is opened.
+    let third = alice.conv.seal(3, b"third").unwrap();
+    let third = seal(&alice, &core, third, 3, now);
+    let before = core
+        .kv
+        .kv_scan(super::store::NS_CONVERSATIONS, None, 8)
+        .unwrap();
+    assert_eq!(deliver(&mut core, peer, third.clone()), AckStatus::Busy);
+    assert_eq!(
+        core.kv
+            .kv_scan(super::store::NS_CONVERSATIONS, None, 8)
+            .unwrap(),
+        before,
+        "a refused envelope leaves the ratchet state as it was"
+    );
+    assert_eq!(inbox_len(&core), 2);
+    // Another sender has its own share.
+    let bob = sender(&core, 2);
+    let hello = seal(&bob, &core, bob.first.clone(), 4, now);
+    assert_eq!(deliver(&mut core, peer, hello), AckStatus::Accepted);
+    // The owner deletes what it read (numbers 0 and 1: Alice's two); the same envelope,
+    // offered again, now opens.
+    let deleted = core.delete_inbox(1).unwrap();
+    core.commit();
+    assert_eq!((deleted.count, deleted.more), (2, false));
+    assert_eq!(inbox_len(&core), 1);
+    assert_eq!(deliver(&mut core, peer, third), AckStatus::Accepted);
+    assert_eq!(inbox_len(&core), 2);
+    // The counts survive a restart: they are rebuilt from the stored inbox.
+    core.load_inbox().unwrap();
+    let fourth = alice.conv.seal(4, b"fourth").unwrap();
+    let fourth = seal(&alice, &core, fourth, 5, now);
+    assert_eq!(deliver(&mut core, peer, fourth), AckStatus::Accepted);
+    let fifth = alice.conv.seal(5, b"fifth").unwrap();
+    let fifth = seal(&alice, &core, fifth, 6, now);
+    assert_eq!(deliver(&mut core, peer, fifth), AckStatus::Busy);
 }

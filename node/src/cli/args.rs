@@ -135,6 +135,10 @@ pub enum Command {
         /// Only this sender's (did:key or PeerId), in its order.
         #[arg(long, value_name = "DID")]
         from: Option<String>,
+        /// Delete the messages numbered up to N instead (the inbox is bounded per sender and
+        /// in total; deleting what was read makes room).
+        #[arg(long, value_name = "N", conflicts_with_all = ["follow", "from"])]
+        delete_through: Option<u64>,
     },
     /// List the agent's end-to-end encrypted sessions.
     Sessions,

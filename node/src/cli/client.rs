@@ -120,6 +120,17 @@ impl ApiClient {
         self.finish(resp)
     }
 
+    /// `DELETE path`, parsed as `T`.
+    pub fn delete<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let resp = self
+            .agent
+            .delete(self.url(path))
+            .header("Authorization", format!("Bearer {}", self.cookie))
+            .call()
+            .map_err(|e| self.unreachable(e))?;
+        self.finish(resp)
+    }
+
     /// `POST path` with a JSON body, parsed as `T`.
     pub fn post<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use talos_api::agent::{
-    DidPublishJson, DidRecordJson, InboxJson, InboxMessageJson, SendRequest, SendResponse,
-    SessionsJson,
+    DeletedJson, DidPublishJson, DidRecordJson, InboxJson, InboxMessageJson, SendRequest,
+    SendResponse, SessionsJson,
 };
 use talos_api::types::{SubmitRequest, SubmitResponse};
 use talos_chain::Hash256;
@@ -150,6 +150,20 @@ pub(super) fn inbox(target: &Target, follow: bool, from: Option<&str>) -> anyhow
             return Ok(());
         }
         std::thread::sleep(FOLLOW_POLL);
+    }
+}
+
+/// `talos inbox --delete-through N`.
+pub(super) fn delete_inbox(target: &Target, through: u64) -> anyhow::Result<()> {
+    let deleted: DeletedJson = target
+        .client()?
+        .delete(&format!("/v1/messages?through={through}"))?;
+    match target.format {
+        Format::Json => print_json(&deleted),
+        Format::Text => {
+            outln!("deleted {} messages", deleted.deleted);
+            Ok(())
+        }
     }
 }
 

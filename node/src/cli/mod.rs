@@ -149,7 +149,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 no_wait: *no_wait,
             },
         ),
-        Command::Inbox { follow, from } => {
+        Command::Inbox {
+            delete_through: Some(through),
+            ..
+        } => messages::delete_inbox(&target(None)?, *through),
+        Command::Inbox { follow, from, .. } => {
             messages::inbox(&target(None)?, *follow, from.as_deref())
         }
         Command::Sessions => messages::sessions(&target(None)?),
