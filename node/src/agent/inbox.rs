@@ -110,13 +110,15 @@ impl Core {
         Ok(())
     }
 
-    /// A deletion asked for: answered once durable, and committed at once (a second
-    /// deletion in the same group would scan what this one deletes).
+    /// A deletion asked for: in a batch of its own (what the group wrote so far is committed
+    /// first, so the page has the batch's room), answered once durable, and committed at once
+    /// (a second deletion in the same group would scan what this one deletes).
     pub(crate) fn on_delete_inbox(
         &mut self,
         through: u64,
         reply: oneshot::Sender<Result<Deleted, AgentStoreError>>,
     ) {
+        self.commit();
         match self.delete_inbox(through) {
             Ok(deleted) => self.later(move || {
                 let _ = reply.send(Ok(deleted));
@@ -135,7 +137,7 @@ impl Core {
         let mut count = 0;
         for (key, value) in &page {
             let number = <[u8; 8]>::try_from(key.as_slice()).map_or(u64::MAX, u64::from_be_bytes);
-            if number > through || count >= room {
+            if number > through {
                 return Ok(Deleted { count, more: false });
             }
             let entry: InboxEntry = store::decode("inbox entry", value)?;

@@ -111,20 +111,20 @@ impl ApiClient {
 
     /// `GET path`, parsed as `T`.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
-        let resp = self
-            .agent
-            .get(self.url(path))
-            .header("Authorization", format!("Bearer {}", self.cookie))
-            .call()
-            .map_err(|e| self.unreachable(e))?;
-        self.finish(resp)
+        self.call(self.agent.get(self.url(path)))
     }
 
     /// `DELETE path`, parsed as `T`.
     pub fn delete<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
-        let resp = self
-            .agent
-            .delete(self.url(path))
+        self.call(self.agent.delete(self.url(path)))
+    }
+
+    /// Sends a request without a body, with the cookie; its answer parsed as `T`.
+    fn call<T: DeserializeOwned>(
+        &self,
+        request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
+    ) -> anyhow::Result<T> {
+        let resp = request
             .header("Authorization", format!("Bearer {}", self.cookie))
             .call()
             .map_err(|e| self.unreachable(e))?;
