@@ -75,15 +75,48 @@ pub(crate) fn open_db(path: &Path, cache_bytes: u64, mode: SledMode) -> Result<s
             .open()
     };
     let mut attempts = 0;
+    let mut partial_snapshots_removed = false;
     loop {
         match open() {
             Err(sled::Error::Io(e)) if is_lock_contention(&e) && attempts < 250 => {
                 attempts += 1;
                 std::thread::sleep(Duration::from_millis(20));
             }
+            // Reported once sled holds the file lock: no other process has the store open.
+            Err(e @ sled::Error::Corruption { at: None, .. }) if !partial_snapshots_removed => {
+                partial_snapshots_removed = true;
+                if remove_partial_snapshots(path)? == 0 {
+                    return Err(StorageError::backend("opening the database", e));
+                }
+            }
             result => return result.map_err(|e| StorageError::backend("opening the database", e)),
         }
     }
+}
+
+/// Removes the snapshots sled was still writing when its process died (`snap.<lsn>.generating`);
+/// how many.
+///
+/// sled 0.34 writes a snapshot under that name and renames it once complete and synced, but
+/// when it opens it takes the last `snap.*` file by name, an unfinished one included (it sorts
+/// after the finished snapshot of the same position), and fails on its checksum. An unfinished
+/// snapshot holds nothing the log does not: the previous snapshot, or the log from the start,
+/// is what sled recovers from once it is gone.
+fn remove_partial_snapshots(path: &Path) -> Result<usize> {
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| StorageError::backend("listing the store directory", e))?;
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| StorageError::backend("removing an unfinished snapshot", e))?;
+            tracing::warn!(file = %name, "removed a snapshot the last run did not finish");
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Whether sled failed to take the database's file lock (sled 0.34 reports it as `Other`
@@ -136,4 +169,40 @@ pub(crate) fn create_if_absent(
             .map_err(|e| StorageError::backend("syncing the store's parent directory", e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a SIGKILL during snapshot writing leaves: an unfinished `snap.*.generating` after
+    /// the finished one. sled alone refuses to open it; `open_db` removes it and recovers.
+    #[test]
+    fn an_unfinished_snapshot_does_not_keep_the_store_closed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db");
+        {
+            let db = open_db(&path, 1 << 20, SledMode::LowSpace).expect("create");
+            db.insert(b"key", b"value").expect("insert");
+            db.flush().expect("flush");
+        }
+        let unfinished = path.join("snap.FFFFFFFFFFFFFFFF.generating");
+        std::fs::write(&unfinished, b"half of a snapshot").expect("write");
+        let alone = loop {
+            match sled::Config::new().path(&path).open() {
+                Err(sled::Error::Io(e)) if is_lock_contention(&e) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other,
+            }
+        };
+        assert!(
+            matches!(alone, Err(sled::Error::Corruption { at: None, .. })),
+            "sled 0.34 alone fails on it (if this changes, sled changed its recovery): {alone:?}"
+        );
+        drop(alone);
+        let db = open_db(&path, 1 << 20, SledMode::LowSpace).expect("reopen");
+        assert_eq!(db.get(b"key").expect("get").as_deref(), Some(&b"value"[..]));
+        assert!(!unfinished.exists());
+    }
 }
