@@ -88,6 +88,14 @@ enum Command {
     },
 }
 
+/// Logs to stderr through `filter` (tracing `EnvFilter` syntax).
+fn init_log(filter: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -99,10 +107,7 @@ fn main() -> ExitCode {
             without_adversaries,
             log,
         } => {
-            tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(log))
-                .with_writer(std::io::stderr)
-                .init();
+            init_log(&log);
             match run(&scenario, out, seed, nodes, without_adversaries) {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::from(1),
@@ -122,10 +127,7 @@ fn main() -> ExitCode {
             out,
             log,
         } => {
-            tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(log))
-                .with_writer(std::io::stderr)
-                .init();
+            init_log(&log);
             let scenario = talos_simulator::messaging::MessagingScenario {
                 seed,
                 nodes,

@@ -17,11 +17,10 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use talos_chain_service::ChainServiceConfig;
 use talos_network::{NetConfig, Role, TransportKind};
 use talos_node::agent::{AgentError, Recipient};
 use talos_node::identity::NodeIdentity;
-use talos_node::node::{NodeParts, RunningNode, start_with};
+use talos_node::node::RunningNode;
 use talos_storage::{MemoryStore, Store};
 use tokio::task::JoinHandle;
 
@@ -188,17 +187,14 @@ impl Node {
             .with_transport(TransportKind::Injected(world.model.transport(self.index)))
             .with_listen(vec![world.model.listen_addr(self.index)])
             .with_bootnodes(world.bootnodes.clone());
-        let parts = NodeParts {
-            store: self.store.clone(),
-            chain: ChainServiceConfig::new(world.spec.clone()),
+        let node = crate::runner::fleet::start_node(
+            self.index,
+            &self.identity,
+            &self.store,
+            &world.spec,
             net,
-        };
-        let node = start_with(&self.identity, parts)
-            .await
-            .map_err(|e| SimError::Node {
-                node: self.index,
-                source: Box::new(e.into()),
-            })?;
+        )
+        .await?;
         if let Some(agent) = node.handle.agent() {
             let mut events = agent.subscribe();
             let arrivals = world.arrivals.clone();

@@ -22,6 +22,26 @@ use crate::error::{NodeFailure, SimError};
 use crate::model::NetModel;
 use crate::scenario::StorageKind;
 
+/// Starts simulated node `index` on `store` with the network configuration `net`.
+pub(crate) async fn start_node(
+    index: usize,
+    identity: &NodeIdentity,
+    store: &Arc<dyn Store>,
+    spec: &NetworkSpec,
+    net: NetConfig,
+) -> Result<RunningNode, SimError> {
+    let parts = NodeParts {
+        store: store.clone(),
+        chain: ChainServiceConfig::new(spec.clone()),
+        net,
+    };
+    start_with(identity, parts)
+        .await
+        .map_err(|e| SimError::Node {
+            node: index,
+            source: Box::new(e.into()),
+        })
+}
 /// How long a stopping node may take.
 const STOP_WAIT: Duration = Duration::from_secs(20);
 
@@ -239,17 +259,7 @@ impl SimNode {
         if let Some(interval) = config.kad_bootstrap {
             net = net.with_kad_bootstrap_interval(interval);
         }
-        let parts = NodeParts {
-            store: self.store.clone(),
-            chain: ChainServiceConfig::new(config.spec.clone()),
-            net,
-        };
-        let node = start_with(&self.identity, parts)
-            .await
-            .map_err(|e| SimError::Node {
-                node: self.index,
-                source: Box::new(e.into()),
-            })?;
+        let node = start_node(self.index, &self.identity, &self.store, &config.spec, net).await?;
         let follower = observer.follow(self.index, &node.handle);
         self.lifetimes.push((observer.now_ms(), None));
         self.running = Some(Running { node, follower });

@@ -3,7 +3,7 @@
 //! churn, adversaries), lets the network settle, and returns the [`RunRecord`].
 
 mod assemble;
-mod fleet;
+pub(crate) mod fleet;
 mod graph;
 mod observe;
 mod sample;
